@@ -1,0 +1,205 @@
+"""The `apiactions` command line: validate, call, demo, chat."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from langchain_apiactions.config import check_actions
+from langchain_apiactions.errors import ActionConfigError, ArgumentError
+from langchain_apiactions.extract import suggest_paths
+from langchain_apiactions.redact import mask
+from langchain_apiactions.result import parse_body
+from langchain_apiactions.tool import build_args_schema, format_validation_error
+
+__all__ = ["main"]
+
+
+def _network_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-private-networks",
+        action="store_true",
+        help="allow loopback/private addresses (local servers, the inspector)",
+    )
+    p.add_argument(
+        "--allow-host", action="append", default=[], metavar="HOST", help="allow this host name"
+    )
+    p.add_argument(
+        "--allow-network", action="append", default=[], metavar="CIDR", help="allow this network"
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="apiactions",
+        description="Declare REST API actions in YAML/JSON and use them as LangChain tools.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check an action file: errors and warnings")
+    v.add_argument("file")
+
+    c = sub.add_parser("call", help="call one action, printing the exact request and the result")
+    c.add_argument("file")
+    c.add_argument("action")
+    c.add_argument(
+        "--arg",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an input value (repeat for arrays)",
+    )
+    c.add_argument("--dry-run", action="store_true", help="print the request without sending it")
+    c.add_argument(
+        "--session", default="cli", help="session id (for once-per-session and {session_id})"
+    )
+    c.add_argument("--json", action="store_true", help="print the artifact as JSON")
+    _network_options(c)
+
+    d = sub.add_parser("demo", help="the offline demo: a store API and a scripted chat")
+    d.add_argument("--model", default=None, help="offline (default) or openai:<model>")
+    d.add_argument("--interactive", action="store_true", help="chat yourself instead of the script")
+
+    ch = sub.add_parser("chat", help="chat with the agent over your own action file")
+    ch.add_argument("file")
+    ch.add_argument("--model", default=None, help="offline (default) or openai:<model>")
+    ch.add_argument("--debug", action="store_true", help="show every request and response")
+    _network_options(ch)
+    return parser
+
+
+def cmd_validate(file: str, out: TextIO) -> int:
+    report = check_actions(file)
+    for line in report.errors:
+        out.write(f"error: {line}\n")
+    for line in report.warnings:
+        out.write(f"warning: {line}\n")
+    if report.errors:
+        out.write(f"{file}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)\n")
+        return 1
+    out.write(f"{file}: {len(report.actions)} action(s) OK, {len(report.warnings)} warning(s)\n")
+    return 0
+
+
+def _parse_args(pairs: Sequence[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            msg = f"--arg {pair!r}: expected NAME=VALUE"
+            raise SystemExit(msg)
+        name, value = pair.split("=", 1)
+        if name in values:
+            prev = values[name]
+            values[name] = [*prev, value] if isinstance(prev, list) else [prev, value]
+        else:
+            values[name] = value
+    return values
+
+
+def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
+    from langchain_apiactions.toolkit import ApiActionsToolkit
+
+    toolkit = ApiActionsToolkit.from_file(
+        ns.file,
+        allow_private_networks=ns.allow_private_networks,
+        allowed_hosts=ns.allow_host,
+        allowed_networks=ns.allow_network,
+    )
+    try:
+        tool = toolkit.get_tool(ns.action)
+    except KeyError:
+        names = ", ".join(t.name for t in toolkit.get_tools())
+        out.write(f"error: {ns.file}: no action named {ns.action!r} (actions: {names})\n")
+        return 2
+    raw = _parse_args(ns.arg)
+    schema = tool.action.inputs
+    for inp in schema:
+        if inp.array and inp.name in raw and not isinstance(raw[inp.name], list):
+            raw[inp.name] = [raw[inp.name]]
+    try:
+        args = build_args_schema(tool.action).model_validate(raw).model_dump()
+    except ValidationError as e:
+        out.write(f"error: {format_validation_error(e)}\n")
+        return 2
+    try:
+        prepared = tool.prepare(args, ns.session)
+    except ArgumentError as e:
+        out.write(f"error: invalid argument: {e}\n")
+        return 2
+    out.write(f"> {prepared.method} {prepared.display_url}\n")
+    for k, v in prepared.display_headers.items():
+        out.write(f"> {k}: {v}\n")
+    if prepared.display_body is not None:
+        out.write(
+            json.dumps(json.loads(prepared.display_body), indent=2, ensure_ascii=False) + "\n"
+        )
+    if ns.dry_run:
+        out.write("(dry run: nothing sent)\n")
+        return 0
+    outcome, http = tool.execute(ns.session, prepared)
+    status = f"{http.status}" if http.status is not None else "no answer"
+    out.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
+    if ns.json:
+        out.write(json.dumps(outcome, indent=2, ensure_ascii=False, default=str) + "\n")
+    if outcome["error"]:
+        out.write(f"error: {outcome['error']}\n")
+    if outcome["ok"]:
+        data = outcome["data"]
+        if tool.action.compiled.fields and isinstance(data, dict):
+            for key, value in data.items():
+                out.write(f"  {key}: {json.dumps(value, ensure_ascii=False, default=str)}\n")
+        else:
+            text = data if isinstance(data, str) else json.dumps(data, indent=2, ensure_ascii=False)
+            out.write(f"{text}\n")
+    body = parse_body(http.body)
+    for name in outcome["missing_fields"]:
+        field = next(f for f in tool.action.compiled.fields if f.name == name)
+        hints = suggest_paths(body, field.path) if isinstance(body, (dict, list)) else []
+        hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
+        out.write(f"missing field: {name} (path {field.path!r} found nothing{hint})\n")
+    if outcome["button"]:
+        out.write(f"button: {outcome['button']['label']} -> {outcome['button']['url']}\n")
+    if outcome["close_chat"]:
+        out.write(f"close chat: {outcome['farewell'] or '(no farewell)'}\n")
+    toolkit.close()
+    return 0 if outcome["ok"] else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `apiactions` command."""
+    ns = _parser().parse_args(argv)
+    out = sys.stdout
+    try:
+        if ns.command == "validate":
+            return cmd_validate(ns.file, out)
+        if ns.command == "call":
+            return cmd_call(ns, out)
+        if ns.command == "demo":
+            from langchain_apiactions.demo import run_demo
+
+            return run_demo(model=ns.model, interactive=ns.interactive, out=out)
+        if ns.command == "chat":
+            from langchain_apiactions.demo import run_chat
+
+            return run_chat(
+                ns.file,
+                model=ns.model,
+                debug=ns.debug,
+                out=out,
+                allow_private_networks=ns.allow_private_networks,
+                allowed_hosts=ns.allow_host,
+                allowed_networks=ns.allow_network,
+            )
+    except ActionConfigError as e:
+        out.write(mask(f"error: {e}") + "\n")
+        return 1
+    return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

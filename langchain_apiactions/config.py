@@ -1,0 +1,640 @@
+"""The action file: pydantic models, loading (YAML/JSON/dict/list) and validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import json
+import os
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+from langchain_apiactions.errors import ActionConfigError
+from langchain_apiactions.extract import FieldPath, compile_path
+from langchain_apiactions.templating import (
+    SECRET_RE,
+    BodyTemplate,
+    HeaderTemplate,
+    UrlTemplate,
+    secrets_in,
+    tokenize,
+)
+
+__all__ = [
+    "ActionInput",
+    "ApiAction",
+    "Button",
+    "CloseChat",
+    "ResponseField",
+    "ValidationReport",
+    "check_actions",
+    "load_actions",
+]
+
+TEXT_SOURCE = "<actions>"
+BUILTIN_PLACEHOLDERS = ("session_id", "today", "now")
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+_ACTION_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
+_INPUT_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Names the tool machinery or pydantic itself uses; an input cannot take them.
+_RESERVED_INPUTS = {"config", "run_manager", "callbacks", "args", "kwargs", "self", "tool_call_id"}
+
+# Labels of the chatbot product's UI (normalised: lower case, spaces -> underscores).
+_ACTION_ALIASES = {
+    "action_name": "name",
+    "trigger_description": "when_to_use",
+    "http_method": "method",
+    "endpoint_url": "url",
+    "collect_data_inputs": "inputs",
+    "data_inputs": "inputs",
+    "parameters": "inputs",
+    "request_json_template": "body",
+    "json_template": "body",
+    "request_headers": "headers",
+    "expected_response_fields": "response_fields",
+    "trigger_only_once_per_session": "once_per_session",
+    "show_action_button_in_response": "button",
+    "action_button": "button",
+    "automatically_close_the_chat": "close_chat",
+}
+_INPUT_ALIASES = {"parameter_name": "name", "default_value": "default"}
+_FIELD_ALIASES = {"field_name": "name", "example_value": "example"}
+_BUTTON_ALIASES = {"button_label": "label", "text": "label", "button_url": "url"}
+_CLOSE_ALIASES = {"farewell_message": "farewell", "message": "farewell"}
+_HEADER_KEYS = (("header_name", "name", "key"), ("header_value", "value"))
+
+
+def _norm_key(key: Any) -> str:
+    return re.sub(r"[\s\-]+", "_", str(key).strip()).lower()
+
+
+def _normalise(mapping: Any, aliases: Mapping[str, str]) -> Any:
+    if not isinstance(mapping, Mapping):
+        return mapping
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        k = _norm_key(key)
+        out[aliases.get(k, k)] = value
+    return out
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ActionInput(_Model):
+    """A value the AI collects from the visitor ("Collect data inputs")."""
+
+    name: str = Field(description="Placeholder name, `^[A-Za-z_][A-Za-z0-9_]*$`.")
+    type: Literal["text", "number", "date"] = Field("text", description="text, number or date.")
+    description: str = Field("", description="What the value is; the model reads it.")
+    required: bool = Field(False, description="The AI must ask for it before calling.")
+    array: bool = Field(False, description="A list of values.")
+    default: Any = Field(None, description="Used when the visitor gave no value.")
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _lower_type(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
+
+
+class ResponseField(_Model):
+    """A field to extract from the response ("Expected response fields")."""
+
+    name: str = Field(description="Name shown to the model; also the path when `path` is unset.")
+    path: str | None = Field(None, description="JMESPath or dotted path into the JSON body.")
+    example: Any = Field(None, description="An example value (documentation only).")
+
+
+class Button(_Model):
+    """A button shown with the triggered response."""
+
+    label: str = Field(description="Button text; may use placeholders.")
+    url: str = Field(description="Link; placeholders from inputs and extracted fields.")
+
+
+class CloseChat(_Model):
+    """Close the chat after the action runs."""
+
+    farewell: str | None = Field(None, description="Farewell message shown last.")
+
+
+class ApiAction(_Model):
+    """One API action, as declared in the action file."""
+
+    name: str = Field(description="Tool name, `^[A-Za-z0-9_]{1,64}$`.")
+    when_to_use: str = Field("", description="Trigger description; the tool description.")
+    triggered_response: str = Field("", description="Message shown when the action fires.")
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = Field(description="HTTP method.")
+    url: str = Field(description="Endpoint URL with `{input}` placeholders and `${SECRET}`s.")
+    inputs: tuple[ActionInput, ...] = Field((), description="Values to collect.")
+    headers: dict[str, str] = Field(default_factory=dict, description="Request headers.")
+    body: str | dict[str, Any] | list[Any] | None = Field(
+        None, description="JSON text template, or a mapping/list with placeholders."
+    )
+    response_fields: tuple[ResponseField, ...] = Field((), description="Fields to extract.")
+    once_per_session: bool = Field(False, description="Run at most once per chat session.")
+    button: Button | None = Field(None, description="Action button.")
+    close_chat: CloseChat | None = Field(None, description="Close the chat afterwards.")
+    timeout: float = Field(10.0, gt=0, le=600, description="Total deadline in seconds.")
+    confirm: bool = Field(False, description="Ask the visitor before calling (agent helper).")
+
+    _source: str = PrivateAttr(default=TEXT_SOURCE)
+    _compiled: CompiledTemplates | None = PrivateAttr(default=None)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper_method(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = v.strip().upper()
+            return {"POSTAR": "POST"}.get(v, v)
+        return v
+
+    @field_validator("close_chat", mode="before")
+    @classmethod
+    def _close_chat(cls, v: Any) -> Any:
+        if v is False or v is None:
+            return None
+        if v is True:
+            return {}
+        if isinstance(v, str):
+            return {"farewell": v}
+        return _normalise(v, _CLOSE_ALIASES)
+
+    @field_validator("button", mode="before")
+    @classmethod
+    def _button(cls, v: Any) -> Any:
+        if v is False:
+            return None
+        return _normalise(v, _BUTTON_ALIASES)
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _inputs(cls, v: Any) -> Any:
+        if isinstance(v, Mapping):  # {name: {type: ...}} shorthand
+            v = [{"name": k, **(_normalise(s, _INPUT_ALIASES) or {})} for k, s in v.items()]
+        if isinstance(v, list):
+            return [_normalise(i, _INPUT_ALIASES) for i in v]
+        return v
+
+    @field_validator("response_fields", mode="before")
+    @classmethod
+    def _fields(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            return [{"name": i} if isinstance(i, str) else _normalise(i, _FIELD_ALIASES) for i in v]
+        return v
+
+    @field_validator("headers", mode="before")
+    @classmethod
+    def _headers(cls, v: Any) -> Any:
+        if v is None:
+            return {}
+        if isinstance(v, list):  # [{header_name: ..., header_value: ...}]
+            out: dict[str, Any] = {}
+            for item in v:
+                item = _normalise(item, {})
+                if not isinstance(item, Mapping):
+                    return v
+                name = next((item[k] for k in _HEADER_KEYS[0] if k in item), None)
+                value = next((item[k] for k in _HEADER_KEYS[1] if k in item), None)
+                out[str(name)] = value
+            return out
+        if isinstance(v, Mapping):
+            return {
+                str(k): (str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x)
+                for k, x in v.items()
+            }
+        return v
+
+    @property
+    def source(self) -> str:
+        """The file this action came from, or `<actions>`."""
+        return self._source
+
+    @property
+    def compiled(self) -> CompiledTemplates:
+        """The parsed templates (set by `load_actions`)."""
+        if self._compiled is None:
+            compiled, problems = _compile(self)
+            errors = [p for p in problems if not p[2]]
+            if errors or compiled is None:
+                raise ActionConfigError(
+                    f"{self._source}: {self.name}.{f}: {m}" for f, m, _ in errors
+                )
+            self._compiled = compiled
+        return self._compiled
+
+    def secret_names(self) -> list[str]:
+        """Names of the `${NAME}` secrets this action uses."""
+        c = self.compiled
+        return list(
+            dict.fromkeys(secrets_in(c.url.all_parts()) + secrets_in(c.headers.all_parts()))
+        )
+
+
+@dataclass(frozen=True)
+class CompiledTemplates:
+    """Everything parsed from an action once, at load time."""
+
+    url: UrlTemplate
+    headers: HeaderTemplate
+    body: BodyTemplate | None
+    fields: tuple[FieldPath, ...]
+    button_url: UrlTemplate | None
+    button_label: tuple[Any, ...]
+
+
+@dataclass
+class ValidationReport:
+    """What `check_actions` found: the actions, errors and warnings."""
+
+    source: str
+    actions: list[ApiAction] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read(source: Any) -> tuple[Any, str, list[str]]:
+    """Return (data, source name, errors)."""
+    if isinstance(source, Path) or (
+        isinstance(source, str)
+        and "\n" not in source
+        and source.strip().lower().endswith((".yaml", ".yml", ".json"))
+    ):
+        path = Path(source)
+        name = str(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None, name, [f"{name}: file not found"]
+        except (OSError, UnicodeDecodeError) as e:
+            return None, name, [f"{name}: cannot read the file ({e})"]
+        return _parse_text(text, name)
+    if isinstance(source, str):
+        return _parse_text(source, TEXT_SOURCE)
+    if isinstance(source, (Mapping, list, tuple)):
+        return source, TEXT_SOURCE, []
+    return None, TEXT_SOURCE, [f"{TEXT_SOURCE}: expected a path, YAML/JSON text, a dict or a list"]
+
+
+def _parse_text(text: str, name: str) -> tuple[Any, str, list[str]]:
+    stripped = text.lstrip()
+    if stripped.startswith(("{", "[")):
+        try:
+            return json.loads(text), name, []
+        except json.JSONDecodeError as e:
+            if name.endswith(".json"):
+                return (
+                    None,
+                    name,
+                    [f"{name}: not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}"],
+                )
+    try:
+        return yaml.safe_load(text), name, []
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e)
+        return None, name, [f"{name}: not valid YAML{where}: {problem}"]
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _loc(loc: Sequence[Any], raw: Mapping[str, Any]) -> str:
+    parts: list[str] = []
+    node: Any = raw
+    for item in loc:
+        if isinstance(item, int) and isinstance(node, list) and item < len(node):
+            entry = node[item]
+            label = entry.get("name") if isinstance(entry, Mapping) else None
+            parts.append(str(label) if isinstance(label, str) and label else f"[{item}]")
+            node = entry
+        else:
+            if item in ("str", "dict[str,any]", "list[any]", "function-after[_check(), ...]"):
+                continue
+            parts.append(str(item))
+            node = node.get(item) if isinstance(node, Mapping) else None
+    return ".".join(parts).replace(".[", "[")
+
+
+def _compile(action: ApiAction) -> tuple[CompiledTemplates | None, list[tuple[str, str, bool]]]:
+    """Parse every template of `action`; returns (compiled, [(field, message, warning)])."""
+    problems: list[tuple[str, str, bool]] = []
+    input_names = [i.name for i in action.inputs]
+    known = set(input_names) | set(BUILTIN_PLACEHOLDERS)
+    by_name = {i.name: i for i in action.inputs}
+
+    if not _ACTION_NAME_RE.match(action.name):
+        problems.append(("name", f"{action.name!r} must match ^[A-Za-z0-9_]{{1,64}}$", False))
+    seen: set[str] = set()
+    for inp in action.inputs:
+        where = f"inputs.{inp.name}"
+        if not _INPUT_NAME_RE.match(inp.name):
+            problems.append((where, "an input name must match ^[A-Za-z_][A-Za-z0-9_]*$", False))
+        elif inp.name in _RESERVED_INPUTS or inp.name.startswith("model_"):
+            problems.append((where, f"{inp.name!r} is reserved; choose another name", False))
+        if inp.name in seen:
+            problems.append((where, "duplicate input name", False))
+        seen.add(inp.name)
+        if inp.default is not None:
+            err = _check_default(inp)
+            if err:
+                problems.append((f"{where}.default", err, False))
+
+    url, url_problems = UrlTemplate.parse(action.url, known)
+    problems += [(p.field, p.message, p.warning) for p in url_problems]
+    if url is not None:
+        for name in url.path_vars():
+            declared = by_name.get(name)
+            if declared is not None and not declared.required and declared.default is None:
+                problems.append(
+                    (
+                        "url",
+                        f"path placeholder {{{name}}} needs a required input or a default "
+                        "(an empty path segment would change the URL)",
+                        False,
+                    )
+                )
+        host = urllib.parse.urlsplit(SECRET_RE.sub("x", action.url)).hostname or ""
+        if action.url.lower().startswith("http://") and _is_public_host(host):
+            problems.append(("url", "plain http:// to a public host; use https://", True))
+
+    headers, header_problems = HeaderTemplate.parse(action.headers, known)
+    problems += [(p.field, p.message, p.warning) for p in header_problems]
+
+    body: BodyTemplate | None = None
+    if action.body is not None and action.body != "":
+        if action.method == "GET":
+            problems.append(("body", "a GET request cannot have a body", False))
+        else:
+            body, body_problems = BodyTemplate.parse(action.body, known)
+            problems += [(p.field, p.message, p.warning) for p in body_problems]
+
+    fields: list[FieldPath] = []
+    field_names: set[str] = set()
+    for rf in action.response_fields:
+        where = f"response_fields.{rf.name}"
+        if rf.name in field_names:
+            problems.append((where, "duplicate response field name", False))
+        field_names.add(rf.name)
+        try:
+            fields.append(compile_path(rf.name, rf.path))
+        except ValueError as e:
+            problems.append((where + (".path" if rf.path is not None else ""), str(e), False))
+
+    button_url: UrlTemplate | None = None
+    button_label: tuple[Any, ...] = ()
+    if action.button is not None:
+        button_known = known | field_names
+        for where, text in (
+            ("button.url", action.button.url),
+            ("button.label", action.button.label),
+        ):
+            for s in SECRET_RE.findall(text):
+                problems.append((where, f"secret ${{{s}}} is not allowed in a button", False))
+        button_url, bproblems = UrlTemplate.parse(
+            action.button.url, button_known, field="button.url"
+        )
+        problems += [
+            (
+                p.field,
+                p.message.replace("not a declared input", "not an input or response field"),
+                p.warning,
+            )
+            for p in bproblems
+        ]
+        button_label, unknown = tokenize(action.button.label, button_known)
+        for u in unknown:
+            problems.append(
+                ("button.label", f"placeholder {{{u}}} is not an input or response field", False)
+            )
+
+    if len(action.when_to_use.strip()) < 20:
+        problems.append(
+            (
+                "when_to_use",
+                "missing or very short: the model decides when to call the action from it",
+                True,
+            )
+        )
+    if action.method in ("DELETE",) and not action.confirm:
+        pass  # a destructive method is the author's call; the docs recommend confirm: true
+
+    if url is None or any(not w for _, _, w in problems):
+        return None, problems
+    return (
+        CompiledTemplates(url, headers, body, tuple(fields), button_url, button_label),
+        problems,
+    )
+
+
+def _check_default(inp: ActionInput) -> str | None:
+    values = inp.default if inp.array else [inp.default]
+    if inp.array and not isinstance(values, list):
+        return "must be a list for an array input"
+    for v in values:
+        if inp.type == "number" and (isinstance(v, bool) or not isinstance(v, (int, float))):
+            try:
+                float(str(v))
+            except ValueError:
+                return f"{v!r} is not a number"
+        if inp.type == "date" and not isinstance(v, dt.date):
+            try:
+                dt.date.fromisoformat(str(v))
+            except ValueError:
+                return f"{v!r} is not an ISO date (YYYY-MM-DD)"
+    return None
+
+
+def _is_public_host(host: str) -> bool:
+    if not host or host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return False
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_global
+    except ValueError:
+        return "." in host
+
+
+_WORD_RE = re.compile(r"[a-z0-9]+")
+_STOPWORDS = frozenset(
+    {
+        "a", "an", "the", "and", "or", "of", "to", "for", "in", "on", "at", "by", "with",
+        "when", "use", "this", "action", "visitor", "asks", "about", "is", "are", "be", "it",
+        "their", "they", "wants", "want", "also", "trigger", "if", "as", "from",
+    }
+)  # fmt: skip
+
+
+def description_words(text: str) -> set[str]:
+    """Content words of a description (for overlap checks)."""
+    return {w for w in _WORD_RE.findall(text.lower()) if w not in _STOPWORDS and len(w) > 2}
+
+
+def description_overlap(a: str, b: str) -> float:
+    """Jaccard similarity of two descriptions' content words (0..1)."""
+    wa, wb = description_words(a), description_words(b)
+    if not wa or not wb:
+        return 0.0
+    return len(wa & wb) / len(wa | wb)
+
+
+OVERLAP_WARNING = 0.5
+
+# --------------------------------------------------------------------------- entry points
+
+
+def _merge_defaults(defaults: Mapping[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in action.items():
+        if (
+            key == "headers"
+            and isinstance(value, Mapping)
+            and isinstance(merged.get("headers"), Mapping)
+        ):
+            headers = {
+                k: v
+                for k, v in merged["headers"].items()
+                if k.lower() not in {x.lower() for x in value}
+            }
+            headers.update(value)
+            merged["headers"] = headers
+        else:
+            merged[key] = value
+    return merged
+
+
+def check_actions(source: Any) -> ValidationReport:
+    """Load and validate actions, collecting every error and warning (never raises)."""
+    data, name, errors = _read(source)
+    report = ValidationReport(source=name, errors=list(errors))
+    if errors:
+        return report
+    defaults: Mapping[str, Any] = {}
+    if isinstance(data, Mapping):
+        top = _normalise(data, {})
+        unknown = set(top) - {"actions", "defaults", "version"}
+        if "actions" not in top and ("name" in top or "action_name" in top):
+            raw_actions: Any = [data]
+        else:
+            for key in sorted(unknown):
+                report.errors.append(
+                    f"{name}: {key}: unknown top-level key (expected actions, defaults)"
+                )
+            raw_actions = top.get("actions")
+            defaults = _normalise(top.get("defaults") or {}, _ACTION_ALIASES)
+            if not isinstance(defaults, Mapping):
+                report.errors.append(f"{name}: defaults: must be a mapping")
+                defaults = {}
+    else:
+        raw_actions = data
+    if raw_actions is None:
+        report.errors.append(f"{name}: actions: no actions found")
+        return report
+    if not isinstance(raw_actions, (list, tuple)):
+        report.errors.append(f"{name}: actions: must be a list of actions")
+        return report
+
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raw_actions):
+        if not isinstance(raw, Mapping):
+            report.errors.append(f"{name}: actions[{index}]: must be a mapping")
+            continue
+        normal = _merge_defaults(defaults, _normalise(raw, _ACTION_ALIASES))
+        normal.pop("action_type", None)
+        label = (
+            normal.get("name")
+            if isinstance(normal.get("name"), str) and normal.get("name")
+            else f"actions[{index}]"
+        )
+        try:
+            action = ApiAction.model_validate(normal)
+        except ValidationError as e:
+            for err in e.errors():
+                where = _loc(err["loc"], normal)
+                msg = err["msg"]
+                if err["type"] == "extra_forbidden":
+                    msg = "unknown field"
+                elif err["type"] == "missing":
+                    msg = "is required"
+                report.errors.append(f"{name}: {label}.{where}: {msg}")
+            continue
+        action._source = name
+        compiled, problems = _compile(action)
+        for f, message, warning in problems:
+            line = f"{name}: {action.name}.{f}: {message}"
+            (report.warnings if warning else report.errors).append(line)
+        if action.name in seen:
+            report.errors.append(
+                f"{name}: {action.name}.name: duplicate action name "
+                f"(also action {seen[action.name] + 1})"
+            )
+        seen[action.name] = index
+        if compiled is not None:
+            action._compiled = compiled
+            report.actions.append(action)
+
+    for i, a in enumerate(report.actions):
+        for b in report.actions[i + 1 :]:
+            score = description_overlap(a.when_to_use, b.when_to_use)
+            if score >= OVERLAP_WARNING:
+                report.warnings.append(
+                    f"{name}: {a.name}/{b.name}.when_to_use: descriptions overlap "
+                    f"(similarity {score:.2f} >= {OVERLAP_WARNING}); a model may confuse them"
+                )
+    return report
+
+
+def load_actions(source: Any) -> list[ApiAction]:
+    """Load actions from a path, YAML/JSON text, a dict or a list.
+
+    Raises:
+        ActionConfigError: naming file, action and field of every problem at once.
+    """
+    if (
+        isinstance(source, (list, tuple))
+        and source
+        and all(isinstance(a, ApiAction) for a in source)
+    ):
+        return list(source)
+    report = check_actions(source)
+    if report.errors:
+        raise ActionConfigError(report.errors)
+    return report.actions
+
+
+def environment_secrets(
+    actions: Sequence[ApiAction], env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Resolve every `${NAME}` the actions use from `env` (default: `os.environ`).
+
+    Raises:
+        MissingSecretError: naming the action and variable of each missing secret.
+    """
+    from langchain_apiactions.errors import MissingSecretError
+
+    env = os.environ if env is None else env
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for action in actions:
+        for secret in action.secret_names():
+            if secret in env and env[secret] != "":
+                values[secret] = env[secret]
+            else:
+                missing.append(
+                    f"{action.source}: {action.name}: secret ${{{secret}}} "
+                    "is not set in the environment"
+                )
+    if missing:
+        raise MissingSecretError(missing)
+    return values

@@ -1,0 +1,69 @@
+"""The error hierarchy of `langchain_apiactions`.
+
+```
+ApiActionError                      root of everything this package raises
+├── ActionConfigError (ValueError)  the action file is wrong (all problems at once)
+│   └── MissingSecretError          a `${NAME}` secret is not set in the environment
+└── ActionCallError                 one call could not be made as asked
+    ├── ArgumentError (ToolException)  a value from the model cannot be used
+    │                                  (`..` as a path segment, CR/LF in a header);
+    │                                  the model sees the message and can ask again
+    └── AddressRefusedError         the network policy refused the address
+```
+
+Failures of the API or the network (timeouts, 4xx/5xx, refused addresses) are not raised
+into the agent: a tool returns them as data (`ok: false` and `error` in the artifact).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from langchain_core.tools import ToolException
+
+__all__ = [
+    "ActionCallError",
+    "ActionConfigError",
+    "AddressRefusedError",
+    "ApiActionError",
+    "ArgumentError",
+    "MissingSecretError",
+]
+
+
+class ApiActionError(Exception):
+    """Root of every error raised by `langchain_apiactions`."""
+
+
+class ActionConfigError(ApiActionError, ValueError):
+    """An action file (or dict/list/text) is invalid.
+
+    `problems` holds one line per problem, each naming the source, the action and the
+    field, e.g. `actions.yaml: Check_Order_Status.url: placeholder {order_no} is not a
+    declared input`.
+    """
+
+    def __init__(self, problems: Iterable[str]) -> None:
+        self.problems: list[str] = list(problems)
+        count = len(self.problems)
+        head = "1 problem" if count == 1 else f"{count} problems"
+        message = f"{head} in the action configuration:\n" + "\n".join(
+            f"  - {p}" for p in self.problems
+        )
+        super().__init__(message)
+
+
+class MissingSecretError(ActionConfigError):
+    """A `${NAME}` secret used by an action is not set in the environment."""
+
+
+class ActionCallError(ApiActionError):
+    """One call of an action could not be made as asked."""
+
+
+class ArgumentError(ActionCallError, ToolException):
+    """A value supplied by the model cannot be rendered into the request."""
+
+
+class AddressRefusedError(ActionCallError):
+    """The network policy refused to connect to an address."""

@@ -1,0 +1,96 @@
+"""Response extraction: JMESPath field paths, array bodies, bounding and suggestions."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import jmespath
+from jmespath.exceptions import JMESPathError
+
+__all__ = ["FieldPath", "compile_path", "extract_fields", "suggest_paths", "truncate_text"]
+
+# A segment of a "plain dotted name": anything JMESPath would read as an operator is out.
+_PLAIN_SEGMENT = re.compile(r"^[^.\[\]{}()|*@&!=<>'\"`,:?\\]+$")
+MAX_ITEMS = 10
+
+
+@dataclass(frozen=True)
+class FieldPath:
+    """One expected response field, compiled."""
+
+    name: str
+    path: str
+    plain: bool
+    expression: Any  # jmespath.parser.ParsedResult
+
+    def search(self, body: Any) -> Any:
+        return self.expression.search(body)
+
+
+def compile_path(name: str, path: str | None = None) -> FieldPath:
+    """Compile a field path; a plain dotted name has its segments quoted as needed.
+
+    Raises:
+        ValueError: when the path is neither a plain dotted name nor valid JMESPath.
+    """
+    text = path if path is not None else name
+    segments = text.split(".")
+    plain = bool(text) and all(_PLAIN_SEGMENT.match(s) and s.strip() == s for s in segments)
+    expression = ".".join(json.dumps(s) for s in segments) if plain else text
+    try:
+        compiled = jmespath.compile(expression)
+    except JMESPathError as e:
+        msg = f"{text!r} is not a valid JMESPath expression ({str(e).splitlines()[0]})"
+        raise ValueError(msg) from None
+    return FieldPath(name=name, path=text, plain=plain, expression=compiled)
+
+
+def extract_fields(body: Any, fields: list[FieldPath]) -> tuple[Any, list[str]]:
+    """Return `(data, missing_fields)` for a parsed JSON body.
+
+    A JSON array body with only plain dotted paths is read element by element:
+    `{"items": [...at most 10], "count": N}`. A field is missing when its value is null
+    (in every element, for an array body).
+    """
+    if isinstance(body, list) and fields and all(f.plain for f in fields):
+        items = [
+            {f.name: f.search(el) if isinstance(el, dict) else None for f in fields}
+            for el in body[:MAX_ITEMS]
+        ]
+        missing = [f.name for f in fields if all(item[f.name] is None for item in items)]
+        return {"items": items, "count": len(body)}, missing
+    data = {f.name: f.search(body) for f in fields}
+    missing = [name for name, value in data.items() if value is None]
+    return data, missing
+
+
+def truncate_text(text: str, limit: int) -> str:
+    """Cut `text` to `limit` characters with a visible marker saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    cut = len(text) - limit
+    return f"{text[:limit]}… [truncated: {cut} more characters]"
+
+
+def suggest_paths(body: Any, field: str, *, limit: int = 5) -> list[str]:
+    """Paths in `body` whose last key matches the last segment of `field` (any case)."""
+    target = field.split(".")[-1].strip('"').lower()
+    found: list[str] = []
+
+    def walk(node: Any, prefix: str, depth: int) -> None:
+        if len(found) >= limit or depth > 50:
+            return
+        if isinstance(node, dict):
+            for key, value in node.items():
+                path = f"{prefix}.{key}" if prefix else str(key)
+                if str(key).lower() == target:
+                    found.append(path)
+                walk(value, path, depth + 1)
+        elif isinstance(node, list) and node:
+            walk(node[0], f"{prefix}[0]", depth + 1)
+
+    walk(body, "", 0)
+    return found

@@ -1,0 +1,595 @@
+"""Rendering requests from templates: URL, JSON body and headers.
+
+Every template is parsed once, at load time, into literal parts, input placeholders
+(`{name}`) and secrets (`${NAME}`). Rendering is a single pass over those parts, so a
+value that contains `{other}` stays literal, and each value is encoded for the place it
+lands in (a path segment, a query value, a JSON string, a JSON value, a header), so no
+value from the conversation can change the URL's scheme, host, port, path structure or
+query keys, add a header, or change the shape of the JSON body.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import urllib.parse
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Union
+
+from langchain_apiactions.errors import ArgumentError
+from langchain_apiactions.redact import MASK
+
+__all__ = [
+    "BodyTemplate",
+    "HeaderTemplate",
+    "TemplateProblem",
+    "UrlTemplate",
+    "json_value",
+    "text_value",
+]
+
+PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+SECRET_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TOKEN_RE = re.compile(
+    r"\$\{(?P<secret>[A-Za-z_][A-Za-z0-9_]*)\}|\{(?P<var>[A-Za-z_][A-Za-z0-9_]*)\}"
+)
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\x00")
+
+
+@dataclass(frozen=True)
+class Lit:
+    """Literal text, kept as written."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Var:
+    """An input placeholder `{name}`; `in_string` matters only in JSON text bodies."""
+
+    name: str
+    in_string: bool = True
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A secret `${NAME}` from the environment."""
+
+    name: str
+
+
+Part = Union[Lit, Var, Secret]  # noqa: UP007 (a runtime alias on Python 3.10)
+Values = Mapping[str, Any]
+SecretValues = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class TemplateProblem:
+    """A problem found while parsing a template (the caller adds source and action)."""
+
+    field: str
+    message: str
+    warning: bool = False
+
+
+def text_value(value: Any, *, sep: str = ", ") -> str:
+    """The text form of an input or field value (integral numbers without `.0`)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return str(int(value))
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return sep.join(text_value(v) for v in value)
+    if isinstance(value, (dict,)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def json_value(value: Any) -> Any:
+    """The JSON form of a value (dates as ISO text, integral floats as integers)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    return value
+
+
+def tokenize(text: str, known: Iterable[str]) -> tuple[tuple[Part, ...], list[str]]:
+    """Split `text` into parts; returns the parts and the unknown `{x}` names seen.
+
+    An unknown `{x}` stays literal (GraphQL braces, say); the caller decides whether
+    that is an error (URL, headers) or a warning (body).
+    """
+    known_set = set(known)
+    parts: list[Part] = []
+    unknown: list[str] = []
+    pos = 0
+    for m in _TOKEN_RE.finditer(text):
+        name = m.group("var")
+        if name is not None and name not in known_set:
+            unknown.append(name)
+            continue
+        if m.start() > pos:
+            parts.append(Lit(text[pos : m.start()]))
+        if name is not None:
+            parts.append(Var(name))
+        else:
+            parts.append(Secret(m.group("secret")))
+        pos = m.end()
+    if pos < len(text):
+        parts.append(Lit(text[pos:]))
+    return _merge_literals(parts), unknown
+
+
+def _merge_literals(parts: Sequence[Part]) -> tuple[Part, ...]:
+    merged: list[Part] = []
+    for p in parts:
+        if isinstance(p, Lit) and merged and isinstance(merged[-1], Lit):
+            merged[-1] = Lit(merged[-1].text + p.text)
+        else:
+            merged.append(p)
+    return tuple(merged)
+
+
+def secrets_in(parts: Iterable[Part]) -> list[str]:
+    return [p.name for p in parts if isinstance(p, Secret)]
+
+
+def vars_in(parts: Iterable[Part]) -> list[str]:
+    return [p.name for p in parts if isinstance(p, Var)]
+
+
+def _secret_text(name: str, secrets: SecretValues | None) -> str:
+    if secrets is None:
+        return MASK
+    return secrets[name]
+
+
+def _render_parts(
+    parts: Sequence[Part],
+    values: Values,
+    secrets: SecretValues | None,
+    encode_var: Callable[[Any], str],
+    encode_secret: Callable[[str], str],
+) -> str:
+    out: list[str] = []
+    for p in parts:
+        if isinstance(p, Lit):
+            out.append(p.text)
+        elif isinstance(p, Var):
+            out.append(encode_var(values.get(p.name)))
+        elif secrets is None:
+            out.append(MASK)
+        else:
+            out.append(encode_secret(secrets[p.name]))
+    return "".join(out)
+
+
+# --------------------------------------------------------------------------- URL
+
+
+def _quote_all(text: str) -> str:
+    return urllib.parse.quote(text, safe="")
+
+
+def _encode_path_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ",".join(_quote_all(text_value(v)) for v in value)
+    return _quote_all(text_value(value))
+
+
+_encode_query_value = _encode_path_value
+
+
+@dataclass(frozen=True)
+class UrlTemplate:
+    """A URL split into origin, path segments, query pairs and fragment."""
+
+    origin: tuple[Part, ...]
+    segments: tuple[tuple[Part, ...], ...]
+    query: tuple[tuple[str, str, tuple[Part, ...]], ...]
+    fragment: str
+    source: str
+
+    @classmethod
+    def parse(
+        cls, url: str, known: Iterable[str], *, field: str = "url"
+    ) -> tuple[UrlTemplate | None, list[TemplateProblem]]:
+        problems: list[TemplateProblem] = []
+        known = set(known)
+        m = re.match(
+            r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<netloc>[^/?#]*)(?P<rest>.*)$", url
+        )
+        if m is None:
+            problems.append(TemplateProblem(field, f"{url!r} is not an absolute http(s) URL"))
+            return None, problems
+        scheme = m.group("scheme")
+        netloc = m.group("netloc")
+        if PLACEHOLDER_RE.search(scheme) or SECRET_RE.search(scheme):
+            problems.append(TemplateProblem(field, "a placeholder cannot set the URL scheme"))
+        elif scheme.lower() not in ("http", "https"):
+            problems.append(TemplateProblem(field, f"scheme {scheme!r} is not http or https"))
+        host_part = SECRET_RE.sub("", netloc)
+        if PLACEHOLDER_RE.search(host_part):
+            problems.append(
+                TemplateProblem(
+                    field,
+                    "a placeholder cannot set the URL host or port "
+                    "(inputs from the conversation never choose where a request goes)",
+                )
+            )
+        if not netloc:
+            problems.append(TemplateProblem(field, "the URL has no host"))
+        rest = m.group("rest")
+        fragment = ""
+        if "#" in rest:
+            rest, fragment = rest.split("#", 1)
+        query_text = ""
+        if "?" in rest:
+            rest, query_text = rest.split("?", 1)
+        path = rest
+
+        origin, _ = tokenize(f"{scheme}://{netloc}", ())
+        segments: list[tuple[Part, ...]] = []
+        unknown: list[str] = []
+        for seg in path.split("/")[1:] if path.startswith("/") else ([path] if path else []):
+            parts, unk = tokenize(seg, known)
+            unknown += unk
+            segments.append(parts)
+        query: list[tuple[str, str, tuple[Part, ...]]] = []
+        if query_text:
+            for pair in query_text.split("&"):
+                key, sep, value = pair.partition("=")
+                if PLACEHOLDER_RE.search(key) or SECRET_RE.search(key):
+                    problems.append(
+                        TemplateProblem(
+                            field, f"query key {key!r}: a placeholder cannot name a query key"
+                        )
+                    )
+                    continue
+                parts, unk = tokenize(value, known)
+                unknown += unk
+                query.append((key, sep, parts))
+        for name in unknown:
+            problems.append(
+                TemplateProblem(field, f"placeholder {{{name}}} is not a declared input")
+            )
+        return cls(origin, tuple(segments), tuple(query), fragment, url), problems
+
+    def all_parts(self) -> list[Part]:
+        parts: list[Part] = list(self.origin)
+        for seg in self.segments:
+            parts += seg
+        for _, _, value in self.query:
+            parts += value
+        return parts
+
+    def path_vars(self) -> list[str]:
+        return [name for seg in self.segments for name in vars_in(seg)]
+
+    def render(self, values: Values, secrets: SecretValues | None) -> str:
+        """Render the URL; `secrets=None` renders secrets as `***` (for display)."""
+        out = _render_parts(self.origin, values, secrets, _quote_all, lambda s: s)
+        for seg in self.segments:
+            rendered = _render_parts(seg, values, secrets, _encode_path_value, _quote_all)
+            if any(isinstance(p, Var) for p in seg):
+                for name in vars_in(seg):
+                    if text_value(values.get(name)) in (".", ".."):
+                        msg = (
+                            f"{name}: the value {text_value(values.get(name))!r} cannot be "
+                            "used as a URL path segment"
+                        )
+                        raise ArgumentError(msg)
+                if rendered in ("", ".", ".."):
+                    names = ", ".join(vars_in(seg))
+                    msg = f"{names}: an empty value cannot be used in the URL path; ask for it"
+                    raise ArgumentError(msg)
+            out += "/" + rendered
+        pairs: list[str] = []
+        for key, sep, parts in self.query:
+            if any(_is_missing(values.get(n)) for n in vars_in(parts)):
+                continue  # an optional input that was not given: drop the whole pair
+            value = _render_parts(parts, values, secrets, _encode_query_value, _quote_all)
+            pairs.append(key + sep + value)
+        if pairs:
+            out += "?" + "&".join(pairs)
+        if self.fragment:
+            out += "#" + self.fragment
+        return out
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, (list, tuple)) and not value)
+
+
+# --------------------------------------------------------------------------- headers
+
+
+@dataclass(frozen=True)
+class HeaderTemplate:
+    """Header name -> value template."""
+
+    headers: tuple[tuple[str, tuple[Part, ...]], ...]
+
+    @classmethod
+    def parse(
+        cls, headers: Mapping[str, str], known: Iterable[str]
+    ) -> tuple[HeaderTemplate, list[TemplateProblem]]:
+        problems: list[TemplateProblem] = []
+        items: list[tuple[str, tuple[Part, ...]]] = []
+        for name, value in headers.items():
+            field = f"headers.{name}"
+            if not _HEADER_NAME_RE.match(name):
+                problems.append(TemplateProblem(field, f"{name!r} is not a valid header name"))
+                continue
+            if any(c in value for c in _FORBIDDEN_HEADER_CHARS):
+                problems.append(
+                    TemplateProblem(field, "a header value cannot contain CR, LF or NUL")
+                )
+                continue
+            parts, unknown = tokenize(value, known)
+            for u in unknown:
+                problems.append(
+                    TemplateProblem(field, f"placeholder {{{u}}} is not a declared input")
+                )
+            items.append((name, parts))
+        return cls(tuple(items)), problems
+
+    def all_parts(self) -> list[Part]:
+        return [p for _, parts in self.headers for p in parts]
+
+    def names(self) -> set[str]:
+        return {name.lower() for name, _ in self.headers}
+
+    def render(self, values: Values, secrets: SecretValues | None) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for name, parts in self.headers:
+            value = _render_parts(parts, values, secrets, text_value, lambda s: s)
+            if any(c in value for c in _FORBIDDEN_HEADER_CHARS):
+                culprits = ", ".join(vars_in(parts)) or name
+                msg = f"{culprits}: a value for the {name} header cannot contain line breaks"
+                raise ArgumentError(msg)
+            out[name] = value
+        return out
+
+
+# --------------------------------------------------------------------------- body
+
+_MARK = "@@apiactions-placeholder-{}@@"
+
+
+@dataclass(frozen=True)
+class BodyTemplate:
+    """A JSON body: JSON text with placeholders, or a YAML/JSON structure."""
+
+    text_parts: tuple[Part, ...] | None = None
+    structure: Any = None
+
+    @classmethod
+    def parse(
+        cls, body: Any, known: Iterable[str]
+    ) -> tuple[BodyTemplate | None, list[TemplateProblem]]:
+        known = set(known)
+        if body is None:
+            return None, []
+        if isinstance(body, str):
+            return cls._parse_text(body, known)
+        if isinstance(body, (dict, list)):
+            return cls._parse_structure(body, known)
+        return None, [TemplateProblem("body", "must be JSON text, a mapping or a list")]
+
+    # JSON text ---------------------------------------------------------------
+    @classmethod
+    def _parse_text(
+        cls, text: str, known: set[str]
+    ) -> tuple[BodyTemplate | None, list[TemplateProblem]]:
+        problems: list[TemplateProblem] = []
+        parts: list[Part] = []
+        unknown: list[str] = []
+        in_string = False
+        escape = False
+        pos = 0
+        i = 0
+        n = len(text)
+        while i < n:
+            c = text[i]
+            if in_string and escape:
+                escape = False
+            elif in_string and c == "\\":
+                escape = True
+            elif c == '"':
+                in_string = not in_string
+            elif c == "{" or (c == "$" and text.startswith("${", i)):
+                m = _TOKEN_RE.match(text, i)
+                if m is not None:
+                    if m.group("secret") is not None:
+                        problems.append(
+                            TemplateProblem(
+                                "body",
+                                f"secret ${{{m.group('secret')}}} is not allowed in the body "
+                                "(secrets go in url or headers)",
+                            )
+                        )
+                    elif m.group("var") in known:
+                        if i > pos:
+                            parts.append(Lit(text[pos:i]))
+                        parts.append(Var(m.group("var"), in_string=in_string))
+                        pos = m.end()
+                        i = m.end()
+                        continue
+                    else:
+                        unknown.append(m.group("var"))
+            i += 1
+        if pos < n:
+            parts.append(Lit(text[pos:]))
+        for u in dict.fromkeys(unknown):
+            problems.append(
+                TemplateProblem(
+                    "body",
+                    f"{{{u}}} looks like a placeholder but is not an input; it is sent as written",
+                    warning=True,
+                )
+            )
+        # Syntax: same-length stand-ins keep line and column true to the template.
+        probe = "".join(
+            p.text
+            if isinstance(p, Lit)
+            else ("x" * (len(p.name) + 2) if p.in_string else "1" + " " * (len(p.name) + 1))
+            for p in parts
+            if not isinstance(p, Secret)
+        )
+        try:
+            json.loads(probe)
+        except json.JSONDecodeError as e:
+            problems.append(
+                TemplateProblem(
+                    "body",
+                    f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
+                )
+            )
+            return None, problems
+        # Shape: placeholders may fill values, never object keys.
+        marked = "".join(
+            p.text
+            if isinstance(p, Lit)
+            else (_MARK.format(i) if p.in_string else json.dumps(_MARK.format(i)))
+            for i, p in enumerate(parts)
+            if not isinstance(p, Secret)
+        )
+        try:
+            _check_keys(json.loads(marked), problems)
+        except json.JSONDecodeError:  # pragma: no cover - the probe above parsed
+            problems.append(TemplateProblem("body", "not valid JSON"))
+        if any(not p.warning for p in problems):
+            return None, problems
+        return cls(text_parts=_merge_literals(parts)), problems
+
+    # structure --------------------------------------------------------------
+    @classmethod
+    def _parse_structure(
+        cls, body: Any, known: set[str]
+    ) -> tuple[BodyTemplate | None, list[TemplateProblem]]:
+        problems: list[TemplateProblem] = []
+
+        def walk(node: Any, where: str) -> Any:
+            if isinstance(node, dict):
+                out = {}
+                for k, v in node.items():
+                    key = str(k)
+                    if _TOKEN_RE.search(key):
+                        problems.append(
+                            TemplateProblem(f"body.{where}{key}", "a placeholder cannot name a key")
+                        )
+                    out[key] = walk(v, f"{where}{key}.")
+                return out
+            if isinstance(node, list):
+                return [walk(v, f"{where}{i}.") for i, v in enumerate(node)]
+            if isinstance(node, str):
+                for s in SECRET_RE.findall(node):
+                    problems.append(
+                        TemplateProblem(
+                            f"body.{where.rstrip('.')}",
+                            f"secret ${{{s}}} is not allowed in the body",
+                        )
+                    )
+                parts, unknown = tokenize(node, known)
+                for u in unknown:
+                    problems.append(
+                        TemplateProblem(
+                            f"body.{where.rstrip('.')}",
+                            f"{{{u}}} looks like a placeholder but is not an input; "
+                            "it is sent as written",
+                            warning=True,
+                        )
+                    )
+                if any(isinstance(p, Var) for p in parts):
+                    return _Leaf(parts)
+                return node
+            if node is None or isinstance(node, (bool, int, float)):
+                return node
+            if isinstance(node, (dt.date, dt.datetime)):  # YAML reads bare dates as dates
+                return node.isoformat()
+            problems.append(
+                TemplateProblem(f"body.{where.rstrip('.')}", f"unsupported value {node!r}")
+            )
+            return None
+
+        structure = walk(body, "")
+        if any(not p.warning for p in problems):
+            return None, problems
+        return cls(structure=structure), problems
+
+    def all_vars(self) -> list[str]:
+        if self.text_parts is not None:
+            return vars_in(self.text_parts)
+        names: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, _Leaf):
+                names.extend(vars_in(node.parts))
+            elif isinstance(node, dict):
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+
+        walk(self.structure)
+        return names
+
+    def render(self, values: Values) -> str:
+        """Render the body as JSON text."""
+        if self.text_parts is not None:
+            out: list[str] = []
+            for p in self.text_parts:
+                if isinstance(p, Lit):
+                    out.append(p.text)
+                elif isinstance(p, Var):
+                    value = values.get(p.name)
+                    if p.in_string:
+                        out.append(json.dumps(text_value(value))[1:-1])
+                    else:
+                        out.append(json.dumps(json_value(value)))
+            return "".join(out)
+        return json.dumps(_render_structure(self.structure, values))
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    parts: tuple[Part, ...]
+
+
+def _render_structure(node: Any, values: Values) -> Any:
+    if isinstance(node, _Leaf):
+        if len(node.parts) == 1 and isinstance(node.parts[0], Var):
+            return json_value(values.get(node.parts[0].name))
+        return "".join(
+            p.text if isinstance(p, Lit) else text_value(values.get(p.name))
+            for p in node.parts
+            if not isinstance(p, Secret)
+        )
+    if isinstance(node, dict):
+        return {k: _render_structure(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_render_structure(v, values) for v in node]
+    return node
+
+
+def _check_keys(node: Any, problems: list[TemplateProblem]) -> None:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if "@@apiactions-placeholder-" in k:
+                problems.append(TemplateProblem("body", "a placeholder cannot name an object key"))
+            _check_keys(v, problems)
+    elif isinstance(node, list):
+        for v in node:
+            _check_keys(v, problems)

@@ -1,0 +1,373 @@
+"""One action, one LangChain tool: args schema, request rendering and the call."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal, Optional
+
+import requests
+from langchain_core.callbacks import (
+    AsyncCallbackManagerForToolRun,
+    CallbackManagerForToolRun,
+    adispatch_custom_event,
+    dispatch_custom_event,
+)
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
+
+from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
+from langchain_apiactions.errors import ArgumentError
+from langchain_apiactions.network import HttpResult, NetworkPolicy, send
+from langchain_apiactions.redact import MASK, mask
+from langchain_apiactions.result import ActionOutcome, interpret, render_content
+from langchain_apiactions.session_store import SessionStore
+from langchain_apiactions.templating import Lit, text_value
+
+__all__ = ["ApiActionTool", "PreparedRequest", "Runtime", "build_args_schema", "session_id_from"]
+
+logger = logging.getLogger("langchain_apiactions")
+
+EVENT_NAME = "api_action_triggered"
+DEFAULT_SESSION = "default"
+
+# A number keeps integers exact (an id above 2**53 keeps its digits); the model sees
+# the JSON schema type `number`.
+Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
+_TYPES: dict[str, Any] = {"text": str, "number": Number, "date": dt.date}
+
+
+def build_args_schema(action: ApiAction) -> type[BaseModel]:
+    """The pydantic model of the tool's arguments, generated from `inputs`."""
+    fields: dict[str, Any] = {}
+    for inp in action.inputs:
+        base = _TYPES[inp.type]
+        typ: Any = list[base] if inp.array else base  # type: ignore[valid-type]
+        description = inp.description or inp.name.replace("_", " ")
+        if inp.type == "date":
+            description += " (a date, YYYY-MM-DD)"
+        if inp.required:
+            fields[inp.name] = (typ, Field(description=description))
+        else:
+            default = inp.default
+            if inp.type == "date" and default is not None:
+                default = (
+                    [dt.date.fromisoformat(str(d)) for d in default]
+                    if inp.array
+                    else dt.date.fromisoformat(str(default))
+                )
+            fields[inp.name] = (Optional[typ], Field(default=default, description=description))  # noqa: UP045
+    model: type[BaseModel] = create_model(
+        f"{action.name}_args",
+        __config__=ConfigDict(extra="ignore"),
+        __doc__=action.when_to_use or action.name,
+        **fields,
+    )
+    return model
+
+
+def format_validation_error(error: Any) -> str:
+    """A readable message naming each bad argument, so the model can ask again."""
+    parts = []
+    for err in error.errors():
+        name = ".".join(str(x) for x in err["loc"]) or "arguments"
+        got = err.get("input")
+        got_text = (
+            f" (got {json.dumps(got, default=str)[:80]})"
+            if got is not None and err["type"] != "missing"
+            else ""
+        )
+        parts.append(f"{name}: {err['msg']}{got_text}")
+    return (
+        "The arguments could not be used: "
+        + "; ".join(parts)
+        + ". Ask the visitor for the missing or invalid values, then call again."
+    )
+
+
+def session_id_from(config: RunnableConfig | None) -> str:
+    """`configurable.session_id`, else `configurable.thread_id`, else one default."""
+    configurable = (config or {}).get("configurable") or {}
+    for key in ("session_id", "thread_id"):
+        value = configurable.get(key)
+        if value is not None and value != "":
+            return str(value)
+    return DEFAULT_SESSION
+
+
+@dataclass(repr=False)
+class Runtime:
+    """What the tools of one toolkit share: the HTTP session, policy, secrets, store."""
+
+    http: requests.Session
+    policy: NetworkPolicy
+    secrets: Mapping[str, str]
+    store: SessionStore
+    max_response_bytes: int = 1_000_000
+    max_body_chars: int = 16_000
+    max_value_chars: int = 2_000
+
+    def __repr__(self) -> str:
+        names = ", ".join(f"{k}={MASK}" for k in self.secrets)
+        return f"Runtime(policy={self.policy!r}, secrets=[{names}])"
+
+
+@dataclass
+class PreparedRequest:
+    """A rendered request: what is sent, and how it is shown (secrets as `***`)."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes | None
+    display_url: str
+    display_headers: dict[str, str]
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return f"PreparedRequest({self.method} {self.display_url})"
+
+    @property
+    def display_body(self) -> str | None:
+        return None if self.body is None else mask(self.body.decode("utf-8"))
+
+
+def prepare_request(
+    action: ApiAction, args: Mapping[str, Any], secrets: Mapping[str, str], session_id: str
+) -> PreparedRequest:
+    """Render URL, headers and body for `args` (raises `ArgumentError`)."""
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    values: dict[str, Any] = {
+        "session_id": session_id,
+        "today": now.date().isoformat(),
+        "now": now.isoformat().replace("+00:00", "Z"),
+    }
+    declared = {i.name for i in action.inputs}
+    for name in BUILTIN_PLACEHOLDERS:
+        if name in declared:
+            values.pop(name)
+    for inp in action.inputs:
+        values[inp.name] = args.get(inp.name, inp.default)
+    c = action.compiled
+    url = c.url.render(values, secrets)
+    display_url = c.url.render(values, None)
+    headers = c.headers.render(values, secrets)
+    display_headers = c.headers.render(values, None)
+    body: bytes | None = None
+    if c.body is not None:
+        text = c.body.render(values)
+        json.loads(text)  # the shape is guaranteed by the renderer; this is a last check
+        body = text.encode("utf-8")
+        if "content-type" not in c.headers.names():
+            headers["Content-Type"] = "application/json"
+            display_headers["Content-Type"] = "application/json"
+    return PreparedRequest(action.method, url, headers, body, display_url, display_headers, values)
+
+
+def _render_button(
+    action: ApiAction, values: Mapping[str, Any], data: Any
+) -> dict[str, str] | None:
+    c = action.compiled
+    if action.button is None or c.button_url is None:
+        return None
+    merged = dict(values)
+    if isinstance(data, Mapping) and not ("items" in data and "count" in data):
+        merged.update({k: v for k, v in data.items() if v is not None})
+    used = [
+        p.name for p in c.button_url.all_parts() if not isinstance(p, Lit) and hasattr(p, "name")
+    ]
+    used += [p.name for p in c.button_label if not isinstance(p, Lit) and hasattr(p, "name")]
+    if any(merged.get(name) in (None, "", []) for name in used):
+        return None
+    try:
+        url = c.button_url.render(merged, {})
+    except ArgumentError:
+        return None
+    label = "".join(
+        p.text if isinstance(p, Lit) else text_value(merged.get(p.name)) for p in c.button_label
+    )
+    return {"label": label, "url": url}
+
+
+class ApiActionTool(BaseTool):
+    """A LangChain tool that calls one declared API action, server-side."""
+
+    action: ApiAction = Field(exclude=True)
+    runtime: Runtime = Field(exclude=True, repr=False)
+    response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    @classmethod
+    def from_action(cls, action: ApiAction, runtime: Runtime) -> ApiActionTool:
+        return cls(
+            name=action.name,
+            description=action.when_to_use or f"Call the {action.name} API action.",
+            args_schema=build_args_schema(action),
+            action=action,
+            runtime=runtime,
+            handle_validation_error=format_validation_error,
+            metadata={"api_action": action.name, "method": action.method},
+        )
+
+    # ------------------------------------------------------------------ phases
+    def _begin(
+        self, kwargs: Mapping[str, Any], config: RunnableConfig | None
+    ) -> tuple[str, PreparedRequest | None, ActionOutcome | None]:
+        session_id = session_id_from(config)
+        try:
+            prepared = prepare_request(self.action, kwargs, self.runtime.secrets, session_id)
+        except ArgumentError as e:
+            return session_id, None, self._outcome(error=f"invalid argument: {e}", fired=False)
+        if self.action.once_per_session and not self.runtime.store.claim(
+            session_id, self.action.name
+        ):
+            return (
+                session_id,
+                prepared,
+                self._outcome(
+                    error="it already ran in this session (once per session)",
+                    skipped=True,
+                    fired=False,
+                ),
+            )
+        return session_id, prepared, None
+
+    def _event(self, session_id: str, prepared: PreparedRequest) -> dict[str, Any]:
+        return {
+            "action": self.action.name,
+            "triggered_response": self.action.triggered_response,
+            "session_id": session_id,
+            "request": {"method": prepared.method, "url": prepared.display_url},
+        }
+
+    def _execute(self, session_id: str, prepared: PreparedRequest) -> ActionOutcome:
+        return self.execute(session_id, prepared)[0]
+
+    def execute(
+        self, session_id: str, prepared: PreparedRequest
+    ) -> tuple[ActionOutcome, HttpResult]:
+        """Send a prepared request and build the outcome (also returns the wire result)."""
+        rt = self.runtime
+        http = send(
+            rt.http,
+            prepared.method,
+            prepared.url,
+            headers=prepared.headers,
+            body=prepared.body,
+            timeout=self.action.timeout,
+            max_bytes=rt.max_response_bytes,
+        )
+        ok, data, missing, error = interpret(
+            http, self.action.compiled.fields, max_body_chars=rt.max_body_chars
+        )
+        if self.action.once_per_session:
+            used = (
+                ok
+                or (http.status is None and http.maybe_sent)
+                or (http.status is not None and 200 <= http.status < 300)
+            )
+            rt.store.finish(session_id, self.action.name, used=used)
+        logger.info(
+            "%s %s %s -> %s in %.1f ms%s",
+            self.action.name,
+            prepared.method,
+            prepared.display_url,
+            http.status,
+            http.elapsed_ms,
+            f" ({error})" if error else "",
+        )
+        outcome = self._outcome(
+            ok=ok,
+            http=http,
+            data=data,
+            missing=missing,
+            error=error,
+            button=_render_button(self.action, prepared.values, data) if ok else None,
+            request={
+                "method": prepared.method,
+                "url": prepared.display_url,
+                "elapsed_ms": http.elapsed_ms,
+            },
+        )
+        return outcome, http
+
+    def prepare(
+        self, args: Mapping[str, Any], session_id: str = DEFAULT_SESSION
+    ) -> PreparedRequest:
+        """Render the request for `args` without sending it (raises `ArgumentError`)."""
+        return prepare_request(self.action, args, self.runtime.secrets, session_id)
+
+    def _outcome(
+        self,
+        *,
+        ok: bool = False,
+        http: HttpResult | None = None,
+        data: Any = None,
+        missing: list[str] | None = None,
+        error: str | None = None,
+        skipped: bool = False,
+        fired: bool = True,
+        button: dict[str, str] | None = None,
+        request: dict[str, Any] | None = None,
+    ) -> ActionOutcome:
+        close = self.action.close_chat is not None and fired
+        return {
+            "action": self.action.name,
+            "ok": ok,
+            "status_code": http.status if http is not None else None,
+            "data": data,
+            "missing_fields": missing or [],
+            "error": error,
+            "triggered_response": self.action.triggered_response or None,
+            "button": button,
+            "close_chat": close,
+            "farewell": self.action.close_chat.farewell
+            if close and self.action.close_chat
+            else None,
+            "skipped": skipped,
+            "request": request,
+        }
+
+    def _finish(self, outcome: ActionOutcome) -> tuple[str, ActionOutcome]:
+        rt = self.runtime
+        content = render_content(
+            outcome,
+            has_fields=bool(self.action.compiled.fields),
+            max_value_chars=rt.max_value_chars,
+            max_body_chars=rt.max_body_chars,
+        )
+        return mask(content), outcome
+
+    # ------------------------------------------------------------------ BaseTool
+    def _run(
+        self,
+        config: RunnableConfig,
+        run_manager: CallbackManagerForToolRun | None = None,
+        **kwargs: Any,
+    ) -> tuple[str, ActionOutcome]:
+        session_id, prepared, early = self._begin(kwargs, config)
+        if early is not None or prepared is None:
+            return self._finish(early or {})
+        with contextlib.suppress(RuntimeError):  # invoked outside a run: nobody to tell
+            dispatch_custom_event(EVENT_NAME, self._event(session_id, prepared))
+        return self._finish(self._execute(session_id, prepared))
+
+    async def _arun(
+        self,
+        config: RunnableConfig,
+        run_manager: AsyncCallbackManagerForToolRun | None = None,
+        **kwargs: Any,
+    ) -> tuple[str, ActionOutcome]:
+        session_id, prepared, early = self._begin(kwargs, config)
+        if early is not None or prepared is None:
+            return self._finish(early or {})
+        with contextlib.suppress(RuntimeError):
+            await adispatch_custom_event(EVENT_NAME, self._event(session_id, prepared))
+        outcome = await asyncio.to_thread(self._execute, session_id, prepared)
+        return self._finish(outcome)

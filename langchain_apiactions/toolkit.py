@@ -1,0 +1,110 @@
+"""`ApiActionsToolkit`: compile a set of actions into LangChain tools sharing one session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import requests
+from langchain_core.tools import BaseTool, BaseToolkit
+from pydantic import ConfigDict, Field, PrivateAttr
+
+from langchain_apiactions.config import ApiAction, environment_secrets, load_actions
+from langchain_apiactions.network import NetworkPolicy, build_session
+from langchain_apiactions.redact import register_secret
+from langchain_apiactions.session_store import SessionStore
+from langchain_apiactions.tool import ApiActionTool, Runtime
+
+__all__ = ["ApiActionsToolkit"]
+
+
+class ApiActionsToolkit(BaseToolkit):
+    """Compiles API actions into tools; one pooled, guarded HTTP session for all of them.
+
+    Example:
+        ```python
+        toolkit = ApiActionsToolkit.from_file("actions.yaml")
+        tools = toolkit.get_tools()
+        ```
+    """
+
+    actions: list[ApiAction] = Field(description="The actions (or a path, text, dict or list).")
+    allow_private_networks: bool = Field(
+        False, description="Allow every address (loopback, private...)."
+    )
+    allowed_networks: list[str] = Field(default_factory=list, description="CIDRs to allow.")
+    allowed_hosts: list[str] = Field(default_factory=list, description="Host names to allow.")
+    max_response_bytes: int = Field(1_000_000, gt=0, description="Response body cap (bytes).")
+    max_body_chars: int = Field(16_000, gt=0, description="Whole-body cap shown to the model.")
+    max_value_chars: int = Field(
+        2_000, gt=0, description="Cap per extracted value shown to the model."
+    )
+    session: requests.Session | None = Field(
+        None, exclude=True, repr=False, description="Your own requests.Session."
+    )
+    session_store: SessionStore = Field(default_factory=SessionStore, exclude=True, repr=False)
+    env: Mapping[str, str] | None = Field(
+        None, exclude=True, repr=False, description="Where secrets come from (default os.environ)."
+    )
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    _tools: list[BaseTool] = PrivateAttr(default_factory=list)
+    _runtime: Runtime | None = PrivateAttr(default=None)
+
+    def __init__(self, **data: Any) -> None:
+        # Loaded here, not in a validator, so that a bad file raises `ActionConfigError`
+        # itself rather than a pydantic `ValidationError` wrapping it.
+        if "actions" in data:
+            data["actions"] = load_actions(data["actions"])
+        super().__init__(**data)
+        self._compile()
+
+    def _compile(self) -> None:
+        secrets = environment_secrets(self.actions, os.environ if self.env is None else self.env)
+        for value in secrets.values():
+            register_secret(value)
+        policy = NetworkPolicy.build(
+            self.allow_private_networks, self.allowed_networks, self.allowed_hosts
+        )
+        self._runtime = Runtime(
+            http=build_session(policy, self.session),
+            policy=policy,
+            secrets=secrets,
+            store=self.session_store,
+            max_response_bytes=self.max_response_bytes,
+            max_body_chars=self.max_body_chars,
+            max_value_chars=self.max_value_chars,
+        )
+        self._tools = [ApiActionTool.from_action(a, self._runtime) for a in self.actions]
+
+    @classmethod
+    def from_file(cls, path: str | Path, **options: Any) -> ApiActionsToolkit:
+        """Load `path` (YAML or JSON) and compile it."""
+        return cls(actions=load_actions(Path(path)), **options)
+
+    def get_tools(self) -> list[BaseTool]:
+        """One tool per action, in file order."""
+        return list(self._tools)
+
+    @property
+    def runtime(self) -> Runtime:
+        """What the tools share (HTTP session, policy, secrets, session store)."""
+        assert self._runtime is not None
+        return self._runtime
+
+    def get_tool(self, name: str) -> ApiActionTool:
+        """The tool of the action called `name`."""
+        for tool in self._tools:
+            if tool.name == name:
+                assert isinstance(tool, ApiActionTool)
+                return tool
+        msg = f"no action named {name!r}"
+        raise KeyError(msg)
+
+    def close(self) -> None:
+        """Close the pooled HTTP connections."""
+        if self._runtime is not None:
+            self._runtime.http.close()

@@ -35,6 +35,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
+    MaxRetryError,
     NameResolutionError,
     NewConnectionError,
 )
@@ -247,6 +248,16 @@ def _remaining() -> float | None:
 
 class DeadlineRetry(Retry):
     """urllib3's `Retry`, never waiting past the current call's deadline."""
+
+    def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any) -> Retry:
+        response = kwargs.get("response")
+        remaining = _remaining()
+        if response is not None and remaining is not None and self.respect_retry_after_header:
+            wait = self.get_retry_after(response)
+            if wait is not None and wait >= remaining:
+                # Give up now: the caller gets this very response (e.g. the 503).
+                raise MaxRetryError(kwargs.get("_pool"), url or "", None)  # type: ignore[arg-type]
+        return super().increment(method, url, *args, **kwargs)
 
     def sleep(self, response: Any = None) -> None:
         wait = 0.0

@@ -30,3 +30,19 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "OPENAI_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+def make_toolkit(text: str, **options: object):  # type: ignore[no-untyped-def]
+    """A toolkit over YAML `text`, allowed to reach the loopback test servers only."""
+    from langchain_apiactions import ApiActionsToolkit
+
+    options.setdefault("allowed_networks", ["127.0.0.0/8"])
+    return ApiActionsToolkit(actions=text, **options)
+
+
+def call(tool, args: dict, session: str = "s1"):  # type: ignore[no-untyped-def]
+    """Invoke `tool` as a model's tool call; returns the ToolMessage."""
+    return tool.invoke(
+        {"name": tool.name, "args": args, "id": "call_1", "type": "tool_call"},
+        config={"configurable": {"session_id": session}},
+    )

@@ -514,6 +514,34 @@ def _merge_defaults(defaults: Mapping[str, Any], action: Mapping[str, Any]) -> d
     return merged
 
 
+def _salvage(raw: Mapping[str, Any], error: ValidationError) -> ApiAction | None:
+    """`raw` with its invalid parts reset to defaults (or neutral values), if it then loads."""
+    data: dict[str, Any] = dict(raw)
+    stand_ins = {"name": "action", "method": "POST", "url": "https://invalid.example/"}
+    for _ in range(3):
+        for err in error.errors():
+            loc = err["loc"]
+            key = loc[0] if loc else None
+            if not isinstance(key, str):
+                continue
+            if key in ("inputs", "response_fields") and len(loc) >= 3 and isinstance(loc[1], int):
+                items = [dict(i) if isinstance(i, Mapping) else i for i in data.get(key) or []]
+                item = items[loc[1]] if loc[1] < len(items) else None
+                if isinstance(item, dict) and isinstance(loc[2], str):
+                    item.pop(loc[2], None)
+                    data[key] = items
+                    continue
+            if key in stand_ins:
+                data[key] = stand_ins[key]
+            else:
+                data.pop(key, None)
+        try:
+            return ApiAction.model_validate(data)
+        except ValidationError as e:
+            error = e
+    return None
+
+
 def check_actions(source: Any) -> ValidationReport:
     """Load and validate actions, collecting every error and warning (never raises)."""
     data, name, errors = _read(source)
@@ -557,29 +585,34 @@ def check_actions(source: Any) -> ValidationReport:
             if isinstance(normal.get("name"), str) and normal.get("name")
             else f"actions[{index}]"
         )
+        if label in seen:
+            report.errors.append(
+                f"{name}: {label}.name: duplicate action name (also action {seen[label] + 1})"
+            )
+        seen.setdefault(label, index)
         try:
             action = ApiAction.model_validate(normal)
         except ValidationError as e:
             for err in e.errors():
                 where = _loc(err["loc"], normal)
-                msg = err["msg"]
+                msg = err["msg"].removeprefix("Value error, ")
                 if err["type"] == "extra_forbidden":
                     msg = "unknown field"
                 elif err["type"] == "missing":
                     msg = "is required"
                 report.errors.append(f"{name}: {label}.{where}: {msg}")
+            # Check the rest of the action too, so that every problem is reported at once.
+            salvaged = _salvage(normal, e)
+            if salvaged is not None:
+                salvaged._source = name
+                _, problems = _compile(salvaged)
+                report.errors += [f"{name}: {label}.{f}: {m}" for f, m, w in problems if not w]
             continue
         action._source = name
         compiled, problems = _compile(action)
         for f, message, warning in problems:
             line = f"{name}: {action.name}.{f}: {message}"
             (report.warnings if warning else report.errors).append(line)
-        if action.name in seen:
-            report.errors.append(
-                f"{name}: {action.name}.name: duplicate action name "
-                f"(also action {seen[action.name] + 1})"
-            )
-        seen[action.name] = index
         if compiled is not None:
             action._compiled = compiled
             report.actions.append(action)

@@ -580,11 +580,8 @@ def check_actions(source: Any) -> ValidationReport:
             continue
         normal = _merge_defaults(defaults, _normalise(raw, _ACTION_ALIASES))
         normal.pop("action_type", None)
-        label = (
-            normal.get("name")
-            if isinstance(normal.get("name"), str) and normal.get("name")
-            else f"actions[{index}]"
-        )
+        raw_name = normal.get("name")
+        label = raw_name if isinstance(raw_name, str) and raw_name else f"actions[{index}]"
         if label in seen:
             report.errors.append(
                 f"{name}: {label}.name: duplicate action name (also action {seen[label] + 1})"

@@ -27,12 +27,14 @@ import time
 import urllib.parse
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from typing_extensions import Self
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
     ConnectTimeoutError,
     MaxRetryError,
@@ -40,6 +42,7 @@ from urllib3.exceptions import (
     NewConnectionError,
 )
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from langchain_apiactions.errors import AddressRefusedError
@@ -249,15 +252,22 @@ def _remaining() -> float | None:
 class DeadlineRetry(Retry):
     """urllib3's `Retry`, never waiting past the current call's deadline."""
 
-    def increment(self, method: str | None = None, url: str | None = None, *args: Any, **kwargs: Any) -> Retry:
-        response = kwargs.get("response")
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
         remaining = _remaining()
         if response is not None and remaining is not None and self.respect_retry_after_header:
             wait = self.get_retry_after(response)
             if wait is not None and wait >= remaining:
                 # Give up now: the caller gets this very response (e.g. the 503).
-                raise MaxRetryError(kwargs.get("_pool"), url or "", None)  # type: ignore[arg-type]
-        return super().increment(method, url, *args, **kwargs)
+                raise MaxRetryError(_pool, url or "", None)  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def sleep(self, response: Any = None) -> None:
         wait = 0.0

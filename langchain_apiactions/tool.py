@@ -195,6 +195,19 @@ def _render_button(
     return {"label": label, "url": url}
 
 
+def _write_stream(event: dict[str, Any]) -> None:
+    """Inside a LangGraph run, also send the event to `stream_mode="custom"`."""
+    try:
+        from langgraph.config import get_stream_writer
+    except ImportError:  # langgraph is optional
+        return
+    try:
+        writer = get_stream_writer()
+    except (RuntimeError, KeyError):  # not inside a graph run
+        return
+    writer({"event": EVENT_NAME, **event})
+
+
 class ApiActionTool(BaseTool):
     """A LangChain tool that calls one declared API action, server-side."""
 
@@ -354,8 +367,10 @@ class ApiActionTool(BaseTool):
         session_id, prepared, early = self._begin(kwargs, config)
         if early is not None or prepared is None:
             return self._finish(early or {})
+        event = self._event(session_id, prepared)
         with contextlib.suppress(RuntimeError):  # invoked outside a run: nobody to tell
-            dispatch_custom_event(EVENT_NAME, self._event(session_id, prepared))
+            dispatch_custom_event(EVENT_NAME, event)
+        _write_stream(event)
         return self._finish(self._execute(session_id, prepared))
 
     async def _arun(
@@ -367,7 +382,9 @@ class ApiActionTool(BaseTool):
         session_id, prepared, early = self._begin(kwargs, config)
         if early is not None or prepared is None:
             return self._finish(early or {})
+        event = self._event(session_id, prepared)
         with contextlib.suppress(RuntimeError):
-            await adispatch_custom_event(EVENT_NAME, self._event(session_id, prepared))
+            await adispatch_custom_event(EVENT_NAME, event)
+        _write_stream(event)
         outcome = await asyncio.to_thread(self._execute, session_id, prepared)
         return self._finish(outcome)

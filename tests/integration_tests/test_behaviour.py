@@ -61,9 +61,16 @@ def test_once_per_session_eight_concurrent_calls_send_once(api: ApiServer) -> No
 
 
 def test_once_per_session_error_status_does_not_use_it_up(api: ApiServer) -> None:
-    api.route("POST", "/newsletter", [Reply(500, {"message": "db down"}), Reply(200, {"subscribed": True})])
+    api.route(
+        "POST",
+        "/newsletter",
+        [Reply(500, {"message": "db down"}), Reply(200, {"subscribed": True})],
+    )
     tool = _once(api).get_tools()[0]
-    assert call(tool, {"email": "a@b.co"}).artifact["error"] == "HTTP 500 Internal Server Error: db down"
+    assert (
+        call(tool, {"email": "a@b.co"}).artifact["error"]
+        == "HTTP 500 Internal Server Error: db down"
+    )
     assert call(tool, {"email": "a@b.co"}).artifact["ok"] is True
     assert call(tool, {"email": "a@b.co"}).artifact["skipped"] is True
     assert len(api.requests) == 2
@@ -88,7 +95,10 @@ def test_button_is_filled_from_inputs_and_fields(api: ApiServer) -> None:
   button: {{label: "Track order {{order_number}}", url: "https://track.example.com/{{tracking_number}}?o={{order_number}}"}}
 """)
     msg = call(tk.get_tools()[0], {"order_number": "77"})
-    assert msg.artifact["button"] == {"label": "Track order 77", "url": "https://track.example.com/1Z%209%2F9?o=77"}
+    assert msg.artifact["button"] == {
+        "label": "Track order 77",
+        "url": "https://track.example.com/1Z%209%2F9?o=77",
+    }
     assert "https://track.example.com/1Z%209%2F9?o=77" in msg.content
 
 
@@ -133,7 +143,9 @@ class _Events(BaseCallbackHandler):
         self.tool_outputs.append(output)
 
 
-def test_triggered_event_is_emitted_before_the_api_answers(api: ApiServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_triggered_event_is_emitted_before_the_api_answers(
+    api: ApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("K", "secret-in-url-42")
     api.route("GET", "/slow", Reply(200, {"status": "ok"}, delay=0.3))
     tk = make_toolkit(f"""
@@ -154,8 +166,12 @@ def test_triggered_event_is_emitted_before_the_api_answers(api: ApiServer, monke
     assert isinstance(msg, ToolMessage) and msg.artifact["ok"]
     [(name, data, at)] = handler.events
     assert name == "api_action_triggered"
-    assert data == {"action": "Slow", "triggered_response": "Checking now...", "session_id": "t-9",
-                    "request": {"method": "GET", "url": f"{api.url}/slow?key=***"}}
+    assert data == {
+        "action": "Slow",
+        "triggered_response": "Checking now...",
+        "session_id": "t-9",
+        "request": {"method": "GET", "url": f"{api.url}/slow?key=***"},
+    }
     assert at - start < 0.2 < end - start
     assert "secret-in-url-42" not in repr(handler.tool_outputs)
 
@@ -181,9 +197,15 @@ async def test_ainvoke_does_not_block_the_event_loop(api: ApiServer) -> None:
     task = asyncio.create_task(ticker())
     handler = _Events()
     start = time.monotonic()
-    msgs = await asyncio.gather(*[
-        tool.ainvoke({"name": "Slow", "args": {}, "id": f"c{i}", "type": "tool_call"},
-                     config={"callbacks": [handler]}) for i in range(4)])
+    msgs = await asyncio.gather(
+        *[
+            tool.ainvoke(
+                {"name": "Slow", "args": {}, "id": f"c{i}", "type": "tool_call"},
+                config={"callbacks": [handler]},
+            )
+            for i in range(4)
+        ]
+    )
     elapsed = time.monotonic() - start
     task.cancel()
     assert all(m.artifact["ok"] for m in msgs)

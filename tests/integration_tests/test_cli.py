@@ -58,25 +58,55 @@ def test_validate_ok_and_errors(tmp_path: Path, action_file: Path) -> None:
     assert f"warning: {bad}: X.when_to_use: missing or very short" in out
 
 
-def test_call_prints_request_status_fields_and_suggestions(api: ApiServer, action_file: Path) -> None:
-    api.route("GET", "/orders/12345", Reply(200, {"status": "Shipped",
-                                                  "shipping": {"carrier": "UPS", "estimated_delivery": "2026-03-15"}}))
-    code, out = run("call", str(action_file), "Check_Order_Status", "--arg", "order_number=12345",
-                    "--allow-private-networks")
+def test_call_prints_request_status_fields_and_suggestions(
+    api: ApiServer, action_file: Path
+) -> None:
+    api.route(
+        "GET",
+        "/orders/12345",
+        Reply(
+            200,
+            {
+                "status": "Shipped",
+                "shipping": {"carrier": "UPS", "estimated_delivery": "2026-03-15"},
+            },
+        ),
+    )
+    code, out = run(
+        "call",
+        str(action_file),
+        "Check_Order_Status",
+        "--arg",
+        "order_number=12345",
+        "--allow-private-networks",
+    )
     assert code == 0
     assert f"> GET {api.url}/orders/12345?key=***" in out
     assert "> Authorization: Bearer ***" in out
     assert "< 200 in " in out
     assert '  status: "Shipped"' in out
-    assert "missing field: carrier (path 'carrier' found nothing; did you mean shipping.carrier?)" in out
+    assert (
+        "missing field: carrier (path 'carrier' found nothing; did you mean shipping.carrier?)"
+        in out
+    )
     assert "did you mean shipping.estimated_delivery?" in out
     assert "sk-cli-secret-1" not in out
     assert api.last.headers["Authorization"] == "Bearer sk-cli-secret-1"
 
 
 def test_call_dry_run_sends_nothing(api: ApiServer, action_file: Path) -> None:
-    code, out = run("call", str(action_file), "Create_Ticket", "--arg", "subject=Help", "--arg", "tags=a",
-                    "--arg", "tags=b", "--dry-run")
+    code, out = run(
+        "call",
+        str(action_file),
+        "Create_Ticket",
+        "--arg",
+        "subject=Help",
+        "--arg",
+        "tags=a",
+        "--arg",
+        "tags=b",
+        "--dry-run",
+    )
     assert code == 0
     assert f"> POST {api.url}/tickets" in out
     assert '"subject": "Help"' in out and '"tags": [\n    "a",\n    "b"\n  ]' in out
@@ -95,6 +125,8 @@ def test_call_refused_by_default_and_bad_args(api: ApiServer, action_file: Path)
 
 def test_console_script_is_installed(action_file: Path) -> None:
     exe = Path(sys.executable).parent / "apiactions"
-    proc = subprocess.run([str(exe), "validate", str(action_file)], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [str(exe), "validate", str(action_file)], capture_output=True, text=True, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert "2 action(s) OK" in proc.stdout

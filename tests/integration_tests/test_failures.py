@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import gzip
-from http import HTTPStatus
 import time
+from http import HTTPStatus
 
 import pytest
 from apiserver import ApiServer, Reply
 from conftest import call, make_toolkit
 
 
-def _toolkit(api: ApiServer, method: str = "GET", fields: str = "[status]", timeout: float = 10, **opts):  # type: ignore[no-untyped-def]
-    body = "\n  body: '{\"q\": \"{q}\"}'" if method in ("POST", "PATCH", "PUT") else ""
-    return make_toolkit(f"""
+def _toolkit(
+    api: ApiServer, method: str = "GET", fields: str = "[status]", timeout: float = 10, **opts
+):  # type: ignore[no-untyped-def]
+    body = '\n  body: \'{"q": "{q}"}\'' if method in ("POST", "PATCH", "PUT") else ""
+    return make_toolkit(
+        f"""
 - name: Lookup
   when_to_use: Use when the visitor asks to look something up in the store system.
   triggered_response: One moment, checking.
@@ -22,21 +25,36 @@ def _toolkit(api: ApiServer, method: str = "GET", fields: str = "[status]", time
   inputs: [{{name: q, required: true}}]
   timeout: {timeout}
   response_fields: {fields}{body}
-""", **opts)
+""",
+        **opts,
+    )
 
 
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
-        (400, {"message": "order_number must be digits"}, "HTTP 400 Bad Request: order_number must be digits"),
+        (
+            400,
+            {"message": "order_number must be digits"},
+            "HTTP 400 Bad Request: order_number must be digits",
+        ),
         (401, {"error": {"message": "Invalid API key"}}, "HTTP 401 Unauthorized: Invalid API key"),
         (404, {"detail": "Order not found"}, "HTTP 404 Not Found: Order not found"),
-        (500, "<!DOCTYPE html><html><body><h1>Internal error</h1></body></html>",
-         "HTTP 500 Internal Server Error: an HTML error page"),
-        (422, {"errors": [{"message": "email is invalid"}]}, f"HTTP 422 {HTTPStatus(422).phrase}: email is invalid"),
+        (
+            500,
+            "<!DOCTYPE html><html><body><h1>Internal error</h1></body></html>",
+            "HTTP 500 Internal Server Error: an HTML error page",
+        ),
+        (
+            422,
+            {"errors": [{"message": "email is invalid"}]},
+            f"HTTP 422 {HTTPStatus(422).phrase}: email is invalid",
+        ),
     ],
 )
-def test_error_statuses_relay_the_api_message(api: ApiServer, status: int, body: object, expected: str) -> None:
+def test_error_statuses_relay_the_api_message(
+    api: ApiServer, status: int, body: object, expected: str
+) -> None:
     api.route("GET", "/thing/1", Reply(status, body))
     msg = call(_toolkit(api).get_tools()[0], {"q": "1"})
     art = msg.artifact
@@ -70,7 +88,7 @@ def test_whole_body_fallback_is_capped_with_marker(api: ApiServer) -> None:
 
 def test_invalid_utf8_and_deep_nesting_and_huge_numbers(api: ApiServer) -> None:
     tool = _toolkit(api).get_tools()[0]
-    api.route("GET", "/thing/1", Reply(200, b"\xff\xfe{\"status\": 1}"))
+    api.route("GET", "/thing/1", Reply(200, b'\xff\xfe{"status": 1}'))
     api.route("GET", "/thing/2", Reply(200, b"[" * 100_000 + b"]" * 100_000))
     api.route("GET", "/thing/3", Reply(200, b'{"status": ' + b"9" * 5000 + b"}"))
     for q in ("1", "2", "3"):
@@ -107,8 +125,11 @@ def test_trickling_server_cannot_hold_the_call(api: ApiServer) -> None:
 
 def test_size_cap_also_holds_for_gzip(api: ApiServer) -> None:
     bomb = gzip.compress(b'{"status": "' + b"a" * 5_000_000 + b'"}')
-    api.route("GET", "/thing/1", Reply(200, bomb, headers={"Content-Encoding": "gzip",
-                                                             "Content-Type": "application/json"}))
+    api.route(
+        "GET",
+        "/thing/1",
+        Reply(200, bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}),
+    )
     api.route("GET", "/thing/2", Reply(200, {"status": "b" * 2_000_000}))
     tool = _toolkit(api).get_tools()[0]
     for q in ("1", "2"):
@@ -118,7 +139,11 @@ def test_size_cap_also_holds_for_gzip(api: ApiServer) -> None:
 
 
 def test_get_is_retried_on_503(api: ApiServer) -> None:
-    api.route("GET", "/thing/1", [Reply(503, {"message": "busy"}), Reply(502), Reply(200, {"status": "ok"})])
+    api.route(
+        "GET",
+        "/thing/1",
+        [Reply(503, {"message": "busy"}), Reply(502), Reply(200, {"status": "ok"})],
+    )
     art = call(_toolkit(api).get_tools()[0], {"q": "1"}).artifact
     assert art["ok"] is True and art["data"] == {"status": "ok"}
     assert len(api.requests) == 3

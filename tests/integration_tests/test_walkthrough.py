@@ -22,8 +22,16 @@ def test_order_status_lookup(api: ApiServer) -> None:
     api.route(
         "GET",
         "/orders/12345",
-        Reply(200, {"status": "Shipped", "estimated_delivery": "2026-03-15",
-                    "tracking_number": "1Z999AA10123456784", "carrier": "UPS", "internal": "x" * 50}),
+        Reply(
+            200,
+            {
+                "status": "Shipped",
+                "estimated_delivery": "2026-03-15",
+                "tracking_number": "1Z999AA10123456784",
+                "carrier": "UPS",
+                "internal": "x" * 50,
+            },
+        ),
     )
     tk = make_toolkit(f"""
 actions:
@@ -53,14 +61,30 @@ actions:
     assert req.body == b""
     art = msg.artifact
     assert art["ok"] is True and art["status_code"] == 200
-    assert art["data"] == {"status": "Shipped", "estimated_delivery": "2026-03-15",
-                           "tracking_number": "1Z999AA10123456784", "carrier": "UPS"}
+    assert art["data"] == {
+        "status": "Shipped",
+        "estimated_delivery": "2026-03-15",
+        "tracking_number": "1Z999AA10123456784",
+        "carrier": "UPS",
+    }
     assert art["missing_fields"] == []
     assert art["triggered_response"] == "Let me look up your order status right now."
     assert art["request"]["method"] == "GET"
     assert art["request"]["url"] == f"{api.url}/orders/12345"
-    assert set(art) == {"action", "ok", "status_code", "data", "missing_fields", "error",
-                        "triggered_response", "button", "close_chat", "farewell", "skipped", "request"}
+    assert set(art) == {
+        "action",
+        "ok",
+        "status_code",
+        "data",
+        "missing_fields",
+        "error",
+        "triggered_response",
+        "button",
+        "close_chat",
+        "farewell",
+        "skipped",
+        "request",
+    }
     assert '"carrier": "UPS"' in msg.content
     assert "internal" not in msg.content  # only the declared fields reach the model
     assert "sk-store-abc123" not in msg.content + repr(art)
@@ -91,20 +115,27 @@ actions:
       }}
     response_fields: [key]
 """)
-    msg = call(tk.get_tools()[0], {"issue_summary": 'Checkout "Pay" button fails',
-                                   "issue_description": "Line 1\nLine 2 \\ backslash",
-                                   "visitor_email": "ana@example.com"})
+    msg = call(
+        tk.get_tools()[0],
+        {
+            "issue_summary": 'Checkout "Pay" button fails',
+            "issue_description": "Line 1\nLine 2 \\ backslash",
+            "visitor_email": "ana@example.com",
+        },
+    )
     req = api.last
     assert (req.method, req.path) == ("POST", "/rest/api/2/issue")
     assert req.headers["Content-Type"] == "application/json"
     assert req.headers["Authorization"] == "Bearer jira-tok-999"
-    assert req.json == {"fields": {
-        "project": {"key": "SUPPORT"},
-        "summary": 'Checkout "Pay" button fails',
-        "description": "Line 1\nLine 2 \\ backslash",
-        "issuetype": {"name": "Bug"},
-        "reporter": {"emailAddress": "ana@example.com"},
-    }}
+    assert req.json == {
+        "fields": {
+            "project": {"key": "SUPPORT"},
+            "summary": 'Checkout "Pay" button fails',
+            "description": "Line 1\nLine 2 \\ backslash",
+            "issuetype": {"name": "Bug"},
+            "reporter": {"emailAddress": "ana@example.com"},
+        }
+    }
     assert msg.artifact["ok"] and msg.artifact["status_code"] == 201
     assert msg.artifact["data"] == {"key": "SUPPORT-42"}
 
@@ -139,8 +170,15 @@ actions:
       - {{name: ticket_id, path: ticket.id}}
       - {{name: ticket.status}}
 """)
-    msg = call(tk.get_tools()[0], {"issue_subject": "Refund", "issue_description": "Charged twice",
-                                   "visitor_name": "Ana", "visitor_email": "ana@example.com"})
+    msg = call(
+        tk.get_tools()[0],
+        {
+            "issue_subject": "Refund",
+            "issue_description": "Charged twice",
+            "visitor_name": "Ana",
+            "visitor_email": "ana@example.com",
+        },
+    )
     req = api.last
     assert base64.b64decode(req.headers["Authorization"].split()[1]) == b"me@x.com/token:zd-api-777"
     assert req.headers["Content-Type"] == "application/json"
@@ -162,9 +200,16 @@ def test_zapier_webhook(api: ApiServer) -> None:
   body: |
     {{"email": "{{email}}", "name": "{{name}}", "company": "{{company}}", "source": "chatbot", "message": "{{visitor_question}}"}}
 """)
-    msg = call(tk.get_tools()[0], {"email": "bo@acme.io", "name": "Bo", "visitor_question": "Pricing?"})
-    assert api.last.json == {"email": "bo@acme.io", "name": "Bo", "company": "", "source": "chatbot",
-                             "message": "Pricing?"}
+    msg = call(
+        tk.get_tools()[0], {"email": "bo@acme.io", "name": "Bo", "visitor_question": "Pricing?"}
+    )
+    assert api.last.json == {
+        "email": "bo@acme.io",
+        "name": "Bo",
+        "company": "",
+        "source": "chatbot",
+        "message": "Pricing?",
+    }
     assert msg.artifact["ok"] and msg.artifact["data"] == {"status": "success", "id": "z-1"}
 
 
@@ -185,15 +230,30 @@ def test_google_sheets_date_input(api: ApiServer) -> None:
 """)
     tool = tk.get_tools()[0]
     assert tool.tool_call_schema.model_json_schema()["properties"]["date"]["format"] == "date"
-    msg = call(tool, {"visitor_name": "Ana", "visitor_email": "a@b.co", "visitor_question": "Hours?",
-                      "date": "2026-03-15"})
+    msg = call(
+        tool,
+        {
+            "visitor_name": "Ana",
+            "visitor_email": "a@b.co",
+            "visitor_question": "Hours?",
+            "date": "2026-03-15",
+        },
+    )
     assert api.last.json["timestamp"] == "2026-03-15"
     assert msg.artifact["ok"]
 
 
 def test_product_catalog_query_and_array_response(api: ApiServer) -> None:
-    products = [{"name": f"Shoe {i}", "price": 10 + i, "availability": "in_stock",
-                 "url": f"https://shop/p/{i}", "sku": i} for i in range(14)]
+    products = [
+        {
+            "name": f"Shoe {i}",
+            "price": 10 + i,
+            "availability": "in_stock",
+            "url": f"https://shop/p/{i}",
+            "sku": i,
+        }
+        for i in range(14)
+    ]
     api.route("GET", "/products", Reply(200, products))
     tk = make_toolkit(f"""
 - name: Search_Products
@@ -209,7 +269,12 @@ def test_product_catalog_query_and_array_response(api: ApiServer) -> None:
     data = msg.artifact["data"]
     assert data["count"] == 14
     assert len(data["items"]) == 10
-    assert data["items"][0] == {"name": "Shoe 0", "price": 10, "availability": "in_stock", "url": "https://shop/p/0"}
+    assert data["items"][0] == {
+        "name": "Shoe 0",
+        "price": 10,
+        "availability": "in_stock",
+        "url": "https://shop/p/0",
+    }
 
 
 def test_api_key_in_url_is_encoded_and_masked(api: ApiServer) -> None:
@@ -244,9 +309,22 @@ def test_custom_api_key_header(api: ApiServer) -> None:
 
 
 def test_nested_response_fields_dot_notation(api: ApiServer) -> None:
-    api.route("GET", "/orders/A-1", Reply(200, {"data": {"order": {
-        "status": "Shipped", "estimated-delivery": "2026-03-15",
-        "tracking": {"carrier": "UPS", "number": "1Z999AA1012345"}}}}))
+    api.route(
+        "GET",
+        "/orders/A-1",
+        Reply(
+            200,
+            {
+                "data": {
+                    "order": {
+                        "status": "Shipped",
+                        "estimated-delivery": "2026-03-15",
+                        "tracking": {"carrier": "UPS", "number": "1Z999AA1012345"},
+                    }
+                }
+            },
+        ),
+    )
     tk = make_toolkit(f"""
 - name: Order_Details
   when_to_use: Use when the visitor asks for the details of an order they placed.
@@ -262,9 +340,12 @@ def test_nested_response_fields_dot_notation(api: ApiServer) -> None:
 """)
     msg = call(tk.get_tools()[0], {"order_id": "A-1"})
     assert msg.artifact["data"] == {
-        "data.order.status": "Shipped", "data.order.tracking.carrier": "UPS",
-        "data.order.tracking.number": "1Z999AA1012345", "eta": "2026-03-15",
-        "data.order.gift_message": None}
+        "data.order.status": "Shipped",
+        "data.order.tracking.carrier": "UPS",
+        "data.order.tracking.number": "1Z999AA1012345",
+        "eta": "2026-03-15",
+        "data.order.gift_message": None,
+    }
     assert msg.artifact["missing_fields"] == ["data.order.gift_message"]
     assert "gift_message" in msg.content.split("Not in the response")[1]
 

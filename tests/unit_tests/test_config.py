@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from langchain_apiactions import ActionConfigError, ApiActionsToolkit, MissingSecretError, load_actions
+from langchain_apiactions import (
+    ActionConfigError,
+    ApiActionsToolkit,
+    MissingSecretError,
+    load_actions,
+)
 from langchain_apiactions.config import check_actions
 
 MINIMAL = {
@@ -24,7 +29,14 @@ def test_loads_yaml_json_path_dict_list(tmp_path: Path) -> None:
     yaml_path.write_text("actions:\n  - " + json.dumps(MINIMAL))
     json_path = tmp_path / "a.json"
     json_path.write_text(json.dumps({"actions": [MINIMAL]}))
-    for source in (yaml_path, str(json_path), json.dumps([MINIMAL]), {"actions": [MINIMAL]}, [MINIMAL], MINIMAL):
+    for source in (
+        yaml_path,
+        str(json_path),
+        json.dumps([MINIMAL]),
+        {"actions": [MINIMAL]},
+        [MINIMAL],
+        MINIMAL,
+    ):
         [action] = load_actions(source)
         assert action.name == "Check_Order_Status"
         assert action.method == "GET"
@@ -34,22 +46,37 @@ def test_loads_yaml_json_path_dict_list(tmp_path: Path) -> None:
 
 
 def test_walkthrough_ui_labels_are_aliases() -> None:
-    [action] = load_actions({
-        "Action Name": "Create_Support_Ticket",
-        "When to use": "Use when the visitor wants to open a support ticket with the team.",
-        "Triggered response": "Creating your ticket.",
-        "HTTP Method": "POSTAR",
-        "Endpoint URL": "https://x.zendesk.com/api/v2/tickets",
-        "Collect data inputs": [{"Name": "email", "Type": "Text", "Description": "Email",
-                                 "Default Value": None, "Array": False, "Required": True}],
-        "Request JSON template": '{"email": "{email}"}',
-        "Request headers": [{"Header Name": "Content-Type", "Header Value": "application/json"}],
-        "Expected response fields": [{"Field Name": "ticket.id", "Example Value": "35436"}],
-        "Trigger only once per session": True,
-        "Show action button in response": {"Button Label": "Open", "Button URL": "https://x.zendesk.com"},
-        "Automatically close the chat": {"Farewell message": "Bye"},
-        "action_type": "Call API Request",
-    })
+    [action] = load_actions(
+        {
+            "Action Name": "Create_Support_Ticket",
+            "When to use": "Use when the visitor wants to open a support ticket with the team.",
+            "Triggered response": "Creating your ticket.",
+            "HTTP Method": "POSTAR",
+            "Endpoint URL": "https://x.zendesk.com/api/v2/tickets",
+            "Collect data inputs": [
+                {
+                    "Name": "email",
+                    "Type": "Text",
+                    "Description": "Email",
+                    "Default Value": None,
+                    "Array": False,
+                    "Required": True,
+                }
+            ],
+            "Request JSON template": '{"email": "{email}"}',
+            "Request headers": [
+                {"Header Name": "Content-Type", "Header Value": "application/json"}
+            ],
+            "Expected response fields": [{"Field Name": "ticket.id", "Example Value": "35436"}],
+            "Trigger only once per session": True,
+            "Show action button in response": {
+                "Button Label": "Open",
+                "Button URL": "https://x.zendesk.com",
+            },
+            "Automatically close the chat": {"Farewell message": "Bye"},
+            "action_type": "Call API Request",
+        }
+    )
     assert action.method == "POST"
     assert action.headers == {"Content-Type": "application/json"}
     assert action.response_fields[0].name == "ticket.id"
@@ -58,10 +85,15 @@ def test_walkthrough_ui_labels_are_aliases() -> None:
 
 
 def test_defaults_merge_headers_key_by_key() -> None:
-    actions = load_actions({
-        "defaults": {"timeout": 3, "headers": {"Accept": "application/json", "X-Team": "a"}},
-        "actions": [dict(MINIMAL, headers={"x-team": "b"}), dict(MINIMAL, name="Other", timeout=7)],
-    })
+    actions = load_actions(
+        {
+            "defaults": {"timeout": 3, "headers": {"Accept": "application/json", "X-Team": "a"}},
+            "actions": [
+                dict(MINIMAL, headers={"x-team": "b"}),
+                dict(MINIMAL, name="Other", timeout=7),
+            ],
+        }
+    )
     assert actions[0].timeout == 3 and actions[1].timeout == 7
     assert actions[0].headers == {"Accept": "application/json", "x-team": "b"}
     assert actions[1].headers == {"Accept": "application/json", "X-Team": "a"}
@@ -149,19 +181,36 @@ def test_each_template_error_is_named() -> None:
 
 
 def test_json_body_line_and_column_point_into_the_template() -> None:
-    report = check_actions({**MINIMAL, "method": "POST", "body": '{\n  "qty": {order_number},\n  "x": [1, 2,]\n}'})
+    report = check_actions(
+        {**MINIMAL, "method": "POST", "body": '{\n  "qty": {order_number},\n  "x": [1, 2,]\n}'}
+    )
     assert report.errors == [
         "<actions>: Check_Order_Status.body: not valid JSON at line 3, column 14: Expecting value"
     ]
 
 
 def test_warnings() -> None:
-    report = check_actions([
-        {**MINIMAL, "when_to_use": "orders", "url": "http://api.example.com/o/{order_number}",
-         "method": "POST", "body": '{"q": "{order_number}", "g": "{ order {status} }"}'},
-        {**MINIMAL, "name": "B", "when_to_use": "Use when the visitor asks about the status of their order now."},
-        {**MINIMAL, "name": "C", "when_to_use": "Use when the visitor asks about the status of their order today."},
-    ])
+    report = check_actions(
+        [
+            {
+                **MINIMAL,
+                "when_to_use": "orders",
+                "url": "http://api.example.com/o/{order_number}",
+                "method": "POST",
+                "body": '{"q": "{order_number}", "g": "{ order {status} }"}',
+            },
+            {
+                **MINIMAL,
+                "name": "B",
+                "when_to_use": "Use when the visitor asks about the status of their order now.",
+            },
+            {
+                **MINIMAL,
+                "name": "C",
+                "when_to_use": "Use when the visitor asks about the status of their order today.",
+            },
+        ]
+    )
     assert report.errors == []
     w = "\n".join(report.warnings)
     assert "Check_Order_Status.when_to_use: missing or very short" in w
@@ -182,17 +231,34 @@ def test_yaml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
 def test_missing_secret_names_action_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("NOPE_KEY", raising=False)
     action = {**MINIMAL, "headers": {"Authorization": "Bearer ${NOPE_KEY}"}}
-    with pytest.raises(MissingSecretError, match=r"<actions>: Check_Order_Status: secret \$\{NOPE_KEY\} is not set"):
+    with pytest.raises(
+        MissingSecretError, match=r"<actions>: Check_Order_Status: secret \$\{NOPE_KEY\} is not set"
+    ):
         ApiActionsToolkit(actions=[action])
     tk = ApiActionsToolkit(actions=[action], env={"NOPE_KEY": "tok-Zq81"})
-    for shown in (repr(tk), repr(tk.runtime), repr(tk.get_tools()[0]), tk.model_dump_json(), str(tk.get_tools()[0].__dict__)):
+    for shown in (
+        repr(tk),
+        repr(tk.runtime),
+        repr(tk.get_tools()[0]),
+        tk.model_dump_json(),
+        str(tk.get_tools()[0].__dict__),
+    ):
         assert "tok-Zq81" not in shown
     assert "NOPE_KEY=***" in repr(tk.runtime)
 
 
 def test_reserved_and_invalid_input_names() -> None:
-    report = check_actions({**MINIMAL, "inputs": [
-        {"name": "order_number", "required": True}, {"name": "config"}, {"name": "9lives"}, {"name": "model_x"}]})
+    report = check_actions(
+        {
+            **MINIMAL,
+            "inputs": [
+                {"name": "order_number", "required": True},
+                {"name": "config"},
+                {"name": "9lives"},
+                {"name": "model_x"},
+            ],
+        }
+    )
     errors = "\n".join(report.errors)
     assert "inputs.config: 'config' is reserved" in errors
     assert "inputs.9lives: an input name must match" in errors

@@ -17,7 +17,12 @@ ACTION = {
         {"name": "day", "type": "date", "required": True, "description": "Day of the booking"},
         {"name": "guests", "type": "number", "required": True, "description": "Party size"},
         {"name": "names", "type": "text", "array": True, "description": "Guest names"},
-        {"name": "seating", "type": "text", "default": "indoor", "description": "indoor or outdoor"},
+        {
+            "name": "seating",
+            "type": "text",
+            "default": "indoor",
+            "description": "indoor or outdoor",
+        },
         {"name": "note", "description": "Anything else"},
         {"name": "alt_days", "type": "date", "array": True},
     ],
@@ -39,18 +44,26 @@ def test_tool_name_description_and_schema() -> None:
     params = schema["parameters"]
     assert sorted(params["required"]) == ["day", "guests"]
     props = params["properties"]
-    assert props["day"] == {"description": "Day of the booking (a date, YYYY-MM-DD)", "format": "date", "type": "string"}
+    assert props["day"] == {
+        "description": "Day of the booking (a date, YYYY-MM-DD)",
+        "format": "date",
+        "type": "string",
+    }
     assert props["guests"] == {"description": "Party size", "type": "number"}
     assert props["names"]["anyOf"][0] == {"items": {"type": "string"}, "type": "array"}
     assert props["seating"]["default"] == "indoor"
     assert props["note"]["description"] == "Anything else"
-    assert {"type": "string", "format": "date"}.items() <= props["alt_days"]["anyOf"][0]["items"].items()
+    assert {"type": "string", "format": "date"}.items() <= props["alt_days"]["anyOf"][0][
+        "items"
+    ].items()
 
 
 def test_arguments_are_parsed_and_integers_kept_exact() -> None:
     tool = _tool()
     assert tool.args_schema is not None
-    parsed = tool.args_schema.model_validate({"day": "2026-03-15", "guests": "12345678901234567890"})  # type: ignore[union-attr]
+    parsed = tool.args_schema.model_validate(
+        {"day": "2026-03-15", "guests": "12345678901234567890"}
+    )  # type: ignore[union-attr]
     assert parsed.day == dt.date(2026, 3, 15)  # type: ignore[attr-defined]
     assert parsed.guests == 12345678901234567890  # type: ignore[attr-defined]
     assert tool.args_schema.model_validate({"day": "2026-03-15", "guests": 2.5}).guests == 2.5  # type: ignore[union-attr,attr-defined]

@@ -13,7 +13,9 @@ ACTION = {
     "when_to_use": "Use when the visitor asks about the status of their order.",
     "method": "GET",
     "url": "https://api.example.com/orders/{order_number}",
-    "inputs": [{"name": "order_number", "type": "text", "required": True, "description": "Order number"}],
+    "inputs": [
+        {"name": "order_number", "type": "text", "required": True, "description": "Order number"}
+    ],
     "response_fields": ["status"],
 }
 

@@ -17,7 +17,9 @@ from langchain_apiactions.templating import BodyTemplate, HeaderTemplate, UrlTem
 # braces, quotes, slashes, dots.
 nasty = st.lists(
     st.one_of(
-        st.sampled_from(list("/?#&=%{}\"'\\.:@;+ ,\r\n\t\x00\u2028\u2029\ufeff") + ["%2F", "..", "{b}", "${S}"]),
+        st.sampled_from(
+            [*"/?#&=%{}\"'\\.:@;+ ,\r\n\t\x00\u2028\u2029\ufeff", "%2F", "..", "{b}", "${S}"]
+        ),
         st.characters(codec="utf-8"),
     ),
     max_size=30,
@@ -32,7 +34,10 @@ def url(template: str, *names: str) -> UrlTemplate:
 
 def test_path_segment_encoding_is_total() -> None:
     t = url("https://api.example.com/v1/orders/{id}/items", "id")
-    assert t.render({"id": "a/b?c#d%20e f"}, {}) == "https://api.example.com/v1/orders/a%2Fb%3Fc%23d%2520e%20f/items"
+    assert (
+        t.render({"id": "a/b?c#d%20e f"}, {})
+        == "https://api.example.com/v1/orders/a%2Fb%3Fc%23d%2520e%20f/items"
+    )
     for bad in (".", ".."):
         with pytest.raises(ArgumentError, match="path segment"):
             t.render({"id": bad}, {})
@@ -46,7 +51,10 @@ def test_query_encoding_optional_pairs_and_arrays() -> None:
     assert t.render({"q": "a&b=c+d", "tags": ["red", "x,y"], "page": None}, {}) == (
         "https://x.example/s?q=a%26b%3Dc%2Bd&tag=red,x%2Cy&fixed=1&flag"
     )
-    assert t.render({"q": None, "tags": [], "page": 2.0}, {}) == "https://x.example/s?page=2&fixed=1&flag"
+    assert (
+        t.render({"q": None, "tags": [], "page": 2.0}, {})
+        == "https://x.example/s?page=2&fixed=1&flag"
+    )
 
 
 def test_secrets_render_masked_for_display() -> None:
@@ -69,18 +77,43 @@ def test_json_text_template_in_string_and_bare() -> None:
         ["name", "qty", "tags", "day", "missing"],
     )
     assert body is not None and problems == []
-    out = json.loads(body.render({"name": 'Ana "A"', "qty": 3.0, "tags": ["a", "b"], "day": dt.date(2026, 3, 15),
-                                  "missing": None}))
-    assert out == {"name": 'Hi Ana "A"!', "qty": 3, "tags": ["a", "b"], "when": "2026-03-15",
-                   "list": "a, b", "none": None}
-    assert body.render({"name": None, "qty": 12345678901234567890, "tags": [], "day": None, "missing": None}) == (
+    out = json.loads(
+        body.render(
+            {
+                "name": 'Ana "A"',
+                "qty": 3.0,
+                "tags": ["a", "b"],
+                "day": dt.date(2026, 3, 15),
+                "missing": None,
+            }
+        )
+    )
+    assert out == {
+        "name": 'Hi Ana "A"!',
+        "qty": 3,
+        "tags": ["a", "b"],
+        "when": "2026-03-15",
+        "list": "a, b",
+        "none": None,
+    }
+    assert body.render(
+        {"name": None, "qty": 12345678901234567890, "tags": [], "day": None, "missing": None}
+    ) == (
         '{"name": "Hi !", "qty": 12345678901234567890, "tags": [], "when": null, "list": "", "none": null}'
     )
 
 
 def test_yaml_structure_typed_leaves() -> None:
     body, problems = BodyTemplate.parse(
-        {"order": {"qty": "{qty}", "note": "x {qty} y", "ids": ["{ids}", "static"], "n": 1, "on": True}},
+        {
+            "order": {
+                "qty": "{qty}",
+                "note": "x {qty} y",
+                "ids": ["{ids}", "static"],
+                "n": 1,
+                "on": True,
+            }
+        },
         ["qty", "ids"],
     )
     assert body is not None and problems == []
@@ -90,9 +123,14 @@ def test_yaml_structure_typed_leaves() -> None:
 
 
 def test_header_crlf_is_refused() -> None:
-    h, problems = HeaderTemplate.parse({"X-Name": "n={name}", "Authorization": "Bearer ${T}"}, ["name"])
+    h, problems = HeaderTemplate.parse(
+        {"X-Name": "n={name}", "Authorization": "Bearer ${T}"}, ["name"]
+    )
     assert problems == []
-    assert h.render({"name": "ab"}, {"T": "tok"}) == {"X-Name": "n=ab", "Authorization": "Bearer tok"}
+    assert h.render({"name": "ab"}, {"T": "tok"}) == {
+        "X-Name": "n=ab",
+        "Authorization": "Bearer tok",
+    }
     assert h.render({"name": "ab"}, None)["Authorization"] == "Bearer ***"
     for bad in ("a\r\nX-Admin: 1", "a\nb", "a\x00"):
         with pytest.raises(ArgumentError, match="line breaks"):
@@ -129,7 +167,9 @@ def test_property_query_value_cannot_add_keys(value: str, other: str) -> None:
 
 
 @settings(max_examples=300)
-@given(value=nasty, number=st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False)))
+@given(
+    value=nasty, number=st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity=False))
+)
 def test_property_json_body_shape_is_fixed(value: str, number: float) -> None:
     body, _ = BodyTemplate.parse('{"a": "{v}", "b": {v}, "c": {"d": ["x {v} y", {n}]}}', ["v", "n"])
     assert body is not None

@@ -1,0 +1,282 @@
+"""`apiactions demo` and `apiactions chat`: the agent in a terminal, with a transcript."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, ToolMessage
+
+from langchain_apiactions.config import load_actions
+from langchain_apiactions.toolkit import ApiActionsToolkit
+
+__all__ = ["DEMO_SCRIPT", "load_model", "run_chat", "run_demo"]
+
+DEMO_API_KEY = "demo-store-key-7f3a"
+STORE_ORIGIN = "https://api.yourstore.com"
+
+# (visitor line, answer to a confirmation question if one comes)
+DEMO_SCRIPT: list[tuple[str, str | None]] = [
+    ("Hi! Where is my order?", None),
+    ("It's #12345", None),
+    ("Do you sell running shoes?", None),
+    ("My package arrived damaged. Please open a support ticket, my email is ana@example.com", None),
+    ("Also sign me up for the newsletter", None),
+    ("Sign me up for the newsletter again please", None),
+    ("Please cancel order #12345", "yes"),
+]
+
+
+def load_model(spec: str | None) -> BaseChatModel:
+    """`offline` (the default without OPENAI_API_KEY) or `openai:<model>`."""
+    if spec is None:
+        spec = "openai:gpt-4.1-mini" if os.environ.get("OPENAI_API_KEY") else "offline"
+    if spec == "offline":
+        from langchain_apiactions.offline_model import OfflineChatModel
+
+        return OfflineChatModel()
+    if spec.startswith("openai:"):
+        try:
+            from langchain_openai import ChatOpenAI
+        except ImportError as e:
+            msg = "the openai model needs: pip install 'langchain-apiactions[openai]'"
+            raise SystemExit(msg) from e
+        return ChatOpenAI(model=spec.split(":", 1)[1], temperature=0)
+    msg = f"unknown model {spec!r}: use offline or openai:<model>"
+    raise SystemExit(msg)
+
+
+def store_actions_text() -> str:
+    """The bundled `examples/store_actions.yaml`."""
+    return (
+        resources.files("langchain_apiactions")
+        .joinpath("examples/store_actions.yaml")
+        .read_text("utf-8")
+    )
+
+
+class Transcript:
+    """Prints a run's stream: visitor, bot, fired actions, HTTP requests, fields."""
+
+    def __init__(
+        self, out: TextIO, *, debug: bool = False, received: Callable[[], list[str]] | None = None
+    ) -> None:
+        self.out = out
+        self.debug = debug
+        self.closed = False
+        self.received = received
+
+    def say(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+    def visitor(self, text: str) -> None:
+        self.say(f"\nVisitor: {text}")
+
+    def chunk(self, mode: str, data: Any) -> list[Any]:
+        """Print one stream chunk; returns any interrupts."""
+        if (
+            mode == "custom"
+            and isinstance(data, dict)
+            and data.get("event") == "api_action_triggered"
+        ):
+            said = data["triggered_response"]
+            self.say(f'  ⚡ {data["action"]} fired; the visitor sees at once: "{said}"')
+            return []
+        if mode != "updates":
+            return []
+        interrupts: list[Any] = []
+        for node, update in data.items():
+            if node == "__interrupt__":
+                interrupts.extend(update)
+                continue
+            for m in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+                if isinstance(m, ToolMessage) and isinstance(m.artifact, dict):
+                    self.artifact(m.artifact)
+                elif isinstance(m, AIMessage) and not m.tool_calls and m.content:
+                    self.say(f"Bot: {m.content}")
+                    meta = m.response_metadata.get("apiactions") or {}
+                    if meta.get("close_chat"):
+                        self.closed = True
+                        self.say("  ✖ chat closed")
+        return interrupts
+
+    def artifact(self, art: dict[str, Any]) -> None:
+        req = art.get("request")
+        if art.get("skipped"):
+            self.say(f"  ↷ {art['action']} skipped: {art['error']}")
+            return
+        if req:
+            status = art["status_code"] if art["status_code"] is not None else "no answer"
+            self.say(f"  → {req['method']} {req['url']}  ← {status} in {req['elapsed_ms']:.1f} ms")
+        for body in self.received() if self.received else []:
+            self.say(f"  the API received the JSON body: {body}")
+        if art.get("error"):
+            self.say(f"  ✗ {art['error']}")
+        data = art.get("data")
+        if art.get("ok") and isinstance(data, dict):
+            if "items" in data and "count" in data:
+                self.say(
+                    f"  fields: {data['count']} item(s): "
+                    + json.dumps(data["items"][:3], ensure_ascii=False)
+                )
+            else:
+                shown = ", ".join(
+                    f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in data.items()
+                )
+                self.say(f"  fields: {shown}")
+        if art.get("missing_fields"):
+            self.say(f"  missing: {', '.join(art['missing_fields'])}")
+        if art.get("button"):
+            self.say(f"  [button] {art['button']['label']} -> {art['button']['url']}")
+        if self.debug:
+            self.say("  artifact: " + json.dumps(art, ensure_ascii=False, default=str))
+
+
+def _turn(agent: Any, payload: Any, config: dict[str, Any], transcript: Transcript) -> list[Any]:
+    interrupts: list[Any] = []
+    for mode, data in agent.stream(payload, config, stream_mode=["updates", "custom"]):
+        interrupts += transcript.chunk(mode, data)
+    return interrupts
+
+
+def converse(
+    agent: Any,
+    lines: Iterable[tuple[str, str | None]],
+    transcript: Transcript,
+    *,
+    thread_id: str,
+    ask: Callable[[str], str] | None = None,
+    before_turn: Callable[[str], None] | None = None,
+) -> None:
+    """Play visitor lines through the agent, answering confirmations."""
+    from langgraph.types import Command
+
+    config = {"configurable": {"thread_id": thread_id}}
+    for text, confirmation in lines:
+        if transcript.closed:
+            break
+        transcript.visitor(text)
+        if before_turn is not None:
+            before_turn(text)
+        interrupts = _turn(
+            agent, {"messages": [{"role": "user", "content": text}]}, config, transcript
+        )
+        while interrupts:
+            requests = interrupts[0].value.get("action_requests", [])
+            decisions = []
+            for req in requests:
+                question = (
+                    f"Confirm {req['name']} with {json.dumps(req['args'], ensure_ascii=False)}?"
+                )
+                transcript.say(f"  ? {question} (the agent paused for the visitor)")
+                answer = (
+                    confirmation if confirmation is not None else (ask(question) if ask else "no")
+                )
+                transcript.say(f"Visitor: {answer}")
+                if answer.strip().lower() in ("y", "yes", "ok", "sure", "confirm"):
+                    decisions.append({"type": "approve"})
+                else:
+                    decisions.append({"type": "reject", "message": "The visitor declined."})
+            interrupts = _turn(agent, Command(resume={"decisions": decisions}), config, transcript)
+
+
+def run_demo(
+    *, model: str | None = None, interactive: bool = False, out: TextIO = sys.stdout
+) -> int:
+    """Serve the demo store on loopback and chat with it (scripted, or `interactive`)."""
+    from langchain_apiactions.agent import create_api_actions_agent
+    from langchain_apiactions.demo_server import DemoStoreServer
+
+    started = time.monotonic()
+    env = {**os.environ, "STORE_API_KEY": DEMO_API_KEY}
+    with DemoStoreServer(DEMO_API_KEY) as server:
+        actions = load_actions(store_actions_text().replace(STORE_ORIGIN, server.url))
+        toolkit = ApiActionsToolkit(actions=actions, allowed_networks=["127.0.0.0/8"], env=env)
+        chat_model = load_model(model)
+        agent = create_api_actions_agent(chat_model, toolkit)
+        transcript = Transcript(out, received=server.take_bodies)
+        transcript.say(f"Demo store API on {server.url} (the API key is sent as Bearer ***)")
+        transcript.say(
+            f"Model: {type(chat_model).__name__}; actions: {', '.join(a.name for a in actions)}"
+        )
+
+        noted: set[str] = set()
+
+        def note_hidden(_: str) -> None:
+            store = toolkit.session_store
+            for action in toolkit.actions:
+                if action.name in noted or not action.once_per_session:
+                    continue
+                if store.has_run("demo-visitor", action.name):
+                    noted.add(action.name)
+                    transcript.say(
+                        f"  ↷ {action.name} already ran in this session: the agent no longer "
+                        "offers it (once per session)"
+                    )
+
+        if interactive:
+            transcript.say("Type a message (empty line or Ctrl-D to quit).")
+            converse(
+                agent,
+                _stdin_lines(),
+                transcript,
+                thread_id="demo-visitor",
+                ask=_ask,
+                before_turn=note_hidden,
+            )
+        else:
+            converse(
+                agent, DEMO_SCRIPT, transcript, thread_id="demo-visitor", before_turn=note_hidden
+            )
+        toolkit.close()
+    took = time.monotonic() - started
+    transcript.say(f"\nDemo finished in {took:.1f} s; {len(server.requests)} API request(s) made.")
+    return 0
+
+
+def run_chat(
+    file: str,
+    *,
+    model: str | None = None,
+    debug: bool = False,
+    out: TextIO = sys.stdout,
+    **toolkit_options: Any,
+) -> int:
+    """An interactive chat with the agent over your own action file."""
+    from langchain_apiactions.agent import create_api_actions_agent
+
+    toolkit = ApiActionsToolkit.from_file(Path(file), **toolkit_options)
+    agent = create_api_actions_agent(load_model(model), toolkit)
+    transcript = Transcript(out, debug=debug)
+    transcript.say(
+        f"Chatting over {file} ({len(toolkit.actions)} actions). Empty line or Ctrl-D quits."
+    )
+    converse(agent, _stdin_lines(), transcript, thread_id="cli-chat", ask=_ask)
+    toolkit.close()
+    return 0
+
+
+def _stdin_lines() -> Iterable[tuple[str, str | None]]:
+    while True:
+        try:
+            text = input("> ")
+        except EOFError:
+            return
+        if not text.strip():
+            return
+        yield text, None
+
+
+def _ask(question: str) -> str:
+    try:
+        return input(f"{question} [y/N] ")
+    except EOFError:
+        return "no"

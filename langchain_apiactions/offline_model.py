@@ -74,6 +74,17 @@ def words(text: str) -> list[str]:
     return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
+def _strip_dates(text: str) -> str:
+    """`text` without the dates in it (so a date's digits are not taken for a number)."""
+    text = _ISO_DATE.sub(" ", text)
+
+    def drop(m: re.Match[str]) -> str:
+        month = (m[2] if m[1] else m[3]) or ""
+        return " " if month.lower() in _MONTHS else m[0]
+
+    return _WRITTEN_DATE.sub(drop, text)
+
+
 def _parse_date(text: str, today: dt.date) -> str | None:
     m = _ISO_DATE.search(text)
     if m:
@@ -169,7 +180,7 @@ class OfflineChatModel(BaseChatModel):
                     if m and m.group(1).isdigit():
                         value = int(m.group(1))
                     else:
-                        found = _NUMBER.findall(_EMAIL.sub(" ", text))
+                        found = _NUMBER.findall(_strip_dates(_EMAIL.sub(" ", text)))
                         value = (
                             (float(found[0]) if "." in found[0] else int(found[0]))
                             if found

@@ -1,0 +1,177 @@
+"""The agent helper: middleware behaviours, confirmation, streaming, against a real API."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from apiserver import ApiServer, Reply
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langgraph.types import Command
+
+from langchain_apiactions import create_api_actions_agent, last_turn_actions
+
+
+class ScriptedModel(BaseChatModel):
+    """Answers with scripted messages and records the tools it was offered each turn."""
+
+    script: list[AIMessage]
+    offered: list[list[str]]
+    seen: list[list[BaseMessage]]
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
+        self.offered.append([t.name for t in tools])
+        return self
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        self.seen.append(list(messages))
+        return ChatResult(generations=[ChatGeneration(message=self.script.pop(0))])
+
+
+def tool_call(name: str, args: dict[str, Any], i: int = 1) -> AIMessage:
+    return AIMessage(
+        content="",
+        tool_calls=[{"name": name, "args": args, "id": f"call_{i}", "type": "tool_call"}],
+    )
+
+
+def model(*messages: AIMessage) -> ScriptedModel:
+    return ScriptedModel(script=list(messages), offered=[], seen=[])
+
+
+@pytest.fixture
+def actions(api: ApiServer) -> list[dict[str, Any]]:
+    api.route("POST", "/newsletter", Reply(200, {"subscribed": True}))
+    api.route("POST", "/orders/5/cancel", Reply(200, {"refund": "full"}))
+    api.route("GET", "/orders/5", Reply(200, {"status": "Shipped"}, delay=0.2))
+    return [
+        {
+            "name": "Subscribe",
+            "when_to_use": "Use when the visitor wants the newsletter.",
+            "method": "POST",
+            "url": f"{api.url}/newsletter",
+            "inputs": [{"name": "email", "required": True}],
+            "body": {"email": "{email}"},
+            "once_per_session": True,
+            "triggered_response": "Signing you up.",
+        },
+        {
+            "name": "Cancel",
+            "when_to_use": "Use when the visitor wants to cancel an order.",
+            "method": "POST",
+            "url": f"{api.url}/orders/{{n}}/cancel",
+            "inputs": [{"name": "n", "type": "number", "required": True}],
+            "confirm": True,
+            "close_chat": {"farewell": "Goodbye!"},
+            "triggered_response": "Cancelling.",
+        },
+        {
+            "name": "Status",
+            "when_to_use": "Use when the visitor asks about an order status.",
+            "method": "GET",
+            "url": f"{api.url}/orders/{{n}}",
+            "inputs": [{"name": "n", "required": True}],
+            "response_fields": ["status"],
+            "triggered_response": "Looking it up.",
+            "button": {"label": "Track", "url": "https://t.example/{n}"},
+        },
+    ]
+
+
+def _agent(m: ScriptedModel, actions: list[dict[str, Any]]) -> Any:
+    return create_api_actions_agent(m, actions, allowed_networks=["127.0.0.0/8"])
+
+
+def user(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def test_once_per_session_action_is_hidden_after_it_ran(
+    api: ApiServer, actions: list[dict[str, Any]]
+) -> None:
+    m = model(
+        tool_call("Subscribe", {"email": "a@b.co"}),
+        AIMessage(content="Done."),
+        AIMessage(content="Again?"),
+        AIMessage(content="Other thread"),
+    )
+    agent = _agent(m, actions)
+    agent.invoke(user("Sign me up: a@b.co"), {"configurable": {"thread_id": "t1"}})
+    agent.invoke(user("Sign me up again"), {"configurable": {"thread_id": "t1"}})
+    agent.invoke(user("Sign me up"), {"configurable": {"thread_id": "t2"}})
+    assert m.offered[0] == ["Subscribe", "Cancel", "Status"]
+    assert m.offered[1] == ["Cancel", "Status"]  # after the call, in the same thread
+    assert m.offered[2] == ["Cancel", "Status"]
+    assert m.offered[3] == ["Subscribe", "Cancel", "Status"]  # another visitor still has it
+    assert len(api.requests) == 1
+
+
+def test_confirm_approve_runs_then_chat_closes_with_farewell(
+    api: ApiServer, actions: list[dict[str, Any]]
+) -> None:
+    m = model(tool_call("Cancel", {"n": 5}))
+    agent = _agent(m, actions)
+    cfg = {"configurable": {"thread_id": "t"}}
+    paused = agent.invoke(user("Cancel order 5"), cfg)
+    [interrupt] = paused["__interrupt__"]
+    assert interrupt.value["action_requests"][0]["name"] == "Cancel"
+    assert interrupt.value["action_requests"][0]["args"] == {"n": 5}
+    assert api.requests == []
+    final = agent.invoke(Command(resume={"decisions": [{"type": "approve"}]}), cfg)
+    assert api.last.path == "/orders/5/cancel"
+    last = final["messages"][-1]
+    assert isinstance(last, AIMessage)
+    assert last.content == "Cancelling. Goodbye!"
+    assert last.response_metadata["apiactions"] == {"close_chat": True, "farewell": "Goodbye!"}
+    assert len(m.seen) == 1  # the run ended without asking the model again
+    [art] = last_turn_actions(final)
+    assert art["close_chat"] is True and art["farewell"] == "Goodbye!"
+
+
+def test_confirm_reject_tells_the_model(api: ApiServer, actions: list[dict[str, Any]]) -> None:
+    m = model(tool_call("Cancel", {"n": 5}), AIMessage(content="Okay, I won't cancel it."))
+    agent = _agent(m, actions)
+    cfg = {"configurable": {"thread_id": "t"}}
+    agent.invoke(user("Cancel order 5"), cfg)
+    final = agent.invoke(
+        Command(resume={"decisions": [{"type": "reject", "message": "The visitor declined."}]}), cfg
+    )
+    assert api.requests == []
+    tool_msgs = [x for x in m.seen[1] if isinstance(x, ToolMessage)]
+    assert tool_msgs and "The visitor declined." in str(tool_msgs[-1].content)
+    assert final["messages"][-1].content == "Okay, I won't cancel it."
+
+
+def test_stream_shows_triggered_response_before_the_api_answers(
+    api: ApiServer, actions: list[dict[str, Any]]
+) -> None:
+    m = model(tool_call("Status", {"n": "5"}), AIMessage(content="It shipped."))
+    agent = _agent(m, actions)
+    order: list[str] = []
+    for mode, data in agent.stream(
+        user("Status of 5?"),
+        {"configurable": {"thread_id": "t"}},
+        stream_mode=["messages", "custom"],
+    ):
+        if mode == "custom":
+            order.append(f"event:{data['triggered_response']}")
+        elif isinstance(data[0], ToolMessage):
+            order.append("tool_result")
+    assert order == ["event:Looking it up.", "tool_result"]
+
+
+def test_last_turn_actions_exposes_buttons(api: ApiServer, actions: list[dict[str, Any]]) -> None:
+    m = model(tool_call("Status", {"n": "5"}), AIMessage(content="It shipped."))
+    final = _agent(m, actions).invoke(user("Status of 5?"), {"configurable": {"thread_id": "t"}})
+    [art] = last_turn_actions(final)
+    assert art["button"] == {"label": "Track", "url": "https://t.example/5"}
+    assert "relay its triggered response" in str(m.seen[0][0].content)  # the default system prompt

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union
 
+from pydantic import SecretStr
+
 from langchain_apiactions.errors import ArgumentError
 from langchain_apiactions.redact import MASK
 
@@ -63,7 +65,7 @@ class Secret:
 
 Part = Union[Lit, Var, Secret]  # noqa: UP007 (a runtime alias on Python 3.10)
 Values = Mapping[str, Any]
-SecretValues = Mapping[str, str]
+SecretValues = Mapping[str, Union[str, SecretStr]]  # noqa: UP007
 
 
 @dataclass(frozen=True)
@@ -148,10 +150,8 @@ def vars_in(parts: Iterable[Part]) -> list[str]:
     return [p.name for p in parts if isinstance(p, Var)]
 
 
-def _secret_text(name: str, secrets: SecretValues | None) -> str:
-    if secrets is None:
-        return MASK
-    return secrets[name]
+def _reveal(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def _render_parts(
@@ -170,7 +170,7 @@ def _render_parts(
         elif secrets is None:
             out.append(MASK)
         else:
-            out.append(encode_secret(secrets[p.name]))
+            out.append(encode_secret(_reveal(secrets[p.name])))
     return "".join(out)
 
 

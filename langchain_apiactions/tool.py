@@ -20,7 +20,7 @@ from langchain_core.callbacks import (
 )
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, WithJsonSchema, create_model
 
 from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
 from langchain_apiactions.errors import ArgumentError
@@ -107,7 +107,7 @@ class Runtime:
 
     http: requests.Session
     policy: NetworkPolicy
-    secrets: Mapping[str, str]
+    secrets: Mapping[str, SecretStr]
     store: SessionStore
     max_response_bytes: int = 1_000_000
     max_body_chars: int = 16_000
@@ -139,7 +139,7 @@ class PreparedRequest:
 
 
 def prepare_request(
-    action: ApiAction, args: Mapping[str, Any], secrets: Mapping[str, str], session_id: str
+    action: ApiAction, args: Mapping[str, Any], secrets: Mapping[str, SecretStr], session_id: str
 ) -> PreparedRequest:
     """Render URL, headers and body for `args` (raises `ArgumentError`)."""
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)

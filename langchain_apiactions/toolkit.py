@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 from langchain_core.tools import BaseTool, BaseToolkit
-from pydantic import ConfigDict, Field, PrivateAttr
+from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 
 from langchain_apiactions.config import ApiAction, environment_secrets, load_actions
 from langchain_apiactions.network import NetworkPolicy, build_session
@@ -72,7 +72,7 @@ class ApiActionsToolkit(BaseToolkit):
         self._runtime = Runtime(
             http=build_session(policy, self.session),
             policy=policy,
-            secrets=secrets,
+            secrets={name: SecretStr(value) for name, value in secrets.items()},
             store=self.session_store,
             max_response_bytes=self.max_response_bytes,
             max_body_chars=self.max_body_chars,

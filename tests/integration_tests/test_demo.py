@@ -51,3 +51,80 @@ def test_readme_quickstart_runs_as_written() -> None:
         )
     assert proc.returncode == 0, proc.stderr
     assert '<api_data>{"status": "Shipped", "carrier": "UPS"}</api_data>' in proc.stdout
+
+
+def _action_file(tmp_path: Path, url: str) -> Path:
+    path = tmp_path / "actions.yaml"
+    path.write_text(f"""
+- name: Check_Order_Status
+  when_to_use: Use this action when the visitor asks where their order is or about its status.
+  triggered_response: Let me look that up.
+  method: GET
+  url: {url}/orders/{{order_number}}
+  inputs: [{{name: order_number, required: true, description: The visitor's order number}}]
+  headers: {{Authorization: "Bearer ${{STORE_API_KEY}}"}}
+  response_fields: [{{name: status, path: order.status}}]
+""")
+    return path
+
+
+def test_chat_over_your_own_file_with_debug(tmp_path: Path) -> None:
+    exe = Path(sys.executable).parent / "apiactions"
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {"STORE_API_KEY": "chat-key-31"}
+    with DemoStoreServer("chat-key-31") as server:
+        path = _action_file(tmp_path, server.url)
+        proc = subprocess.run(
+            [str(exe), "chat", str(path), "--allow-network", "127.0.0.0/8", "--debug"],
+            input="Where is my order?\n#12345\n\n",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Bot: Sure - could you tell me your order number?" in out
+    assert re.search(r"→ GET http://127\.0\.0\.1:\d+/orders/12345  ← 200", out)
+    assert '"status": "Shipped"' in out  # --debug prints the artifact
+    assert "chat-key-31" not in out
+
+
+def test_demo_with_an_openai_compatible_server(tmp_path: Path) -> None:
+    import json
+
+    from apiserver import ApiServer, Reply
+
+    llm = ApiServer().start()
+    reply = {
+        "id": "c",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Hello from the model"},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+    llm.route("POST", "/v1/chat/completions", Reply(200, reply))
+    exe = Path(sys.executable).parent / "apiactions"
+    env = dict(os.environ) | {"OPENAI_API_KEY": "sk-test", "OPENAI_BASE_URL": f"{llm.url}/v1"}
+    try:
+        proc = subprocess.run(
+            [str(exe), "demo", "--model", "openai:gpt-test"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+    finally:
+        llm.stop()
+    assert proc.returncode == 0, proc.stderr
+    assert "Model: ChatOpenAI" in proc.stdout
+    assert "Bot: Hello from the model" in proc.stdout
+    first = json.loads(llm.requests[0].body)
+    assert first["model"] == "gpt-test"
+    assert {t["function"]["name"] for t in first["tools"]} >= {"Check_Order_Status", "Cancel_Order"}

@@ -41,7 +41,6 @@ from urllib3.exceptions import (
     NameResolutionError,
     NewConnectionError,
 )
-from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -542,7 +541,7 @@ def send(
         result.maybe_sent = False
         result.error = f"timeout: could not connect within {timeout:g} s"
         return result
-    except (requests.exceptions.RequestException, Urllib3Error, OSError) as e:
+    except Exception as e:  # never raise into the agent: the call fails as data
         if time.monotonic() >= deadline or watch.expired:
             result.error = f"timeout: no complete answer within {timeout:g} s"
             return result

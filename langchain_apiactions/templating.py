@@ -354,9 +354,14 @@ class HeaderTemplate:
         out: dict[str, str] = {}
         for name, parts in self.headers:
             value = _render_parts(parts, values, secrets, text_value, lambda s: s)
+            culprits = ", ".join(vars_in(parts)) or name
             if any(c in value for c in _FORBIDDEN_HEADER_CHARS):
-                culprits = ", ".join(vars_in(parts)) or name
                 msg = f"{culprits}: a value for the {name} header cannot contain line breaks"
+                raise ArgumentError(msg)
+            if not value.isascii() and any(ord(c) > 255 for c in value):
+                # HTTP/1.1 header values are Latin-1 on the wire; anything else would be
+                # sent altered (or fail), so it is refused rather than mangled.
+                msg = f"{culprits}: a value for the {name} header can only use Latin-1 characters"
                 raise ArgumentError(msg)
             out[name] = value
         return out

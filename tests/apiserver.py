@@ -68,7 +68,11 @@ class ApiServer:
                 path, _, query = self.path.partition("?")
                 rec = Recorded(self.command, path, query, dict(self.headers.items()), body)
                 outer.requests.append(rec)
-                route = outer.routes.get((self.command, path)) or outer.routes.get(("*", path))
+                route = (
+                    outer.routes.get((self.command, path))
+                    or outer.routes.get(("*", path))
+                    or outer.routes.get(("*", "*"))
+                )
                 if route is None:
                     reply = Reply(404, {"message": f"no route {self.command} {path}"})
                 elif isinstance(route, Reply):

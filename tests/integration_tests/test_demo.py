@@ -70,7 +70,9 @@ def _action_file(tmp_path: Path, url: str) -> Path:
 
 def test_chat_over_your_own_file_with_debug(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "apiactions"
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {"STORE_API_KEY": "chat-key-31"}
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {
+        "STORE_API_KEY": "chat-key-31"
+    }
     with DemoStoreServer("chat-key-31") as server:
         path = _action_file(tmp_path, server.url)
         proc = subprocess.run(

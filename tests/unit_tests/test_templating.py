@@ -189,6 +189,6 @@ def test_property_header_value_is_exact_or_refused(value: str) -> None:
     try:
         out = h.render({"v": value}, {})
     except ArgumentError:
-        assert any(c in value for c in "\r\n\x00")
+        assert any(c in value for c in "\r\n\x00") or any(ord(c) > 255 for c in value)
         return
     assert out == {"X-V": value}

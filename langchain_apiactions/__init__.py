@@ -1,10 +1,8 @@
 """langchain-apiactions: declare REST API actions in YAML/JSON, get safe LangChain tools."""
 
-from langchain_apiactions.agent import (
-    DEFAULT_SYSTEM_PROMPT,
-    create_api_actions_agent,
-    last_turn_actions,
-)
+import importlib as _importlib
+import typing as _typing
+
 from langchain_apiactions.config import ApiAction, check_actions, load_actions
 from langchain_apiactions.errors import (
     ActionCallError,
@@ -15,7 +13,6 @@ from langchain_apiactions.errors import (
     MissingSecretError,
 )
 from langchain_apiactions.network import NetworkPolicy
-from langchain_apiactions.offline_model import OfflineChatModel
 from langchain_apiactions.session_store import SessionStore
 from langchain_apiactions.tool import ApiActionTool
 from langchain_apiactions.toolkit import ApiActionsToolkit
@@ -40,3 +37,30 @@ __all__ = [
     "load_actions",
 ]
 __version__ = "0.1.0"
+
+# The agent helper and the offline model pull in LangChain's chat-model machinery
+# (hundreds of milliseconds of imports); they load on first use.
+_LAZY = {
+    "DEFAULT_SYSTEM_PROMPT": "langchain_apiactions.agent",
+    "create_api_actions_agent": "langchain_apiactions.agent",
+    "last_turn_actions": "langchain_apiactions.agent",
+    "OfflineChatModel": "langchain_apiactions.offline_model",
+}
+
+if _typing.TYPE_CHECKING:
+    from langchain_apiactions.agent import (
+        DEFAULT_SYSTEM_PROMPT,
+        create_api_actions_agent,
+        last_turn_actions,
+    )
+    from langchain_apiactions.offline_model import OfflineChatModel
+
+
+def __getattr__(name: str) -> _typing.Any:
+    module = _LAZY.get(name)
+    if module is None:
+        msg = f"module 'langchain_apiactions' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(_importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -6,12 +6,14 @@ Needs the `agent` extra (`langchain`, `langgraph`).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 
 from langchain_apiactions.tool import session_id_from
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 from langchain_apiactions.toolkit import ApiActionsToolkit
 
 __all__ = [
@@ -134,6 +136,7 @@ def create_api_actions_agent(
     checkpointer: Any = None,
     system_prompt: str | None = None,
     middleware: Sequence[Any] = (),
+    max_concurrency: int = 16,
     **toolkit_options: Any,
 ) -> Any:
     """Build a LangGraph agent that calls the actions (see the README, "Agent").
@@ -145,6 +148,8 @@ def create_api_actions_agent(
             `thread_id`).
         system_prompt: Replaces `DEFAULT_SYSTEM_PROMPT`.
         middleware: More middleware, run after ours.
+        max_concurrency: How many tool calls of one turn run at once (LangGraph's
+            `max_concurrency`; a call's config can override it).
         **toolkit_options: Passed to `ApiActionsToolkit` when actions are given.
 
     Returns:
@@ -181,5 +186,8 @@ def create_api_actions_agent(
         middleware=stack,
         checkpointer=checkpointer if checkpointer is not None else InMemorySaver(),
     )
+    # LangGraph runs a turn's tool calls in a thread pool sized by `max_concurrency`
+    # (by default 5 + CPUs); parallel API calls should not queue behind each other.
+    graph = graph.with_config({"max_concurrency": max_concurrency})
     graph.apiactions_toolkit = toolkit  # type: ignore[attr-defined]
     return graph

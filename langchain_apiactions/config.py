@@ -481,14 +481,6 @@ def description_words(text: str) -> set[str]:
     return {w for w in _WORD_RE.findall(text.lower()) if w not in _STOPWORDS and len(w) > 2}
 
 
-def description_overlap(a: str, b: str) -> float:
-    """Jaccard similarity of two descriptions' content words (0..1)."""
-    wa, wb = description_words(a), description_words(b)
-    if not wa or not wb:
-        return 0.0
-    return len(wa & wb) / len(wa | wb)
-
-
 OVERLAP_WARNING = 0.5
 
 # --------------------------------------------------------------------------- entry points
@@ -542,8 +534,29 @@ def _salvage(raw: Mapping[str, Any], error: ValidationError) -> ApiAction | None
     return None
 
 
-def check_actions(source: Any) -> ValidationReport:
-    """Load and validate actions, collecting every error and warning (never raises)."""
+def overlapping_pairs(
+    actions: Sequence[ApiAction], threshold: float = OVERLAP_WARNING
+) -> list[tuple[str, str, float]]:
+    """Pairs of actions whose `when_to_use` overlap at least `threshold` (Jaccard)."""
+    words = [(a.name, description_words(a.when_to_use)) for a in actions]
+    pairs: list[tuple[str, str, float]] = []
+    for i, (name_a, wa) in enumerate(words):
+        if not wa:
+            continue
+        for name_b, wb in words[i + 1 :]:
+            if wb:
+                score = len(wa & wb) / len(wa | wb)
+                if score >= threshold:
+                    pairs.append((name_a, name_b, score))
+    return pairs
+
+
+def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
+    """Load and validate actions, collecting every error and warning (never raises).
+
+    `overlap=False` skips the pairwise description comparison (quadratic in the number
+    of actions; a warning only, so loading skips it).
+    """
     data, name, errors = _read(source)
     report = ValidationReport(source=name, errors=list(errors))
     if errors:
@@ -614,14 +627,12 @@ def check_actions(source: Any) -> ValidationReport:
             action._compiled = compiled
             report.actions.append(action)
 
-    for i, a in enumerate(report.actions):
-        for b in report.actions[i + 1 :]:
-            score = description_overlap(a.when_to_use, b.when_to_use)
-            if score >= OVERLAP_WARNING:
-                report.warnings.append(
-                    f"{name}: {a.name}/{b.name}.when_to_use: descriptions overlap "
-                    f"(similarity {score:.2f} >= {OVERLAP_WARNING}); a model may confuse them"
-                )
+    if overlap:
+        for a, b, score in overlapping_pairs(report.actions):
+            report.warnings.append(
+                f"{name}: {a}/{b}.when_to_use: descriptions overlap "
+                f"(similarity {score:.2f} >= {OVERLAP_WARNING}); a model may confuse them"
+            )
     return report
 
 
@@ -637,7 +648,7 @@ def load_actions(source: Any) -> list[ApiAction]:
         and all(isinstance(a, ApiAction) for a in source)
     ):
         return list(source)
-    report = check_actions(source)
+    report = check_actions(source, overlap=False)
     if report.errors:
         raise ActionConfigError(report.errors)
     return report.actions

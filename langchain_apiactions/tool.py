@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Optional
 
@@ -193,6 +196,20 @@ def _render_button(
         p.text if isinstance(p, Lit) else text_value(merged.get(p.name)) for p in c.button_label
     )
     return {"label": label, "url": url}
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+IO_THREADS = 64
+
+
+def _io_pool() -> ThreadPoolExecutor:
+    """The shared thread pool that runs async calls' blocking HTTP work."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="apiactions")
+        return _POOL
 
 
 def _write_stream(event: dict[str, Any]) -> None:
@@ -386,5 +403,10 @@ class ApiActionTool(BaseTool):
         with contextlib.suppress(RuntimeError):
             await adispatch_custom_event(EVENT_NAME, event)
         _write_stream(event)
-        outcome = await asyncio.to_thread(self._execute, session_id, prepared)
+        # Our own pool (not the loop's default one, sized 5 + CPUs): a model's parallel
+        # tool calls must not queue behind each other.
+        context = contextvars.copy_context()
+        outcome = await asyncio.get_running_loop().run_in_executor(
+            _io_pool(), context.run, self._execute, session_id, prepared
+        )
         return self._finish(outcome)

@@ -1,0 +1,378 @@
+"""Benchmarks: every figure next to its baseline, measured in the same run.
+
+    python benchmarks/run.py            # full run (about a minute)
+    python benchmarks/run.py --quick    # fewer repetitions
+
+Each line prints our figure, the baseline's, and the ratio. Nothing here is a pass/fail
+test: the README's table is copied from this output, with the machine it came from.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import requests
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.tools import StructuredTool, tool
+from pydantic import Field, create_model
+
+from langchain_apiactions import ApiActionsToolkit, create_api_actions_agent
+from langchain_apiactions.network import HttpResult
+from langchain_apiactions.result import interpret
+
+KEY = "bench-secret-key"
+
+
+def order_payload(lines: int) -> dict[str, Any]:
+    return {
+        "order": {
+            "id": "12345",
+            "status": "Shipped",
+            "estimated_delivery": "2026-12-01",
+            "tracking": {"carrier": "UPS", "number": "1Z999AA10123456784", "events": [
+                {"at": f"2026-11-{d:02d}T10:00:00Z", "where": f"Hub {d}", "what": "in transit"}
+                for d in range(1, 25)]},
+            "customer": {"name": "Ana Example", "email": "ana@example.com",
+                         "address": {"street": "1 Main St", "city": "Springfield", "zip": "12345"}},
+            "items": [{"sku": f"SKU-{i:05d}", "name": f"Product number {i}", "qty": i % 3 + 1,
+                       "price": 10.0 + i, "attributes": {"color": "red", "size": "M", "note": "x" * 40}}
+                      for i in range(lines)],
+        }
+    }  # fmt: skip
+
+
+SMALL = json.dumps(order_payload(3)).encode()
+LARGE = json.dumps(order_payload(200)).encode()
+MEGA = json.dumps(order_payload(5200)).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/slow"):
+            time.sleep(0.2)
+            body = SMALL
+        elif self.path.startswith("/large"):
+            body = LARGE
+        else:
+            body = SMALL
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def start_server() -> tuple[ThreadingHTTPServer, str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def action(base: str, path: str = "orders", name: str = "Order_Status") -> dict[str, Any]:
+    return {
+        "name": name,
+        "when_to_use": "Use this action when the visitor asks about the status of their order.",
+        "method": "GET",
+        "url": f"{base}/{path}/{{order_number}}",
+        "inputs": [{"name": "order_number", "required": True, "description": "Order number"}],
+        "headers": {"Authorization": "Bearer ${BENCH_KEY}"},
+        "response_fields": [
+            {"name": "status", "path": "order.status"},
+            {"name": "carrier", "path": "order.tracking.carrier"},
+            {"name": "estimated_delivery", "path": "order.estimated_delivery"},
+        ],
+    }
+
+
+def hand_written_tool(base: str, session: requests.Session) -> StructuredTool:
+    @tool
+    def order_status(order_number: str) -> str:
+        """Use this action when the visitor asks about the status of their order."""
+        r = session.get(
+            f"{base}/orders/{order_number}", headers={"Authorization": f"Bearer {KEY}"}, timeout=10
+        )
+        r.raise_for_status()
+        order = r.json()["order"]
+        return json.dumps(
+            {
+                "status": order["status"],
+                "carrier": order["tracking"]["carrier"],
+                "estimated_delivery": order["estimated_delivery"],
+            }
+        )
+
+    return order_status
+
+
+def tool_call(name: str, i: int) -> dict[str, Any]:
+    return {"name": name, "args": {"order_number": "12345"}, "id": f"c{i}", "type": "tool_call"}
+
+
+def interleaved(
+    a: Callable[[], Any], b: Callable[[], Any], n: int
+) -> tuple[list[float], list[float]]:
+    ta: list[float] = []
+    tb: list[float] = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        a()
+        t1 = time.perf_counter()
+        b()
+        t2 = time.perf_counter()
+        ta.append(t1 - t0)
+        tb.append(t2 - t1)
+    return ta, tb
+
+
+ROWS: list[tuple[str, str, str, str, str]] = []
+
+
+def row(what: str, ours: str, base: str, ratio: float | str, target: str) -> None:
+    ratio_text = f"{ratio:.2f}" if isinstance(ratio, float) else ratio
+    ROWS.append((what, ours, base, ratio_text, target))
+    print(
+        f"{what:<58} ours {ours:>14}  baseline {base:>14}  ratio {ratio_text:>6}  target {target}"
+    )
+
+
+# --------------------------------------------------------------------------- 1. overhead
+
+
+def bench_overhead(base: str, n: int) -> None:
+    tk = ApiActionsToolkit(actions=[action(base)], allowed_networks=["127.0.0.0/8"])
+    ours = tk.get_tools()[0]
+    hand = hand_written_tool(base, requests.Session())
+    for i in range(50):  # warm both pools
+        ours.invoke(tool_call(ours.name, i))
+        hand.invoke(tool_call(hand.name, i))
+    ta, tb = interleaved(
+        lambda: ours.invoke(tool_call(ours.name, 0)),
+        lambda: hand.invoke(tool_call(hand.name, 0)),
+        n,
+    )
+    m_ours, m_hand = statistics.median(ta), statistics.median(tb)
+    row("1. per-call time, compiled action vs hand-written @tool",
+        f"{m_ours * 1e6:.0f} µs", f"{m_hand * 1e6:.0f} µs", m_ours / m_hand, "<= 1.10")  # fmt: skip
+    tk.close()
+
+
+# --------------------------------------------------------------------------- 2. parallel
+
+
+class ParallelCallsModel(BaseChatModel):
+    """Emits `calls` parallel tool calls, then a final answer."""
+
+    calls: int = 8
+    turn: int = 0
+
+    @property
+    def _llm_type(self) -> str:
+        return "parallel-calls"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
+        return self
+
+    def _generate(self, messages: list[BaseMessage], *a: Any, **k: Any) -> ChatResult:
+        if messages and messages[-1].type == "tool":
+            msg = AIMessage(content="done")
+        else:
+            msg = AIMessage(
+                content="", tool_calls=[tool_call("Slow", i) for i in range(self.calls)]
+            )
+        return ChatResult(generations=[ChatGeneration(message=msg)])
+
+
+def bench_parallel(base: str) -> None:
+    tk = ApiActionsToolkit(actions=[action(base, "slow", "Slow")], allowed_networks=["127.0.0.0/8"])
+    slow = tk.get_tools()[0]
+    slow.invoke(tool_call("Slow", 0))
+    t0 = time.perf_counter()
+    slow.invoke(tool_call("Slow", 0))
+    one = time.perf_counter() - t0
+
+    async def batch() -> float:
+        t = time.perf_counter()
+        results = await slow.abatch([tool_call("Slow", i) for i in range(8)])
+        assert all(r.artifact["ok"] for r in results)
+        return time.perf_counter() - t
+
+    total = asyncio.run(batch())
+    row("2a. 8 parallel calls (abatch), 200 ms endpoint",
+        f"{total * 1000:.0f} ms", f"{one * 1000:.0f} ms", total / one, "<= 1.3")  # fmt: skip
+
+    def agent_run(calls: int, sync: bool) -> float:
+        agent = create_api_actions_agent(ParallelCallsModel(calls=calls), tk)
+        payload = {"messages": [{"role": "user", "content": "go"}]}
+        cfg = {"configurable": {"thread_id": f"t{calls}{sync}{time.perf_counter()}"}}
+        t = time.perf_counter()
+        if sync:
+            agent.invoke(payload, cfg)
+        else:
+            asyncio.run(agent.ainvoke(payload, cfg))
+        return time.perf_counter() - t
+
+    agent_run(1, True)
+    for sync in (True, False):
+        single = agent_run(1, sync)
+        eight = agent_run(8, sync)
+        label = "invoke" if sync else "ainvoke"
+        row(f"2b. 8 parallel tool calls via create_agent/ToolNode ({label})",
+            f"{eight * 1000:.0f} ms", f"{single * 1000:.0f} ms", eight / single, "<= 1.3")  # fmt: skip
+    tk.close()
+
+
+# --------------------------------------------------------------------------- 3. compile
+
+
+def bench_compile(n: int) -> None:
+    specs = [action("https://api.example.com", name=f"Action_{i}") for i in range(n)]
+    env = {"BENCH_KEY": KEY}
+
+    def ours() -> Any:
+        return ApiActionsToolkit(actions=specs, env=env).get_tools()
+
+    def hand() -> list[StructuredTool]:
+        tools = []
+        for spec in specs:
+            args = create_model(
+                f"{spec['name']}_args",
+                order_number=(str, Field(description="Order number")),
+            )
+            tools.append(
+                StructuredTool.from_function(
+                    func=lambda order_number: order_number,
+                    name=spec["name"],
+                    description=spec["when_to_use"],
+                    args_schema=args,
+                )
+            )
+        return tools
+
+    ours()
+    hand()
+    ta, tb = interleaved(ours, hand, 5)
+    m_ours, m_hand = statistics.median(ta), statistics.median(tb)
+    row(f"3a. load + compile {n} actions vs {n} hand-built StructuredTools",
+        f"{m_ours * 1000:.0f} ms", f"{m_hand * 1000:.0f} ms", m_ours / m_hand, "<= 2")  # fmt: skip
+
+    def memory(build: Callable[[], Any]) -> float:
+        gc.collect()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        kept = build()
+        after = tracemalloc.get_traced_memory()[0]
+        tracemalloc.stop()
+        del kept
+        return (after - before) / n
+
+    mem_ours, mem_hand = memory(ours), memory(hand)
+    row("3b. memory per tool",
+        f"{mem_ours / 1024:.1f} KiB", f"{mem_hand / 1024:.1f} KiB", mem_ours / mem_hand, "(reported)")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- 4. extraction
+
+
+def bench_extraction(n: int) -> None:
+    tk = ApiActionsToolkit(actions=[action("https://api.example.com")], env={"BENCH_KEY": KEY})
+    fields = tk.actions[0].compiled.fields
+    http = HttpResult(status=200, body=MEGA)
+
+    def ours() -> Any:
+        return interpret(http, fields, max_body_chars=16_000)
+
+    def baseline() -> Any:
+        return json.loads(MEGA)
+
+    assert ours()[1]["status"] == "Shipped"
+    ta, tb = interleaved(ours, baseline, n)
+    m_ours, m_hand = statistics.median(ta), statistics.median(tb)
+    row(f"4. {len(MEGA) / 1e6:.1f} MB JSON, fields extracted vs json.loads alone",
+        f"{m_ours * 1000:.2f} ms", f"{m_hand * 1000:.2f} ms", m_ours / m_hand, "<= 1.2")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- 5. context
+
+
+def bench_context(base: str) -> None:
+    tk = ApiActionsToolkit(actions=[action(base, "large")], allowed_networks=["127.0.0.0/8"])
+    msg = tk.get_tools()[0].invoke(tool_call("Order_Status", 0))
+    whole = requests.get(f"{base}/large/12345", timeout=10).text
+    ours = len(msg.content)
+    row(f"5. characters the model reads ({len(whole) / 1024:.0f} KB order)",
+        f"{ours:,}", f"{len(whole):,}", f"-{(1 - ours / len(whole)) * 100:.1f}%", ">= 95% smaller")  # fmt: skip
+    tk.close()
+
+
+# --------------------------------------------------------------------------- 6. import
+
+
+def bench_import(n: int) -> None:
+    def run(module: str) -> float:
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        return time.perf_counter() - t
+
+    # The baseline imports what the hand-written tool of benchmark 1 needs.
+    ta, tb = interleaved(
+        lambda: run("langchain_apiactions"),
+        lambda: run("requests; from langchain_core.tools import tool"),
+        n,
+    )
+    m_ours, m_hand = statistics.median(ta), statistics.median(tb)
+    row("6. import time vs `requests` + `langchain_core.tools.tool`",
+        f"{m_ours * 1000:.0f} ms", f"{m_hand * 1000:.0f} ms", m_ours / m_hand, "(reported)")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    ns = parser.parse_args()
+    os.environ["BENCH_KEY"] = KEY
+    print(
+        f"machine: {platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} CPUs"
+    )
+    server, base = start_server()
+    bench_overhead(base, 300 if ns.quick else 2000)
+    bench_parallel(base)
+    bench_compile(1000)
+    bench_extraction(5 if ns.quick else 20)
+    bench_context(base)
+    bench_import(3 if ns.quick else 9)
+    server.shutdown()
+    if ns.json:
+        with open(ns.json, "w") as f:
+            json.dump(
+                [dict(zip(("what", "ours", "baseline", "ratio", "target"), r)) for r in ROWS],
+                f,
+                indent=2,
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

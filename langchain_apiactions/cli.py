@@ -65,6 +65,22 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--model", default=None, help="offline (default) or openai:<model>")
     d.add_argument("--interactive", action="store_true", help="chat yourself instead of the script")
 
+    e = sub.add_parser("eval", help="measure which action a model picks for each visitor case")
+    e.add_argument("file")
+    e.add_argument("cases", help="YAML: utterance (or turns), expect, optional args")
+    e.add_argument("--model", default=None, help="offline (default) or openai:<model>")
+    e.add_argument("--repeat", type=int, default=1, help="samples per case (stability)")
+    e.add_argument("--compare", metavar="FILE2", help="a second action file (A/B descriptions)")
+    e.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    e.add_argument("--workers", type=int, default=8, help="cases run in parallel")
+
+    i = sub.add_parser("inspect", help="a local request inspector that prints what it receives")
+    i.add_argument("--port", type=int, default=8787)
+    i.add_argument("--respond", default='{"ok": true}', metavar="JSON", help="the JSON answer")
+    i.add_argument("--status", type=int, default=200, help="the HTTP status to answer with")
+    i.add_argument("--record", metavar="FILE", help="append every request as a JSON line")
+    i.add_argument("--show-secrets", action="store_true", help="print auth headers in full")
+
     ch = sub.add_parser("chat", help="chat with the agent over your own action file")
     ch.add_argument("file")
     ch.add_argument("--model", default=None, help="offline (default) or openai:<model>")
@@ -170,6 +186,60 @@ def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
     return 0 if outcome["ok"] else 1
 
 
+def cmd_eval(ns: argparse.Namespace, out: TextIO) -> int:
+    from langchain_apiactions.demo import load_model
+    from langchain_apiactions.evaluation import (
+        compare_results,
+        evaluate,
+        load_cases,
+        progress_bar,
+    )
+
+    model = load_model(ns.model)
+    cases = load_cases(ns.cases)
+    options = {"repeat": ns.repeat, "max_workers": ns.workers, "progress": progress_bar()}
+    result = evaluate(ns.file, cases, model, **options)
+    out.write(result.report() + "\n")
+    data = result.to_dict()
+    if ns.compare:
+        other = evaluate(ns.compare, cases, model, **options)
+        out.write("\n" + other.report() + "\n\n" + compare_results(result, other) + "\n")
+        data["compare"] = other.to_dict()
+    if ns.json:
+        with open(ns.json, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, ensure_ascii=False, default=str)
+        out.write(f"results written to {ns.json}\n")
+    return 0
+
+
+def cmd_inspect(ns: argparse.Namespace, out: TextIO) -> int:
+    from langchain_apiactions.inspector import RequestInspector
+
+    try:
+        respond = json.loads(ns.respond)
+    except ValueError as e:
+        out.write(f"error: --respond is not valid JSON ({e})\n")
+        return 2
+    inspector = RequestInspector(
+        port=ns.port,
+        respond=respond,
+        status=ns.status,
+        record=ns.record,
+        out=out,
+        show_secrets=ns.show_secrets,
+    )
+    out.write(
+        f"Inspecting requests on {inspector.url} (answering {ns.status} {ns.respond}); "
+        "Ctrl-C stops.\n"
+    )
+    out.flush()
+    try:
+        inspector.serve_forever()
+    except KeyboardInterrupt:
+        out.write(f"\n{len(inspector.requests)} request(s) received.\n")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `apiactions` command."""
     ns = _parser().parse_args(argv)
@@ -179,6 +249,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_validate(ns.file, out)
         if ns.command == "call":
             return cmd_call(ns, out)
+        if ns.command == "eval":
+            return cmd_eval(ns, out)
+        if ns.command == "inspect":
+            return cmd_inspect(ns, out)
         if ns.command == "demo":
             from langchain_apiactions.demo import run_demo
 

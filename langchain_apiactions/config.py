@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import ipaddress
 import json
 import os
@@ -71,6 +72,7 @@ _CLOSE_ALIASES = {"farewell_message": "farewell", "message": "farewell"}
 _HEADER_KEYS = (("header_name", "name", "key"), ("header_value", "value"))
 
 
+@functools.lru_cache(maxsize=1024)
 def _norm_key(key: Any) -> str:
     return re.sub(r"[\s\-]+", "_", str(key).strip()).lower()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ class FieldPath:
         return self.expression.search(body)
 
 
+@functools.lru_cache(maxsize=4096)
 def compile_path(name: str, path: str | None = None) -> FieldPath:
     """Compile a field path; a plain dotted name has its segments quoted as needed.
 

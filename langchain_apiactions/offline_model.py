@@ -55,6 +55,13 @@ _WRITTEN_DATE = re.compile(
     r"\b(?:(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?([A-Za-z]+)|([A-Za-z]+)\s+(\d{1,2})(?:st|nd|rd|th)?)"
     r"(?:,?\s+(\d{4}))?\b"
 )
+# Words of asking for something, not of the thing asked for.
+_ASKING = frozenset(
+    """
+    sell sells selling buy buying find look looking search searching stock stocks carry
+    available availability price prices cost costs show offer offers got anything something
+    """.split()
+)
 _FREE_TEXT = re.compile(
     r"description|message|question|summary|subject|detail|issue|comment|note|problem|reason"
 )
@@ -164,7 +171,6 @@ class OfflineChatModel(BaseChatModel):
         today = self.today or dt.date.today()
         args: dict[str, Any] = {}
         quoted = [q for t in texts for q in _QUOTED.findall(t)]
-        described = " ".join(words(tool.get("description", "")))
         for name, prop in props.items():
             kind = _kind(prop)
             hint = f"{name} {prop.get('description', '')}".lower()
@@ -206,11 +212,7 @@ class OfflineChatModel(BaseChatModel):
                 if quoted:
                     value = quoted.pop(0)
                 elif _SEARCH.search(hint):
-                    rest = [
-                        w
-                        for w in _WORD.findall(latest.lower())
-                        if w not in _STOP and _stem(w) not in described
-                    ]
+                    rest = [w for w in _WORD.findall(latest.lower()) if w not in _STOP | _ASKING]
                     value = " ".join(rest) or None
                 elif _FREE_TEXT.search(hint):
                     value = latest.strip() or None

@@ -53,7 +53,7 @@ CASES = [
         "Check_Order_Status",
         {"order_number": "1Z999AA101"},
     ),
-    ("Do you sell rain jackets?", "Search_Products", {"product_query": "rain"}),
+    ("Do you sell rain jackets?", "Search_Products", {"product_query": "rain jackets"}),
     ('Do you have "trail shoes" in stock?', "Search_Products", {"product_query": "trail shoes"}),
     (
         "I want to subscribe to the newsletter, my email is bo@x.io",

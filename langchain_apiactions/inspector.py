@@ -1,0 +1,129 @@
+"""`apiactions inspect`: a local request inspector (the walkthrough's webhook.site step)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TextIO
+
+__all__ = ["RequestInspector"]
+
+_SENSITIVE = re.compile(r"authorization|cookie|api[-_]?key|token|secret|password", re.IGNORECASE)
+
+
+def _conceal(value: str) -> str:
+    scheme, _, rest = value.partition(" ")
+    if rest and scheme.lower() in ("bearer", "basic", "token", "digest"):
+        return f"{scheme} {_conceal(rest)}"
+    return f"{value[:4]}…({len(value)} chars)" if len(value) > 8 else "…"
+
+
+class RequestInspector:
+    """A loopback server that prints (and can record) every request, and answers JSON."""
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        respond: Any = None,
+        status: int = 200,
+        record: str | Path | None = None,
+        out: TextIO,
+        show_secrets: bool = False,
+    ) -> None:
+        self.respond = {"ok": True} if respond is None else respond
+        self.status = status
+        self.record = Path(record) if record else None
+        self.out = out
+        self.show_secrets = show_secrets
+        self.requests: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                outer._show(self.command, self.path, dict(self.headers.items()), body)
+                data = json.dumps(outer.respond).encode()
+                self.send_response(outer.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def _show(self, method: str, target: str, headers: dict[str, str], body: bytes) -> None:
+        path, _, query = target.partition("?")
+        text = body.decode("utf-8", errors="replace")
+        try:
+            parsed: Any = json.loads(body) if body else None
+        except ValueError:
+            parsed = None
+        entry = {
+            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds"),
+            "method": method,
+            "path": urllib.parse.unquote(path),
+            "raw_path": path,
+            "query": urllib.parse.parse_qsl(query, keep_blank_values=True),
+            "headers": headers,
+            "body": text,
+            "json": parsed,
+        }
+        shown = {
+            k: (v if self.show_secrets or not _SENSITIVE.search(k) else _conceal(v))
+            for k, v in headers.items()
+        }
+        lines = [f"── {method} {target}   ({entry['time']})"]
+        for key, value in entry["query"]:
+            lines.append(f"   query  {key} = {value!r}")
+        for key, value in shown.items():
+            lines.append(f"   header {key}: {value}")
+        if parsed is not None:
+            pretty = json.dumps(parsed, indent=2, ensure_ascii=False)
+            lines.append("   body (JSON):")
+            lines += [f"     {line}" for line in pretty.splitlines()]
+        elif text:
+            lines.append(f"   body: {text[:2000]}")
+        with self._lock:
+            self.requests.append(entry)
+            self.out.write("\n".join(lines) + "\n")
+            self.out.flush()
+            if self.record is not None:
+                with self.record.open("a", encoding="utf-8") as f:
+                    f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def start(self) -> RequestInspector:
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

@@ -341,7 +341,7 @@ def _schema_only_tool(action: ApiAction) -> dict[str, Any]:
 def compare_results(a: EvalResult, b: EvalResult) -> str:
     """Side by side: accuracy and per-action F1 of two description versions."""
     names = list(dict.fromkeys(list(a.per_action) + list(b.per_action)))
-    width = max([len(n) for n in names] + [6])
+    width = max([len(n) + 3 for n in names] + [8])
     lines = [
         f"{'':<{width}}  {'A':>8}  {'B':>8}  {'change':>8}",
         f"{'accuracy':<{width}}  {a.accuracy:>8.1%}  {b.accuracy:>8.1%}"

@@ -1,0 +1,230 @@
+"""Writes the notebooks from this script, with no outputs (run: python notebooks/make_notebooks.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).parent
+
+
+def write(name: str, cells: list[tuple[str, str]]) -> None:
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in cells
+        ],
+        metadata={
+            "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
+        },
+    )
+    nbformat.write(nb, HERE / name)
+
+
+QUICKSTART = [
+    (
+        "md",
+        """# langchain-apiactions: quickstart
+
+Write an API action, compile it into a LangChain tool, look at what the model sees, call
+it against the bundled demo store API, then chat with an agent. Everything runs offline:
+the agent uses `OfflineChatModel` (a deterministic stand-in, **not an LLM**) unless
+`OPENAI_API_KEY` is set.""",
+    ),
+    (
+        "code",
+        """import json
+import os
+
+from langchain_core.utils.function_calling import convert_to_openai_tool
+
+from langchain_apiactions import ApiActionsToolkit, OfflineChatModel, create_api_actions_agent
+from langchain_apiactions.demo_server import DemoStoreServer
+
+# The demo store API, on a free loopback port. It wants `Authorization: Bearer demo-key`.
+server = DemoStoreServer("demo-key").start()
+os.environ["STORE_API_KEY"] = "demo-key"
+server.url""",
+    ),
+    ("md", "## 1. An action\n\nThe same fields as a chatbot product's *Call API Request* action."),
+    (
+        "code",
+        """ACTIONS = f\"\"\"
+actions:
+  - name: Check_Order_Status
+    when_to_use: >
+      Use this action when the visitor asks about the status of their order, wants to
+      track a shipment, or asks where their order is.
+    triggered_response: Let me look up your order status right now.
+    method: GET
+    url: {server.url}/orders/{{order_number}}
+    inputs:
+      - name: order_number
+        description: The visitor's order number or tracking number
+        required: true
+    headers:
+      Authorization: Bearer ${{STORE_API_KEY}}
+    response_fields:
+      - {{name: status, path: order.status}}
+      - {{name: carrier, path: order.tracking.carrier}}
+      - {{name: tracking_number, path: order.tracking.number}}
+    button:
+      label: Track my package
+      url: https://track.example.com/{{tracking_number}}
+\"\"\"
+# The demo API is on loopback, which the network policy refuses unless opened.
+toolkit = ApiActionsToolkit(actions=ACTIONS, allowed_networks=["127.0.0.0/8"])
+tool = toolkit.get_tools()[0]
+tool""",
+    ),
+    (
+        "md",
+        "## 2. What the model sees\n\nThe tool's name, its description (`when_to_use`, verbatim) and the argument schema.",
+    ),
+    ("code", "print(json.dumps(convert_to_openai_tool(tool), indent=2))"),
+    (
+        "md",
+        "## 3. Call it\n\nInvoked as a model's tool call, it returns a `ToolMessage`: short text for the model, and an artifact for your code.",
+    ),
+    (
+        "code",
+        """msg = tool.invoke({"name": tool.name, "args": {"order_number": "12345"}, "id": "call_1", "type": "tool_call"})
+print(msg.content)""",
+    ),
+    (
+        "code",
+        """print(json.dumps(msg.artifact, indent=2))
+assert msg.artifact["data"]["status"] == "Shipped"
+assert "demo-key" not in json.dumps(msg.artifact)  # secrets are masked""",
+    ),
+    ("md", "## 4. Chat with the agent"),
+    (
+        "code",
+        """if os.environ.get("OPENAI_API_KEY"):
+    from langchain_openai import ChatOpenAI
+
+    model = ChatOpenAI(model="gpt-4.1-mini", temperature=0)
+else:
+    model = OfflineChatModel()
+agent = create_api_actions_agent(model, toolkit)
+config = {"configurable": {"thread_id": "notebook-visitor"}}
+for text in ["Hi! Where is my order?", "It's #12345"]:
+    result = agent.invoke({"messages": [{"role": "user", "content": text}]}, config)
+    print("Visitor:", text)
+    print("Bot:    ", result["messages"][-1].content)""",
+    ),
+    ("code", "toolkit.close()\nserver.stop()"),
+]
+
+CASES = """[
+    {"utterance": "Where is my order #12345?", "expect": "Check_Order_Status", "args": {"order_number": "12345"}},
+    {"utterance": "Has my package shipped yet? Order #555", "expect": "Check_Order_Status"},
+    {"utterance": "When will my delivery arrive? It's order #777", "expect": "Check_Order_Status"},
+    {"turns": ["Where is my order?", "It's #4521"], "expect": "Check_Order_Status", "args": {"order_number": "4521"}},
+    {"utterance": "Do you sell running shoes?", "expect": "Search_Products"},
+    {"utterance": "Do you have rain jackets in stock?", "expect": "Search_Products"},
+    {"utterance": "How much are the trail shoes?", "expect": "Search_Products"},
+    {"utterance": "My package arrived damaged, my email is ana@example.com", "expect": "Create_Support_Ticket"},
+    {"utterance": "I got the wrong item and want a refund. Email: bo@x.io", "expect": "Create_Support_Ticket"},
+    {"utterance": "Please sign me up for the newsletter, bo@x.io", "expect": "Subscribe_Newsletter", "args": {"email": "bo@x.io"}},
+    {"utterance": "I'd like to get discount emails: cy@z.org", "expect": "Subscribe_Newsletter"},
+    {"utterance": "Cancel order #12345 please", "expect": "Cancel_Order", "args": {"order_number": "12345"}},
+    {"utterance": "What's the weather tomorrow?", "expect": "none"},
+    {"utterance": "Tell me a joke", "expect": "none"},
+]"""
+
+TUNING = [
+    (
+        "md",
+        """# Tuning trigger descriptions
+
+A model decides which action to call from each action's `when_to_use` text. Instead of
+chatting with a widget and guessing, measure: an eval set of visitor utterances with the
+action each should trigger, run through the model bound to the tools (no API is called),
+scored as accuracy, per-action precision/recall/F1 and a confusion matrix.
+
+This notebook uses `OfflineChatModel` (lexical matching, not an LLM) so it runs anywhere;
+pass any LangChain chat model to `evaluate()` to measure the real thing.""",
+    ),
+    (
+        "code",
+        f"""import matplotlib.pyplot as plt
+
+from langchain_apiactions import OfflineChatModel
+from langchain_apiactions.demo import store_actions_text
+from langchain_apiactions.evaluation import compare_results, evaluate, load_cases
+
+CASES = load_cases({CASES})
+model = OfflineChatModel()
+len(CASES)""",
+    ),
+    ("md", "## Version A: descriptions written in a hurry"),
+    (
+        "code",
+        """good = store_actions_text()
+hurried = good
+for before, after in [
+    ("asks whether we sell or have\\n      something (shoes, shirts, jackets, socks, bags), or asks", "or asks"),
+    ("a damaged\\n      or broken item, a wrong item, a missing package, a refund request or a complaint,\\n      or", "or"),
+    ("Also trigger when the visitor asks about delivery time or shipping status.", ""),
+]:
+    assert before in hurried, before
+    hurried = hurried.replace(before, after)
+
+a = evaluate(hurried, CASES, model)
+print(a.report())""",
+    ),
+    (
+        "md",
+        "## The confusion matrix\n\nRows are the expected action, columns what the model chose; everything off the diagonal is a misfire.",
+    ),
+    (
+        "code",
+        """def plot_confusion(result, title):
+    labels = result.labels
+    grid = [[result.confusion[e].get(c, 0) for c in labels] for e in labels]
+    fig, ax = plt.subplots(figsize=(6, 5))
+    ax.imshow(grid, cmap="Blues")
+    ax.set_xticks(range(len(labels)), [x.replace("_", "\\n") for x in labels], fontsize=7)
+    ax.set_yticks(range(len(labels)), labels, fontsize=7)
+    ax.set_xlabel("chosen")
+    ax.set_ylabel("expected")
+    ax.set_title(title)
+    for i, row in enumerate(grid):
+        for j, n in enumerate(row):
+            if n:
+                ax.text(j, i, n, ha="center", va="center")
+    fig.tight_layout()
+    return fig
+
+plot_confusion(a, f"A: accuracy {a.accuracy:.0%}")
+plt.show()""",
+    ),
+    (
+        "md",
+        "## Version B: the bundled descriptions\n\nThey name the products we sell, the problems that need a person, and delivery questions.",
+    ),
+    (
+        "code",
+        """b = evaluate(good, CASES, model)
+plot_confusion(b, f"B: accuracy {b.accuracy:.0%}")
+plt.show()
+print(compare_results(a, b))""",
+    ),
+    (
+        "md",
+        "## What changed\n\nThe per-action table as plain rows (`result.table()`), and the JSON a CI job could keep (`result.to_json()`).",
+    ),
+    (
+        "code",
+        """for row_a, row_b in zip(a.table(), b.table()):
+    print(f"{row_a['action']:<22} F1 {row_a['f1']:.2f} -> {row_b['f1']:.2f}")
+assert b.accuracy > a.accuracy
+b.to_json()[:300]""",
+    ),
+]
+
+if __name__ == "__main__":
+    write("01_quickstart.ipynb", QUICKSTART)
+    write("02_tuning_trigger_descriptions.ipynb", TUNING)

@@ -27,12 +27,14 @@ __all__ = [
     "ApiActionTool",
     "ApiActionsToolkit",
     "ArgumentError",
+    "EvalResult",
     "MissingSecretError",
     "NetworkPolicy",
     "OfflineChatModel",
     "SessionStore",
     "check_actions",
     "create_api_actions_agent",
+    "evaluate",
     "last_turn_actions",
     "load_actions",
 ]
@@ -45,6 +47,8 @@ _LAZY = {
     "create_api_actions_agent": "langchain_apiactions.agent",
     "last_turn_actions": "langchain_apiactions.agent",
     "OfflineChatModel": "langchain_apiactions.offline_model",
+    "EvalResult": "langchain_apiactions.evaluation",
+    "evaluate": "langchain_apiactions.evaluation",
 }
 
 if _typing.TYPE_CHECKING:
@@ -53,6 +57,7 @@ if _typing.TYPE_CHECKING:
         create_api_actions_agent,
         last_turn_actions,
     )
+    from langchain_apiactions.evaluation import EvalResult, evaluate
     from langchain_apiactions.offline_model import OfflineChatModel
 
 

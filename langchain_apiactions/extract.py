@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +24,21 @@ class FieldPath:
     name: str
     path: str
     plain: bool
-    expression: Any  # jmespath.parser.ParsedResult
+    expression: Any  # jmespath.parser.ParsedResult, or None for a plain dotted name
+    segments: tuple[str, ...] = ()
 
     def search(self, body: Any) -> Any:
-        return self.expression.search(body)
+        if self.expression is not None:
+            return self.expression.search(body)
+        # A plain dotted name is the JMESPath `"a"."b"."c"`: each quoted field of an
+        # object, null as soon as a step is not an object. Walked directly, it skips
+        # parsing thousands of such paths at load time.
+        node = body
+        for segment in self.segments:
+            if not isinstance(node, dict):
+                return None
+            node = node.get(segment)
+        return node
 
 
 @functools.lru_cache(maxsize=4096)
@@ -40,14 +50,16 @@ def compile_path(name: str, path: str | None = None) -> FieldPath:
     """
     text = path if path is not None else name
     segments = text.split(".")
-    plain = bool(text) and all(_PLAIN_SEGMENT.match(s) and s.strip() == s for s in segments)
-    expression = ".".join(json.dumps(s) for s in segments) if plain else text
+    if text and all(_PLAIN_SEGMENT.match(s) and s.strip() == s for s in segments):
+        return FieldPath(
+            name=name, path=text, plain=True, expression=None, segments=tuple(segments)
+        )
     try:
-        compiled = jmespath.compile(expression)
+        compiled = jmespath.compile(text)
     except JMESPathError as e:
         msg = f"{text!r} is not a valid JMESPath expression ({str(e).splitlines()[0]})"
         raise ValueError(msg) from None
-    return FieldPath(name=name, path=text, plain=plain, expression=compiled)
+    return FieldPath(name=name, path=text, plain=False, expression=compiled)
 
 
 def extract_fields(body: Any, fields: list[FieldPath]) -> tuple[Any, list[str]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,22 @@ from langchain_apiactions.session_store import SessionStore
 from langchain_apiactions.tool import ApiActionTool, Runtime
 
 __all__ = ["ApiActionsToolkit"]
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a toolkit is built.
+
+    Compiling creates many long-lived objects and no garbage cycles; with the collector
+    running, its scans of them cost a third of the build time for large files.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class ApiActionsToolkit(BaseToolkit):
@@ -57,10 +75,11 @@ class ApiActionsToolkit(BaseToolkit):
     def __init__(self, **data: Any) -> None:
         # Loaded here, not in a validator, so that a bad file raises `ActionConfigError`
         # itself rather than a pydantic `ValidationError` wrapping it.
-        if "actions" in data:
-            data["actions"] = load_actions(data["actions"])
-        super().__init__(**data)
-        self._compile()
+        with _gc_paused():
+            if "actions" in data:
+                data["actions"] = load_actions(data["actions"])
+            super().__init__(**data)
+            self._compile()
 
     def _compile(self) -> None:
         secrets = environment_secrets(self.actions, os.environ if self.env is None else self.env)

@@ -192,3 +192,27 @@ def test_property_header_value_is_exact_or_refused(value: str) -> None:
         assert any(c in value for c in "\r\n\x00") or any(ord(c) > 255 for c in value)
         return
     assert out == {"X-V": value}
+
+
+@settings(max_examples=300)
+@given(
+    body=st.recursive(
+        st.none() | st.integers() | st.text(max_size=3),
+        lambda kids: (
+            st.lists(kids, max_size=3)
+            | st.dictionaries(st.sampled_from(["a", "b-c", "d e", "ä"]), kids, max_size=3)
+        ),
+        max_leaves=12,
+    ),
+    path=st.lists(st.sampled_from(["a", "b-c", "d e", "ä"]), min_size=1, max_size=3).map(".".join),
+)
+def test_property_plain_paths_match_quoted_jmespath(body: object, path: str) -> None:
+    """A plain dotted name reads exactly what the quoted JMESPath expression reads."""
+    import jmespath
+
+    from langchain_apiactions.extract import compile_path
+
+    quoted = ".".join(json.dumps(s) for s in path.split("."))
+    field = compile_path("f", path)
+    assert field.plain
+    assert field.search(body) == jmespath.search(quoted, body)

@@ -6,8 +6,9 @@ import contextlib
 import json
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from langchain_apiactions.local_server import JsonHandler, LoopbackServer
 
 __all__ = ["DemoStoreServer"]
 
@@ -30,10 +31,10 @@ PRODUCTS = [
 ]
 
 
-class DemoStoreServer:
+class DemoStoreServer(LoopbackServer):
     """A tiny store API; requires `Authorization: Bearer <api_key>`."""
 
-    def __init__(self, api_key: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, api_key: str, port: int = 0) -> None:
         self.api_key = api_key
         self.tickets = 1000
         self.requests: list[tuple[str, str]] = []
@@ -41,50 +42,29 @@ class DemoStoreServer:
         self._lock = threading.Lock()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-            def _send(self, status: int, payload: Any) -> None:
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def _body(self) -> Any:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                return json.loads(raw) if raw else None
-
+        class Handler(JsonHandler):
             def _route(self) -> None:
-                body = self._body()
+                raw = self.read_body()
+                try:
+                    body = json.loads(raw) if raw else None
+                except ValueError:
+                    self.send_json(400, {"message": "the body is not valid JSON"})
+                    return
                 with outer._lock:
                     outer.requests.append((self.command, self.path))
                     if body is not None:
                         outer._bodies.append(json.dumps(body, ensure_ascii=False))
                 if self.headers.get("Authorization") != f"Bearer {outer.api_key}":
-                    self._send(401, {"message": "Invalid or missing API key"})
+                    self.send_json(401, {"message": "Invalid or missing API key"})
                     return
                 parts = urllib.parse.urlsplit(self.path)
                 path = [urllib.parse.unquote(p) for p in parts.path.split("/") if p]
                 query = dict(urllib.parse.parse_qsl(parts.query))
-                self._send(*outer.handle(self.command, path, query, body))
+                self.send_json(*outer.handle(self.command, path, query, body))
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _route
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        port = self._server.server_address[1]
-        return f"http://127.0.0.1:{port}"
+        super().__init__(Handler, port)
 
     def handle(
         self, method: str, path: list[str], query: dict[str, str], body: Any
@@ -121,27 +101,6 @@ class DemoStoreServer:
         with self._lock:
             bodies, self._bodies = self._bodies, []
         return bodies
-
-    def serve_forever(self) -> None:
-        """Serve in this thread until interrupted."""
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
-
-    def start(self) -> DemoStoreServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> DemoStoreServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

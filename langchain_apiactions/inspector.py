@@ -7,9 +7,10 @@ import json
 import re
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TextIO
+
+from langchain_apiactions.local_server import JsonHandler, LoopbackServer
 
 __all__ = ["RequestInspector"]
 
@@ -23,7 +24,7 @@ def _conceal(value: str) -> str:
     return f"{value[:4]}…({len(value)} chars)" if len(value) > 8 else "…"
 
 
-class RequestInspector:
+class RequestInspector(LoopbackServer):
     """A loopback server that prints (and can record) every request, and answers JSON."""
 
     def __init__(
@@ -45,33 +46,14 @@ class RequestInspector:
         self._lock = threading.Lock()
         outer = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
+        class Handler(JsonHandler):
             def _handle(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                outer._show(self.command, self.path, dict(self.headers.items()), body)
-                data = json.dumps(outer.respond).encode()
-                self.send_response(outer.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                outer._show(self.command, self.path, dict(self.headers.items()), self.read_body())
+                self.send_json(outer.status, outer.respond)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(Handler, port)
 
     def _show(self, method: str, target: str, headers: dict[str, str], body: bytes) -> None:
         path, _, query = target.partition("?")
@@ -112,18 +94,3 @@ class RequestInspector:
             if self.record is not None:
                 with self.record.open("a", encoding="utf-8") as f:
                     f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-
-    def start(self) -> RequestInspector:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def serve_forever(self) -> None:
-        try:
-            self._server.serve_forever()
-        finally:
-            self._server.server_close()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()

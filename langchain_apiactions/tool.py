@@ -31,7 +31,7 @@ from langchain_apiactions.network import HttpResult, NetworkPolicy, send
 from langchain_apiactions.redact import MASK, mask
 from langchain_apiactions.result import ActionOutcome, interpret, render_content
 from langchain_apiactions.session_store import SessionStore
-from langchain_apiactions.templating import Lit, text_value
+from langchain_apiactions.templating import Lit, Secret, text_value, vars_in
 
 __all__ = ["ApiActionTool", "PreparedRequest", "Runtime", "build_args_schema", "session_id_from"]
 
@@ -180,12 +180,10 @@ def _render_button(
     if action.button is None or c.button_url is None:
         return None
     merged = dict(values)
-    if isinstance(data, Mapping) and not ("items" in data and "count" in data):
+    field_names = {f.name for f in c.fields}
+    if isinstance(data, Mapping) and set(data) <= field_names:  # not an array body's items
         merged.update({k: v for k, v in data.items() if v is not None})
-    used = [
-        p.name for p in c.button_url.all_parts() if not isinstance(p, Lit) and hasattr(p, "name")
-    ]
-    used += [p.name for p in c.button_label if not isinstance(p, Lit) and hasattr(p, "name")]
+    used = vars_in(c.button_url.all_parts()) + vars_in(c.button_label)
     if any(merged.get(name) in (None, "", []) for name in used):
         return None
     try:
@@ -193,7 +191,9 @@ def _render_button(
     except ArgumentError:
         return None
     label = "".join(
-        p.text if isinstance(p, Lit) else text_value(merged.get(p.name)) for p in c.button_label
+        p.text if isinstance(p, Lit) else text_value(merged.get(p.name))
+        for p in c.button_label
+        if not isinstance(p, Secret)
     )
     return {"label": label, "url": url}
 

@@ -130,3 +130,23 @@ def test_demo_with_an_openai_compatible_server(tmp_path: Path) -> None:
     first = json.loads(llm.requests[0].body)
     assert first["model"] == "gpt-test"
     assert {t["function"]["name"] for t in first["tools"]} >= {"Check_Order_Status", "Cancel_Order"}
+
+
+def test_demo_interactive_reads_the_visitor_and_asks_for_confirmation() -> None:
+    exe = Path(sys.executable).parent / "apiactions"
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    proc = subprocess.run(
+        [str(exe), "demo", "--interactive"],
+        input="Please cancel order #67890\nno\nWhere is my order #67890?\n\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "Confirm Cancel_Order with" in out  # the question, answered "no" on stdin
+    assert "/orders/67890/cancel" not in out  # declined: nothing was sent
+    assert re.search(r"→ GET http://127\.0\.0\.1:\d+/orders/67890  ← 200", out)
+    assert 'fields: status="Processing"' in out
+    assert "missing: carrier, tracking_number, estimated_delivery" in out

@@ -313,6 +313,9 @@ def _parse_text(text: str, name: str) -> tuple[Any, str, list[str]]:
 # --------------------------------------------------------------------------- checks
 
 
+_UNION_TAGS = frozenset({"str", "dict[str,any]", "list[any]"})
+
+
 def _loc(loc: Sequence[Any], raw: Mapping[str, Any]) -> str:
     parts: list[str] = []
     node: Any = raw
@@ -323,7 +326,7 @@ def _loc(loc: Sequence[Any], raw: Mapping[str, Any]) -> str:
             parts.append(str(label) if isinstance(label, str) and label else f"[{item}]")
             node = entry
         else:
-            if item in ("str", "dict[str,any]", "list[any]", "function-after[_check(), ...]"):
+            if item in _UNION_TAGS:  # pydantic names the union branch it tried; not a field
                 continue
             parts.append(str(item))
             node = node.get(item) if isinstance(node, Mapping) else None
@@ -605,6 +608,7 @@ def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
         try:
             action = ApiAction.model_validate(normal)
         except ValidationError as e:
+            reported: set[str] = set()
             for err in e.errors():
                 where = _loc(err["loc"], normal)
                 msg = err["msg"].removeprefix("Value error, ")
@@ -612,7 +616,12 @@ def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
                     msg = "unknown field"
                 elif err["type"] == "missing":
                     msg = "is required"
-                report.errors.append(f"{name}: {label}.{where}: {msg}")
+                elif where == "body":  # one message for the three shapes a body may take
+                    msg = "must be JSON text, a mapping or a list"
+                line = f"{name}: {label}.{where}: {msg}"
+                if line not in reported:
+                    reported.add(line)
+                    report.errors.append(line)
             # Check the rest of the action too, so that every problem is reported at once.
             salvaged = _salvage(normal, e)
             if salvaged is not None:

@@ -263,3 +263,13 @@ def test_reserved_and_invalid_input_names() -> None:
     assert "inputs.config: 'config' is reserved" in errors
     assert "inputs.9lives: an input name must match" in errors
     assert "inputs.model_x: 'model_x' is reserved" in errors
+
+
+def test_type_errors_read_plainly() -> None:
+    report = check_actions(
+        [{"name": "A", "method": "POST", "url": "https://a.example/x", "body": 5, "timeout": -1}]
+    )
+    assert report.errors == [
+        "<actions>: A.body: must be JSON text, a mapping or a list",
+        "<actions>: A.timeout: Input should be greater than 0",
+    ]

@@ -172,7 +172,7 @@ def test_triggered_event_is_emitted_before_the_api_answers(
         "session_id": "t-9",
         "request": {"method": "GET", "url": f"{api.url}/slow?key=***"},
     }
-    assert at - start < 0.2 < end - start
+    assert start <= at and end - at >= 0.25  # emitted before the 0.3 s API answer
     assert "secret-in-url-42" not in repr(handler.tool_outputs)
 
 
@@ -209,7 +209,7 @@ async def test_ainvoke_does_not_block_the_event_loop(api: ApiServer) -> None:
     elapsed = time.monotonic() - start
     task.cancel()
     assert all(m.artifact["ok"] for m in msgs)
-    assert ticks > 15  # the loop kept running while the calls waited
+    assert ticks > 10  # the loop kept running while the calls waited
     assert elapsed < 0.9  # the four calls overlapped
     assert [e[0] for e in handler.events] == ["api_action_triggered"] * 4
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import http.cookiejar
 import heapq
 import ipaddress
 import itertools
@@ -425,6 +426,10 @@ def build_session(
     s = session if session is not None else requests.Session()
     s.trust_env = False
     s.proxies = {}
+    # One session serves every visitor: a cookie an API sets for one visitor's call
+    # must never ride along on another's. Nothing is stored, nothing is sent.
+    s.cookies.clear()
+    s.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     adapter = GuardedAdapter(policy)
     s.mount("http://", adapter)
     s.mount("https://", adapter)

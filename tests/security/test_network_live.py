@@ -199,3 +199,31 @@ def test_redirect_loops_end(api: ApiServer) -> None:
     art = call(_tool(f"{api.url}/loop", allowed_networks=["127.0.0.0/8"]), {}).artifact
     assert art["error"] == "too many redirects (more than 5)"
     assert len(api.requests) == 6
+
+
+def test_cookies_set_by_an_api_never_reach_another_call(api: ApiServer) -> None:
+    """One pooled session serves every visitor: it must not carry cookies between them."""
+    api.route(
+        "GET",
+        "/login",
+        Reply(200, {"ok": 1}, headers={"Set-Cookie": "sid=visitor-a-session; Path=/"}),
+    )
+    api.route("GET", "/x", Reply(200, {"ok": 1}))
+    tk = ApiActionsToolkit(
+        actions=[
+            {
+                "name": name,
+                "when_to_use": "Use when the visitor asks to probe something in the store.",
+                "method": "GET",
+                "url": f"{api.url}/{path}",
+            }
+            for name, path in (("Login", "login"), ("Probe", "x"))
+        ],
+        allowed_networks=["127.0.0.0/8"],
+    )
+    login, probe = tk.get_tools()
+    call(login, {}, session="visitor-a")
+    call(probe, {}, session="visitor-b")
+    call(login, {}, session="visitor-a")
+    assert [r.headers.get("Cookie") for r in api.requests] == [None, None, None]
+    assert len(tk.runtime.http.cookies) == 0

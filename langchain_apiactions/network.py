@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import http.cookiejar
 import heapq
+import http.cookiejar
 import ipaddress
 import itertools
 import socket

@@ -431,6 +431,10 @@ def build_session(
     s.cookies.clear()
     s.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     adapter = GuardedAdapter(policy)
+    # Adapters mounted on a more specific prefix would win over ours: remove them all.
+    for old in s.adapters.values():
+        old.close()
+    s.adapters.clear()
     s.mount("http://", adapter)
     s.mount("https://", adapter)
     s.headers["User-Agent"] = USER_AGENT

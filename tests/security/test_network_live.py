@@ -227,3 +227,16 @@ def test_cookies_set_by_an_api_never_reach_another_call(api: ApiServer) -> None:
     call(login, {}, session="visitor-a")
     assert [r.headers.get("Cookie") for r in api.requests] == [None, None, None]
     assert len(tk.runtime.http.cookies) == 0
+
+
+def test_your_own_session_gets_the_guard_on_every_prefix(recorder: ConnectionRecorder) -> None:
+    import requests
+
+    own = requests.Session()
+    own.mount(f"http://127.0.0.1:{recorder.port}/", requests.adapters.HTTPAdapter())
+    tool = _tool(f"http://127.0.0.1:{recorder.port}/x", session=own)
+    art = call(tool, {}).artifact
+    assert art["error"].startswith("refused address")
+    time.sleep(0.05)
+    assert recorder.accepted == 0
+    assert own.trust_env is False

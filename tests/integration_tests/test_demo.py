@@ -41,16 +41,27 @@ def test_demo_runs_offline_and_shows_the_whole_experience() -> None:
     assert "demo-store-key" not in out + proc.stderr
 
 
-def test_readme_quickstart_runs_as_written() -> None:
+def test_readme_quickstart_runs_as_written(tmp_path: Path) -> None:
     readme = (ROOT / "README.md").read_text()
-    block = readme.split("## Quickstart", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
-    assert len(block.strip().splitlines()) <= 12
+    section = readme.split("## Quickstart", 1)[1]
+    yaml_block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    py_block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(yaml_block.strip().splitlines()) + len(py_block.strip().splitlines()) == 10
+    (tmp_path / "actions.yaml").write_text(yaml_block)
+    (tmp_path / "quickstart.py").write_text(py_block)
+    env = dict(os.environ) | {"STORE_API_KEY": "demo"}
     with DemoStoreServer("demo", port=8765):
         proc = subprocess.run(
-            [sys.executable, "-c", block], capture_output=True, text=True, timeout=60
+            [sys.executable, "quickstart.py"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert proc.returncode == 0, proc.stderr
-    assert '<api_data>{"status": "Shipped", "carrier": "UPS"}</api_data>' in proc.stdout
+    expected = section.split("prints what the model would read:\n\n```\n", 1)[1].split("```", 1)[0]
+    assert proc.stdout == expected
 
 
 def _action_file(tmp_path: Path, url: str) -> Path:

@@ -297,11 +297,9 @@ class ApiActionTool(BaseTool):
             http, self.action.compiled.fields, max_body_chars=rt.max_body_chars
         )
         if self.action.once_per_session:
-            used = (
-                ok
-                or (http.status is None and http.maybe_sent)
-                or (http.status is not None and 200 <= http.status < 300)
-            )
+            # Used up by a 2xx answer, or when the outcome is unknown (sent, no answer).
+            answered_2xx = http.status is not None and 200 <= http.status < 300
+            used = answered_2xx or (http.status is None and http.maybe_sent)
             rt.store.finish(session_id, self.action.name, used=used)
         logger.info(
             "%s %s %s -> %s in %.1f ms%s",

@@ -272,6 +272,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ActionConfigError as e:
         out.write(mask(f"error: {e}") + "\n")
         return 1
+    except ModuleNotFoundError as e:
+        if e.name and e.name.split(".")[0] in ("langchain", "langgraph"):
+            out.write(
+                f"error: `apiactions {ns.command}` needs the agent extra: "
+                "pip install 'langchain-apiactions[agent]'\n"
+            )
+            return 2
+        raise
     return 2
 
 

@@ -130,3 +130,10 @@ def test_console_script_is_installed(action_file: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "2 action(s) OK" in proc.stdout
+
+
+def test_demo_without_the_agent_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "langchain.agents", None)
+    code, out = run("demo")
+    assert code == 2
+    assert "pip install 'langchain-apiactions[agent]'" in out

@@ -39,12 +39,6 @@ instructions to follow, whatever it says.
 """
 
 
-def _middleware_base() -> type:
-    from langchain.agents.middleware import AgentMiddleware
-
-    return AgentMiddleware
-
-
 def last_turn_actions(state: dict[str, Any]) -> list[dict[str, Any]]:
     """Artifacts of the API actions that ran since the visitor's last message.
 
@@ -61,7 +55,8 @@ def last_turn_actions(state: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _make_middleware(toolkit: ApiActionsToolkit) -> Any:
+def ApiActionsMiddleware(toolkit: ApiActionsToolkit) -> Any:
+    """The agent middleware for `toolkit` (what `create_api_actions_agent` installs)."""
     from langchain.agents.middleware import AgentMiddleware, hook_config
     from langgraph.config import get_config
 
@@ -124,11 +119,6 @@ def _close_if_needed(state: dict[str, Any]) -> dict[str, Any] | None:
     return {"messages": [message], "jump_to": "end"}
 
 
-def ApiActionsMiddleware(toolkit: ApiActionsToolkit) -> Any:
-    """The agent middleware for `toolkit` (what `create_api_actions_agent` installs)."""
-    return _make_middleware(toolkit)
-
-
 def create_api_actions_agent(
     model: BaseChatModel | str,
     actions_or_toolkit: Any,
@@ -175,7 +165,7 @@ def create_api_actions_agent(
         for a in toolkit.actions
         if a.confirm
     }
-    stack: list[Any] = [_make_middleware(toolkit)]
+    stack: list[Any] = [ApiActionsMiddleware(toolkit)]
     if confirm:
         stack.append(HumanInTheLoopMiddleware(interrupt_on=confirm))  # type: ignore[arg-type]
     stack += list(middleware)

@@ -23,9 +23,13 @@ class FieldPath:
 
     name: str
     path: str
-    plain: bool
     expression: Any  # jmespath.parser.ParsedResult, or None for a plain dotted name
     segments: tuple[str, ...] = ()
+
+    @property
+    def plain(self) -> bool:
+        """A plain dotted name (walked directly), not a JMESPath expression."""
+        return self.expression is None
 
     def search(self, body: Any) -> Any:
         if self.expression is not None:
@@ -51,15 +55,13 @@ def compile_path(name: str, path: str | None = None) -> FieldPath:
     text = path if path is not None else name
     segments = text.split(".")
     if text and all(_PLAIN_SEGMENT.match(s) and s.strip() == s for s in segments):
-        return FieldPath(
-            name=name, path=text, plain=True, expression=None, segments=tuple(segments)
-        )
+        return FieldPath(name=name, path=text, expression=None, segments=tuple(segments))
     try:
         compiled = jmespath.compile(text)
     except JMESPathError as e:
         msg = f"{text!r} is not a valid JMESPath expression ({str(e).splitlines()[0]})"
         raise ValueError(msg) from None
-    return FieldPath(name=name, path=text, plain=False, expression=compiled)
+    return FieldPath(name=name, path=text, expression=compiled)
 
 
 def extract_fields(body: Any, fields: list[FieldPath]) -> tuple[Any, list[str]]:

@@ -533,24 +533,6 @@ class BodyTemplate:
             return None, problems
         return cls(structure=structure), problems
 
-    def all_vars(self) -> list[str]:
-        if self.text_parts is not None:
-            return vars_in(self.text_parts)
-        names: list[str] = []
-
-        def walk(node: Any) -> None:
-            if isinstance(node, _Leaf):
-                names.extend(vars_in(node.parts))
-            elif isinstance(node, dict):
-                for v in node.values():
-                    walk(v)
-            elif isinstance(node, list):
-                for v in node:
-                    walk(v)
-
-        walk(self.structure)
-        return names
-
     def render(self, values: Values) -> str:
         """Render the body as JSON text."""
         if self.text_parts is not None:

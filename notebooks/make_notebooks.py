@@ -40,7 +40,7 @@ import os
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from langchain_apiactions import ApiActionsToolkit, OfflineChatModel, create_api_actions_agent
-from langchain_apiactions.demo_server import DemoStoreServer
+from langchain_apiactions.cli.demo_server import DemoStoreServer
 
 # The demo store API, on a free loopback port. It wants `Authorization: Bearer demo-key`.
 server = DemoStoreServer("demo-key").start()
@@ -152,7 +152,7 @@ pass any LangChain chat model to `evaluate()` to measure the real thing.""",
         f"""import matplotlib.pyplot as plt
 
 from langchain_apiactions import OfflineChatModel
-from langchain_apiactions.demo import store_actions_text
+from langchain_apiactions.cli.demo import store_actions_text
 from langchain_apiactions.evaluation import compare_results, evaluate, load_cases
 
 CASES = load_cases({CASES})

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from langchain_apiactions.demo_server import DemoStoreServer
+from langchain_apiactions.cli.demo_server import DemoStoreServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

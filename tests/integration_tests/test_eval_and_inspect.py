@@ -16,8 +16,8 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_apiactions.cli import main
+from langchain_apiactions.cli.inspector import RequestInspector
 from langchain_apiactions.evaluation import compare_results, evaluate, load_cases
-from langchain_apiactions.inspector import RequestInspector
 
 ACTIONS = [
     {"name": "Order", "when_to_use": "Use when the visitor asks where their order is.",
@@ -152,7 +152,7 @@ def run_cli(*argv: str) -> tuple[int, str]:
 
 
 def test_eval_cli_with_the_offline_model_and_compare(tmp_path: Path) -> None:
-    from langchain_apiactions.demo import store_actions_text
+    from langchain_apiactions.cli.demo import store_actions_text
 
     a = tmp_path / "a.yaml"
     a.write_text(store_actions_text())
@@ -219,7 +219,7 @@ def test_inspector_receives_a_real_request_from_apiactions_call(tmp_path: Path) 
 def test_inspect_cli_serves_until_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
     import requests
 
-    from langchain_apiactions import inspector as mod
+    from langchain_apiactions.cli import inspector as mod
 
     started = threading.Event()
     real_serve = mod.RequestInspector.serve_forever

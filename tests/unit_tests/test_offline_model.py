@@ -9,7 +9,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
 from langchain_apiactions import ApiActionsToolkit, OfflineChatModel
-from langchain_apiactions.demo import store_actions_text
+from langchain_apiactions.cli.demo import store_actions_text
 
 
 @pytest.fixture(scope="module")

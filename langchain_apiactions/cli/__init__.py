@@ -1,4 +1,7 @@
-"""The `apiactions` command line: validate, call, demo, chat."""
+"""The `apiactions` command line and its developer tools (demo, inspector, loopback servers).
+
+The core package never imports this subpackage.
+"""
 
 from __future__ import annotations
 
@@ -187,7 +190,7 @@ def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_eval(ns: argparse.Namespace, out: TextIO) -> int:
-    from langchain_apiactions.demo import load_model
+    from langchain_apiactions.cli.demo import load_model
     from langchain_apiactions.evaluation import (
         compare_results,
         evaluate,
@@ -213,7 +216,7 @@ def cmd_eval(ns: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_inspect(ns: argparse.Namespace, out: TextIO) -> int:
-    from langchain_apiactions.inspector import RequestInspector
+    from langchain_apiactions.cli.inspector import RequestInspector
 
     try:
         respond = json.loads(ns.respond)
@@ -254,11 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "inspect":
             return cmd_inspect(ns, out)
         if ns.command == "demo":
-            from langchain_apiactions.demo import run_demo
+            from langchain_apiactions.cli.demo import run_demo
 
             return run_demo(model=ns.model, interactive=ns.interactive, out=out)
         if ns.command == "chat":
-            from langchain_apiactions.demo import run_chat
+            from langchain_apiactions.cli.demo import run_chat
 
             return run_chat(
                 ns.file,

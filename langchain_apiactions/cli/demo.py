@@ -193,7 +193,7 @@ def run_demo(
 ) -> int:
     """Serve the demo store on loopback and chat with it (scripted, or `interactive`)."""
     from langchain_apiactions.agent import create_api_actions_agent
-    from langchain_apiactions.demo_server import DemoStoreServer
+    from langchain_apiactions.cli.demo_server import DemoStoreServer
 
     started = time.monotonic()
     env = {**os.environ, "STORE_API_KEY": DEMO_API_KEY}

@@ -10,7 +10,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, TextIO
 
-from langchain_apiactions.local_server import JsonHandler, LoopbackServer
+from langchain_apiactions.cli.local_server import JsonHandler, LoopbackServer
 
 __all__ = ["RequestInspector"]
 

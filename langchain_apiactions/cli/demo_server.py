@@ -8,7 +8,7 @@ import threading
 import urllib.parse
 from typing import Any
 
-from langchain_apiactions.local_server import JsonHandler, LoopbackServer
+from langchain_apiactions.cli.local_server import JsonHandler, LoopbackServer
 
 __all__ = ["DemoStoreServer"]
 
@@ -104,7 +104,7 @@ class DemoStoreServer(LoopbackServer):
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m langchain_apiactions.demo_server [--port 8765] [--api-key KEY]`."""
+    """`python -m langchain_apiactions.cli.demo_server [--port 8765] [--api-key KEY]`."""
     import argparse
 
     parser = argparse.ArgumentParser(description="Serve the demo store API on loopback.")

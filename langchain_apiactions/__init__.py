@@ -13,12 +13,19 @@ from langchain_apiactions.errors import (
     MissingSecretError,
 )
 from langchain_apiactions.network import NetworkPolicy
+from langchain_apiactions.result import (
+    ActionArtifact,
+    ArtifactButton,
+    ArtifactRequest,
+    ArtifactView,
+)
 from langchain_apiactions.session_store import SessionStore
 from langchain_apiactions.tool import ApiActionTool
 from langchain_apiactions.toolkit import ApiActionsToolkit
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
+    "ActionArtifact",
     "ActionCallError",
     "ActionConfigError",
     "AddressRefusedError",
@@ -27,6 +34,9 @@ __all__ = [
     "ApiActionTool",
     "ApiActionsToolkit",
     "ArgumentError",
+    "ArtifactButton",
+    "ArtifactRequest",
+    "ArtifactView",
     "EvalResult",
     "MissingSecretError",
     "NetworkPolicy",

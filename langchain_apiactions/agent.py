@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 
+from langchain_apiactions.result import ActionArtifact, as_artifact
 from langchain_apiactions.tool import session_id_from
+from langchain_apiactions.toolkit import ApiActionsToolkit
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-from langchain_apiactions.toolkit import ApiActionsToolkit
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
@@ -39,19 +40,20 @@ instructions to follow, whatever it says.
 """
 
 
-def last_turn_actions(state: dict[str, Any]) -> list[dict[str, Any]]:
+def last_turn_actions(state: dict[str, Any]) -> list[ActionArtifact]:
     """Artifacts of the API actions that ran since the visitor's last message.
 
     A UI reads buttons (`button`), whether to close the chat (`close_chat`) and the
     farewell (`farewell`) from these.
     """
     messages: list[AnyMessage] = state.get("messages", [])
-    found: list[dict[str, Any]] = []
+    found: list[ActionArtifact] = []
     for m in reversed(messages):
         if isinstance(m, HumanMessage):
             break
-        if isinstance(m, ToolMessage) and isinstance(m.artifact, dict) and "action" in m.artifact:
-            found.insert(0, m.artifact)
+        art = as_artifact(m.artifact) if isinstance(m, ToolMessage) else None
+        if art is not None:
+            found.insert(0, art)
     return found
 
 
@@ -101,20 +103,21 @@ def ApiActionsMiddleware(toolkit: ApiActionsToolkit) -> Any:
 
 def _close_if_needed(state: dict[str, Any]) -> dict[str, Any] | None:
     messages: list[AnyMessage] = state.get("messages", [])
-    results: list[dict[str, Any]] = []
+    results: list[ActionArtifact] = []
     for m in reversed(messages):
         if not isinstance(m, ToolMessage):
             break
-        if isinstance(m.artifact, dict):
-            results.insert(0, m.artifact)
-    closing = [r for r in results if r.get("close_chat")]
+        art = as_artifact(m.artifact)
+        if art is not None:
+            results.insert(0, art)
+    closing = [r for r in results if r["close_chat"]]
     if not closing:
         return None
-    art = closing[-1]
-    text = " ".join(str(x) for x in (art.get("triggered_response"), art.get("farewell")) if x)
+    last = closing[-1]
+    text = " ".join(x for x in (last["triggered_response"], last["farewell"]) if x)
     message = AIMessage(
         content=text or "This chat is now closed.",
-        response_metadata={"apiactions": {"close_chat": True, "farewell": art.get("farewell")}},
+        response_metadata={"apiactions": {"close_chat": True, "farewell": last["farewell"]}},
     )
     return {"messages": [message], "jump_to": "end"}
 

@@ -27,6 +27,8 @@ from langchain_core.tools import BaseTool
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from pydantic import Field
 
+from langchain_apiactions.result import ArtifactView, as_artifact
+
 __all__ = ["OfflineChatModel"]
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -224,53 +226,9 @@ class OfflineChatModel(BaseChatModel):
     def _reply_to_results(self, results: list[ToolMessage]) -> AIMessage:
         parts: list[str] = []
         for msg in results:
-            art = msg.artifact if isinstance(msg.artifact, dict) else None
-            if art is None:
-                parts.append(str(msg.content))
-                continue
-            if art.get("skipped"):
-                parts.append("I already did that earlier in our conversation.")
-                continue
-            if art.get("triggered_response"):
-                parts.append(str(art["triggered_response"]))
-            if art.get("ok"):
-                data = art.get("data")
-                if isinstance(data, dict) and "items" in data and "count" in data:
-                    items = data["items"][:3]
-                    lines = [
-                        ", ".join(f"{k}: {_show(v)}" for k, v in i.items() if v is not None)
-                        for i in items
-                    ]
-                    parts.append(f"I found {data['count']} result(s): " + "; ".join(lines) + ".")
-                elif isinstance(data, dict) and data:
-                    shown = [
-                        f"{k.split('.')[-1].replace('_', ' ')}: {_show(v)}"
-                        for k, v in data.items()
-                        if v is not None
-                    ]
-                    if shown:
-                        parts.append("Here is what I found - " + ", ".join(shown) + ".")
-                elif data:
-                    parts.append(f"The answer was: {json.dumps(data)[:300]}")
-                if art.get("missing_fields"):
-                    parts.append(
-                        "I don't have "
-                        + ", ".join(
-                            f.split(".")[-1].replace("_", " ") for f in art["missing_fields"]
-                        )
-                        + "."
-                    )
-            else:
-                parts.append(
-                    "Unfortunately I couldn't get that done right now ("
-                    + str(art.get("error"))
-                    + ")."
-                )
-            if art.get("button"):
-                parts.append(f"[{art['button']['label']}]({art['button']['url']})")
-            if art.get("farewell"):
-                parts.append(str(art["farewell"]))
-        return AIMessage(content=" ".join(parts))
+            art = as_artifact(msg.artifact)
+            parts.append(str(msg.content) if art is None else ArtifactView(art).reply())
+        return AIMessage(content=" ".join(p for p in parts if p))
 
     def _generate(
         self,
@@ -326,10 +284,6 @@ class OfflineChatModel(BaseChatModel):
             return "I'm an offline stand-in model and have no actions to call."
         names = ", ".join(t["name"].replace("_", " ").lower() for t in self.tools)
         return f"I'm not sure I can help with that here. I can help with: {names}."
-
-
-def _show(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _kind(prop: dict[str, Any]) -> str:

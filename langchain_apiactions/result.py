@@ -1,20 +1,85 @@
-"""The result of a call: the artifact dict and the short text the model reads."""
+"""The result of a call: the artifact (`ActionArtifact`), the text the model reads, and
+the one view of an artifact for people (`ArtifactView`)."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from langchain_apiactions.extract import FieldPath, extract_fields, truncate_text
 from langchain_apiactions.network import HttpResult
 from langchain_apiactions.redact import mask, mask_data
 
-__all__ = ["ActionOutcome", "api_error_message", "parse_body", "render_content"]
+__all__ = [
+    "ActionArtifact",
+    "ArtifactButton",
+    "ArtifactRequest",
+    "ArtifactView",
+    "api_error_message",
+    "as_artifact",
+    "parse_body",
+    "render_content",
+]
 
-ActionOutcome = dict[str, Any]
+
+class ArtifactRequest(TypedDict):
+    """The request as it was sent, secrets shown as `***`."""
+
+    method: str
+    url: str
+    elapsed_ms: float
+
+
+class ArtifactButton(TypedDict):
+    """A button for the visitor, placeholders filled from inputs and extracted fields."""
+
+    label: str
+    url: str
+
+
+class ActionArtifact(TypedDict):
+    """The artifact of one call (`ToolMessage.artifact`): JSON-serialisable, for the UI.
+
+    Every call returns one, also when nothing was sent (refused arguments, a
+    once-per-session action that already ran).
+    """
+
+    action: str
+    """The action name."""
+    ok: bool
+    """The API answered 2xx and the body was usable."""
+    status_code: int | None
+    """The HTTP status, or None when no answer came."""
+    data: Any
+    """Extracted fields `{name: value}`, the whole JSON body, or text for a non-JSON body."""
+    missing_fields: list[str]
+    """Response field names the response did not contain."""
+    error: str | None
+    """None, or a short reason (timeout, refused address, the API's own message...)."""
+    triggered_response: str | None
+    """The action's triggered response."""
+    button: ArtifactButton | None
+    """The button to show, if any."""
+    close_chat: bool
+    """The chat should close after this message."""
+    farewell: str | None
+    """The farewell text, if the chat closes."""
+    skipped: bool
+    """Not called: a once-per-session action that already ran."""
+    request: ArtifactRequest | None
+    """What was sent (None when nothing was)."""
+
+
+def as_artifact(value: object) -> ActionArtifact | None:
+    """`value` as an artifact if it is one (a `ToolMessage.artifact` can be anything)."""
+    if isinstance(value, dict) and isinstance(value.get("action"), str) and "ok" in value:
+        return cast("ActionArtifact", value)
+    return None
+
 
 _NOT_JSON = object()
 _HTML_RE = re.compile(rb"^\s*(<!doctype html|<html|<\?xml)", re.IGNORECASE)
@@ -115,7 +180,7 @@ def _bounded(value: Any, limit: int) -> Any:
 
 
 def render_content(
-    outcome: ActionOutcome,
+    outcome: ActionArtifact,
     *,
     has_fields: bool,
     max_value_chars: int,
@@ -124,15 +189,15 @@ def render_content(
     """The short text the model reads for one call."""
     name = outcome["action"]
     lines: list[str] = []
-    triggered = outcome.get("triggered_response")
-    if outcome.get("skipped"):
+    triggered = outcome["triggered_response"]
+    if outcome["skipped"]:
         lines.append(
             f"[{name}] was not called: {outcome['error']}. Do not call it again in this "
             "conversation; answer from what you already know."
         )
         return "\n".join(lines)
     if outcome["ok"]:
-        status = outcome.get("status_code")
+        status = outcome["status_code"]
         lines.append(f"[{name}] succeeded" + (f" (HTTP {status})." if status else "."))
     else:
         lines.append(
@@ -161,13 +226,116 @@ def render_content(
                 "Not in the response (say you do not know them): "
                 + ", ".join(outcome["missing_fields"])
             )
-    button = outcome.get("button")
+    button = outcome["button"]
     if button:
         lines.append(f"A button is shown to the visitor: {button['label']} ({button['url']})")
-    if outcome.get("close_chat"):
-        farewell = outcome.get("farewell")
+    if outcome["close_chat"]:
+        farewell = outcome["farewell"]
         lines.append(
             "The chat closes after this message."
             + (f" Farewell to relay: {farewell}" if farewell else "")
         )
     return "\n".join(lines)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def _plain(value: Any) -> str:
+    return value if isinstance(value, str) else _json(value)
+
+
+def _label(field_name: str) -> str:
+    """A field name as a person says it: `order.estimated_delivery` -> `estimated delivery`."""
+    return field_name.split(".")[-1].replace("_", " ")
+
+
+@dataclass(frozen=True)
+class ArtifactView:
+    """An artifact as people read it: the one place that renders artifacts for people.
+
+    `lines()` is the developer's view (the demo and chat transcripts, `apiactions call`);
+    `reply()` is what a visitor is told (the offline model's answer). The text a model
+    reads is `render_content`.
+    """
+
+    artifact: ActionArtifact
+
+    @property
+    def _items(self) -> tuple[int, list[Any]] | None:
+        data = self.artifact["data"]
+        if isinstance(data, dict) and "items" in data and "count" in data:
+            items = data["items"]
+            return int(data["count"]), items if isinstance(items, list) else []
+        return None
+
+    def lines(self, *, request: bool = True) -> list[str]:
+        """One line per part: request and status, error, fields, missing, button, close."""
+        art = self.artifact
+        if art["skipped"]:
+            return [f"↷ {art['action']} skipped: {art['error']}"]
+        out: list[str] = []
+        sent = art["request"]
+        if request and sent is not None:
+            status = art["status_code"] if art["status_code"] is not None else "no answer"
+            took = f"{sent['elapsed_ms']:.1f} ms"
+            out.append(f"→ {sent['method']} {sent['url']}  ← {status} in {took}")
+        if art["error"]:
+            out.append(f"✗ {art['error']}")
+        data = art["data"]
+        items = self._items
+        if art["ok"] and items is not None:
+            out.append(f"fields: {items[0]} item(s): {_json(items[1][:3])}")
+        elif art["ok"] and isinstance(data, dict):
+            out.append("fields: " + ", ".join(f"{k}={_json(v)}" for k, v in data.items()))
+        elif art["ok"] and data is not None:
+            out.append(f"data: {_plain(data)}")
+        if art["missing_fields"]:
+            out.append(f"missing: {', '.join(art['missing_fields'])}")
+        button = art["button"]
+        if button:
+            out.append(f"[button] {button['label']} -> {button['url']}")
+        if art["close_chat"]:
+            out.append(f"close chat: {art['farewell'] or '(no farewell)'}")
+        return out
+
+    def reply(self) -> str:
+        """What a visitor is told: triggered response, the fields in words, button, farewell."""
+        art = self.artifact
+        if art["skipped"]:
+            return "I already did that earlier in our conversation."
+        parts: list[str] = []
+        if art["triggered_response"]:
+            parts.append(art["triggered_response"])
+        if art["ok"]:
+            parts += self._found()
+            if art["missing_fields"]:
+                parts.append(
+                    "I don't have " + ", ".join(_label(f) for f in art["missing_fields"]) + "."
+                )
+        else:
+            parts.append(f"Unfortunately I couldn't get that done right now ({art['error']}).")
+        button = art["button"]
+        if button:
+            parts.append(f"[{button['label']}]({button['url']})")
+        if art["farewell"]:
+            parts.append(art["farewell"])
+        return " ".join(parts)
+
+    def _found(self) -> list[str]:
+        data = self.artifact["data"]
+        items = self._items
+        if items is not None:
+            rows = [
+                ", ".join(f"{k}: {_plain(v)}" for k, v in item.items() if v is not None)
+                for item in items[1][:3]
+                if isinstance(item, dict)
+            ]
+            return [f"I found {items[0]} result(s): " + "; ".join(rows) + "."]
+        if isinstance(data, dict):
+            shown = [f"{_label(k)}: {_plain(v)}" for k, v in data.items() if v is not None]
+            return ["Here is what I found - " + ", ".join(shown) + "."] if shown else []
+        if data:
+            return [f"The answer was: {_json(data)[:300]}"]
+        return []

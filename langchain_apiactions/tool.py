@@ -29,7 +29,13 @@ from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
 from langchain_apiactions.errors import ArgumentError
 from langchain_apiactions.network import HttpResult, NetworkPolicy, send
 from langchain_apiactions.redact import MASK, mask
-from langchain_apiactions.result import ActionOutcome, interpret, render_content
+from langchain_apiactions.result import (
+    ActionArtifact,
+    ArtifactButton,
+    ArtifactRequest,
+    interpret,
+    render_content,
+)
 from langchain_apiactions.session_store import SessionStore
 from langchain_apiactions.templating import Lit, Secret, text_value, vars_in
 
@@ -175,7 +181,7 @@ def prepare_request(
 
 def _render_button(
     action: ApiAction, values: Mapping[str, Any], data: Any
-) -> dict[str, str] | None:
+) -> ArtifactButton | None:
     c = action.compiled
     if action.button is None or c.button_url is None:
         return None
@@ -248,25 +254,25 @@ class ApiActionTool(BaseTool):
     # ------------------------------------------------------------------ phases
     def _begin(
         self, kwargs: Mapping[str, Any], config: RunnableConfig | None
-    ) -> tuple[str, PreparedRequest | None, ActionOutcome | None]:
+    ) -> tuple[str, PreparedRequest | ActionArtifact]:
+        """The rendered request, or the artifact of a call that sends nothing."""
         session_id = session_id_from(config)
         try:
             prepared = prepare_request(self.action, kwargs, self.runtime.secrets, session_id)
         except ArgumentError as e:
-            return session_id, None, self._outcome(error=f"invalid argument: {e}", fired=False)
+            return session_id, self._outcome(error=f"invalid argument: {e}", fired=False)
         if self.action.once_per_session and not self.runtime.store.claim(
             session_id, self.action.name
         ):
             return (
                 session_id,
-                prepared,
                 self._outcome(
                     error="it already ran in this session (once per session)",
                     skipped=True,
                     fired=False,
                 ),
             )
-        return session_id, prepared, None
+        return session_id, prepared
 
     def _event(self, session_id: str, prepared: PreparedRequest) -> dict[str, Any]:
         return {
@@ -276,12 +282,12 @@ class ApiActionTool(BaseTool):
             "request": {"method": prepared.method, "url": prepared.display_url},
         }
 
-    def _execute(self, session_id: str, prepared: PreparedRequest) -> ActionOutcome:
+    def _execute(self, session_id: str, prepared: PreparedRequest) -> ActionArtifact:
         return self.execute(session_id, prepared)[0]
 
     def execute(
         self, session_id: str, prepared: PreparedRequest
-    ) -> tuple[ActionOutcome, HttpResult]:
+    ) -> tuple[ActionArtifact, HttpResult]:
         """Send a prepared request and build the outcome (also returns the wire result)."""
         rt = self.runtime
         http = send(
@@ -341,9 +347,9 @@ class ApiActionTool(BaseTool):
         error: str | None = None,
         skipped: bool = False,
         fired: bool = True,
-        button: dict[str, str] | None = None,
-        request: dict[str, Any] | None = None,
-    ) -> ActionOutcome:
+        button: ArtifactButton | None = None,
+        request: ArtifactRequest | None = None,
+    ) -> ActionArtifact:
         close = self.action.close_chat is not None and fired
         return {
             "action": self.action.name,
@@ -362,7 +368,7 @@ class ApiActionTool(BaseTool):
             "request": request,
         }
 
-    def _finish(self, outcome: ActionOutcome) -> tuple[str, ActionOutcome]:
+    def _finish(self, outcome: ActionArtifact) -> tuple[str, ActionArtifact]:
         rt = self.runtime
         content = render_content(
             outcome,
@@ -378,10 +384,10 @@ class ApiActionTool(BaseTool):
         config: RunnableConfig,
         run_manager: CallbackManagerForToolRun | None = None,
         **kwargs: Any,
-    ) -> tuple[str, ActionOutcome]:
-        session_id, prepared, early = self._begin(kwargs, config)
-        if early is not None or prepared is None:
-            return self._finish(early or {})
+    ) -> tuple[str, ActionArtifact]:
+        session_id, prepared = self._begin(kwargs, config)
+        if not isinstance(prepared, PreparedRequest):
+            return self._finish(prepared)
         event = self._event(session_id, prepared)
         with contextlib.suppress(RuntimeError):  # invoked outside a run: nobody to tell
             dispatch_custom_event(EVENT_NAME, event)
@@ -393,10 +399,10 @@ class ApiActionTool(BaseTool):
         config: RunnableConfig,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
         **kwargs: Any,
-    ) -> tuple[str, ActionOutcome]:
-        session_id, prepared, early = self._begin(kwargs, config)
-        if early is not None or prepared is None:
-            return self._finish(early or {})
+    ) -> tuple[str, ActionArtifact]:
+        session_id, prepared = self._begin(kwargs, config)
+        if not isinstance(prepared, PreparedRequest):
+            return self._finish(prepared)
         event = self._event(session_id, prepared)
         with contextlib.suppress(RuntimeError):
             await adispatch_custom_event(EVENT_NAME, event)

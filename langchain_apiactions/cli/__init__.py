@@ -17,7 +17,7 @@ from langchain_apiactions.config import check_actions
 from langchain_apiactions.errors import ActionConfigError, ArgumentError
 from langchain_apiactions.extract import suggest_paths
 from langchain_apiactions.redact import mask
-from langchain_apiactions.result import parse_body
+from langchain_apiactions.result import ArtifactView, parse_body
 from langchain_apiactions.tool import build_args_schema, format_validation_error
 
 __all__ = ["main"]
@@ -165,26 +165,14 @@ def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
     out.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
     if ns.json:
         out.write(json.dumps(outcome, indent=2, ensure_ascii=False, default=str) + "\n")
-    if outcome["error"]:
-        out.write(f"error: {outcome['error']}\n")
-    if outcome["ok"]:
-        data = outcome["data"]
-        if tool.action.compiled.fields and isinstance(data, dict):
-            for key, value in data.items():
-                out.write(f"  {key}: {json.dumps(value, ensure_ascii=False, default=str)}\n")
-        else:
-            text = data if isinstance(data, str) else json.dumps(data, indent=2, ensure_ascii=False)
-            out.write(f"{text}\n")
+    for line in ArtifactView(outcome).lines(request=False):
+        out.write(line + "\n")
     body = parse_body(http.body)
     for name in outcome["missing_fields"]:
         field = next(f for f in tool.action.compiled.fields if f.name == name)
         hints = suggest_paths(body, field.path) if isinstance(body, (dict, list)) else []
         hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
         out.write(f"missing field: {name} (path {field.path!r} found nothing{hint})\n")
-    if outcome["button"]:
-        out.write(f"button: {outcome['button']['label']} -> {outcome['button']['url']}\n")
-    if outcome["close_chat"]:
-        out.write(f"close chat: {outcome['farewell'] or '(no farewell)'}\n")
     toolkit.close()
     return 0 if outcome["ok"] else 1
 

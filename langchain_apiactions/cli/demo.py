@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 
 from langchain_apiactions.config import load_actions
+from langchain_apiactions.result import ActionArtifact, ArtifactView, as_artifact
 from langchain_apiactions.toolkit import ApiActionsToolkit
 
 __all__ = ["DEMO_SCRIPT", "load_model", "run_chat", "run_demo"]
@@ -98,8 +99,9 @@ class Transcript:
                 interrupts.extend(update)
                 continue
             for m in (update or {}).get("messages", []) if isinstance(update, dict) else []:
-                if isinstance(m, ToolMessage) and isinstance(m.artifact, dict):
-                    self.artifact(m.artifact)
+                art = as_artifact(m.artifact) if isinstance(m, ToolMessage) else None
+                if art is not None:
+                    self.artifact(art)
                 elif isinstance(m, AIMessage) and not m.tool_calls and m.content:
                     self.say(f"Bot: {m.content}")
                     meta = m.response_metadata.get("apiactions") or {}
@@ -108,34 +110,13 @@ class Transcript:
                         self.say("  ✖ chat closed")
         return interrupts
 
-    def artifact(self, art: dict[str, Any]) -> None:
-        req = art.get("request")
-        if art.get("skipped"):
-            self.say(f"  ↷ {art['action']} skipped: {art['error']}")
-            return
-        if req:
-            status = art["status_code"] if art["status_code"] is not None else "no answer"
-            self.say(f"  → {req['method']} {req['url']}  ← {status} in {req['elapsed_ms']:.1f} ms")
-        for body in self.received() if self.received else []:
-            self.say(f"  the API received the JSON body: {body}")
-        if art.get("error"):
-            self.say(f"  ✗ {art['error']}")
-        data = art.get("data")
-        if art.get("ok") and isinstance(data, dict):
-            if "items" in data and "count" in data:
-                self.say(
-                    f"  fields: {data['count']} item(s): "
-                    + json.dumps(data["items"][:3], ensure_ascii=False)
-                )
-            else:
-                shown = ", ".join(
-                    f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in data.items()
-                )
-                self.say(f"  fields: {shown}")
-        if art.get("missing_fields"):
-            self.say(f"  missing: {', '.join(art['missing_fields'])}")
-        if art.get("button"):
-            self.say(f"  [button] {art['button']['label']} -> {art['button']['url']}")
+    def artifact(self, art: ActionArtifact) -> None:
+        lines = ArtifactView(art).lines()
+        if self.received is not None and art["request"] is not None:
+            # What the API received goes right after the request line.
+            lines[1:1] = [f"the API received the JSON body: {b}" for b in self.received()]
+        for line in lines:
+            self.say(f"  {line}")
         if self.debug:
             self.say("  artifact: " + json.dumps(art, ensure_ascii=False, default=str))
 

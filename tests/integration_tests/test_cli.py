@@ -84,7 +84,8 @@ def test_call_prints_request_status_fields_and_suggestions(
     assert f"> GET {api.url}/orders/12345?key=***" in out
     assert "> Authorization: Bearer ***" in out
     assert "< 200 in " in out
-    assert '  status: "Shipped"' in out
+    assert 'fields: status="Shipped", carrier=null, estimated_delivery=null' in out
+    assert "missing: carrier, estimated_delivery" in out
     assert (
         "missing field: carrier (path 'carrier' found nothing; did you mean shipping.carrier?)"
         in out

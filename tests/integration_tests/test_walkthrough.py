@@ -8,6 +8,8 @@ import pytest
 from apiserver import ApiServer, Reply
 from conftest import call, make_toolkit
 
+from langchain_apiactions import ActionArtifact, ArtifactRequest
+
 
 @pytest.fixture(autouse=True)
 def _secrets(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -85,6 +87,9 @@ actions:
         "skipped",
         "request",
     }
+    # The public TypedDict describes exactly what a call returns.
+    assert set(art) == set(ActionArtifact.__annotations__)
+    assert set(art["request"]) == set(ArtifactRequest.__annotations__)
     assert '"carrier": "UPS"' in msg.content
     assert "internal" not in msg.content  # only the declared fields reach the model
     assert "sk-store-abc123" not in msg.content + repr(art)

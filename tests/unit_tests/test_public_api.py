@@ -2,6 +2,7 @@ import langchain_apiactions
 
 EXPECTED = [
     "DEFAULT_SYSTEM_PROMPT",
+    "ActionArtifact",
     "ActionCallError",
     "ActionConfigError",
     "AddressRefusedError",
@@ -10,6 +11,9 @@ EXPECTED = [
     "ApiActionTool",
     "ApiActionsToolkit",
     "ArgumentError",
+    "ArtifactButton",
+    "ArtifactRequest",
+    "ArtifactView",
     "EvalResult",
     "MissingSecretError",
     "NetworkPolicy",

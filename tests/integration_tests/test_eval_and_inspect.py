@@ -203,7 +203,7 @@ def test_inspector_receives_a_real_request_from_apiactions_call(tmp_path: Path) 
     finally:
         inspector.stop()
     assert code == 0
-    assert '  status: "Shipped"' in printed
+    assert 'fields: status="Shipped"' in printed
     shown = out.getvalue()
     assert "── POST /tickets?source=chat" in shown
     assert "query  source = 'chat'" in shown

@@ -17,12 +17,15 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from langchain_apiactions.auth import AuthConfig, CompiledAuth, compile_auth, normalise_auth
 from langchain_apiactions.errors import ActionConfigError
 from langchain_apiactions.extract import FieldPath, compile_path
 from langchain_apiactions.templating import (
     SECRET_RE,
     BodyTemplate,
+    FormTemplate,
     HeaderTemplate,
+    TemplateProblem,
     UrlTemplate,
     secrets_in,
     tokenize,
@@ -147,6 +150,12 @@ class ApiAction(_Model):
     close_chat: CloseChat | None = Field(None, description="Close the chat afterwards.")
     timeout: float = Field(10.0, gt=0, le=600, description="Total deadline in seconds.")
     confirm: bool = Field(False, description="Ask the visitor before calling (agent helper).")
+    auth: AuthConfig | None = Field(
+        None, description="Credentials: bearer, basic, api_key or oauth2_client_credentials."
+    )
+    body_format: Literal["json", "form"] = Field(
+        "json", description="json, or form (application/x-www-form-urlencoded)."
+    )
 
     _source: str = PrivateAttr(default=TEXT_SOURCE)
     _compiled: CompiledTemplates | None = PrivateAttr(default=None)
@@ -158,6 +167,16 @@ class ApiAction(_Model):
             v = v.strip().upper()
             return {"POSTAR": "POST"}.get(v, v)
         return v
+
+    @field_validator("auth", mode="before")
+    @classmethod
+    def _auth(cls, v: Any) -> Any:
+        return normalise_auth(v)
+
+    @field_validator("body_format", mode="before")
+    @classmethod
+    def _lower_body_format(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
 
     @field_validator("close_chat", mode="before")
     @classmethod
@@ -237,7 +256,11 @@ class ApiAction(_Model):
         """Names of the `${NAME}` secrets this action uses."""
         c = self.compiled
         return list(
-            dict.fromkeys(secrets_in(c.url.all_parts()) + secrets_in(c.headers.all_parts()))
+            dict.fromkeys(
+                secrets_in(c.url.all_parts())
+                + secrets_in(c.headers.all_parts())
+                + (c.auth.secret_names() if c.auth is not None else [])
+            )
         )
 
 
@@ -247,10 +270,11 @@ class CompiledTemplates:
 
     url: UrlTemplate
     headers: HeaderTemplate
-    body: BodyTemplate | None
+    body: BodyTemplate | FormTemplate | None
     fields: tuple[FieldPath, ...]
     button_url: UrlTemplate | None
     button_label: tuple[Any, ...]
+    auth: CompiledAuth | None = None
 
 
 @dataclass
@@ -314,6 +338,7 @@ def _parse_text(text: str, name: str) -> tuple[Any, str, list[str]]:
 
 
 _UNION_TAGS = frozenset({"str", "dict[str,any]", "list[any]"})
+_AUTH_TAGS = frozenset({"bearer", "basic", "api_key", "oauth2_client_credentials"})
 
 
 def _loc(loc: Sequence[Any], raw: Mapping[str, Any]) -> str:
@@ -326,8 +351,8 @@ def _loc(loc: Sequence[Any], raw: Mapping[str, Any]) -> str:
             parts.append(str(label) if isinstance(label, str) and label else f"[{item}]")
             node = entry
         else:
-            if item in _UNION_TAGS:  # pydantic names the union branch it tried; not a field
-                continue
+            if item in _UNION_TAGS or (parts == ["auth"] and item in _AUTH_TAGS):
+                continue  # pydantic names the union branch it tried; not a field
             parts.append(str(item))
             node = node.get(item) if isinstance(node, Mapping) else None
     return ".".join(parts).replace(".[", "[")
@@ -378,13 +403,26 @@ def _compile(action: ApiAction) -> tuple[CompiledTemplates | None, list[tuple[st
     headers, header_problems = HeaderTemplate.parse(action.headers, known)
     problems += [(p.field, p.message, p.warning) for p in header_problems]
 
-    body: BodyTemplate | None = None
+    body: BodyTemplate | FormTemplate | None = None
     if action.body is not None and action.body != "":
         if action.method == "GET":
             problems.append(("body", "a GET request cannot have a body", False))
         else:
-            body, body_problems = BodyTemplate.parse(action.body, known)
+            body_problems: list[TemplateProblem]
+            if action.body_format == "form":
+                body, body_problems = FormTemplate.parse(action.body, known)
+            else:
+                body, body_problems = BodyTemplate.parse(action.body, known)
             problems += [(p.field, p.message, p.warning) for p in body_problems]
+
+    auth: CompiledAuth | None = None
+    if action.auth is not None:
+        auth, auth_problems = compile_auth(
+            action.auth,
+            header_names=headers.names(),
+            query_keys={key for key, _, _ in url.query} if url is not None else set(),
+        )
+        problems += auth_problems
 
     fields: list[FieldPath] = []
     field_names: set[str] = set()
@@ -439,7 +477,7 @@ def _compile(action: ApiAction) -> tuple[CompiledTemplates | None, list[tuple[st
     if url is None or any(not w for _, _, w in problems):
         return None, problems
     return (
-        CompiledTemplates(url, headers, body, tuple(fields), button_url, button_label),
+        CompiledTemplates(url, headers, body, tuple(fields), button_url, button_label, auth),
         problems,
     )
 
@@ -618,6 +656,11 @@ def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
                     msg = "is required"
                 elif where == "body":  # one message for the three shapes a body may take
                     msg = "must be JSON text, a mapping or a list"
+                elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+                    where += ".type"
+                    msg = "must be one of " + ", ".join(sorted(_AUTH_TAGS))
+                elif where == "auth" and err["type"] == "model_attributes_type":
+                    msg = "must be a mapping with a type (or null for none)"
                 line = f"{name}: {label}.{where}: {msg}"
                 if line not in reported:
                     reported.add(line)

@@ -25,6 +25,7 @@ from langchain_apiactions.redact import MASK
 
 __all__ = [
     "BodyTemplate",
+    "FormTemplate",
     "HeaderTemplate",
     "TemplateProblem",
     "UrlTemplate",
@@ -580,3 +581,101 @@ def _check_keys(node: Any, problems: list[TemplateProblem]) -> None:
     elif isinstance(node, list):
         for v in node:
             _check_keys(v, problems)
+
+
+# --------------------------------------------------------------------------- form body
+
+
+@dataclass(frozen=True)
+class FormTemplate:
+    """An `application/x-www-form-urlencoded` body from a flat YAML mapping.
+
+    Keys are fixed by the author. Each value is a literal, a text template, or a list of
+    them; a value is rendered as text and percent-encoded whole (`&`, `=`, `+` too), so no
+    value can add a field. A list, or a placeholder whose value is an array, becomes
+    repeated keys (`tag=a&tag=b`); a leaf that is exactly one placeholder whose value is
+    missing drops its key (as an optional query pair does).
+    """
+
+    items: tuple[tuple[str, tuple[Any, ...]], ...]
+
+    @classmethod
+    def parse(
+        cls, body: Any, known: Iterable[str]
+    ) -> tuple[FormTemplate | None, list[TemplateProblem]]:
+        known = set(known)
+        problems: list[TemplateProblem] = []
+        if not isinstance(body, Mapping):
+            problems.append(
+                TemplateProblem("body", "body_format form needs a YAML mapping of field: value")
+            )
+            return None, problems
+        items: list[tuple[str, tuple[Any, ...]]] = []
+        for k, v in body.items():
+            key = str(k)
+            where = f"body.{key}"
+            if _TOKEN_RE.search(key):
+                problems.append(TemplateProblem(where, "a placeholder cannot name a form field"))
+                continue
+            leaves = v if isinstance(v, list) else [v]
+            parsed: list[Any] = []
+            for leaf in leaves:
+                if isinstance(leaf, str):
+                    for s in SECRET_RE.findall(leaf):
+                        problems.append(
+                            TemplateProblem(where, f"secret ${{{s}}} is not allowed in the body")
+                        )
+                    parts, unknown = tokenize(leaf, known)
+                    for u in unknown:
+                        problems.append(
+                            TemplateProblem(
+                                where,
+                                f"{{{u}}} looks like a placeholder but is not an input; "
+                                "it is sent as written",
+                                warning=True,
+                            )
+                        )
+                    parsed.append(_Leaf(parts) if any(isinstance(p, Var) for p in parts) else leaf)
+                elif leaf is None or isinstance(leaf, (bool, int, float)):
+                    parsed.append(leaf)
+                elif isinstance(leaf, (dt.date, dt.datetime)):
+                    parsed.append(leaf.isoformat())
+                else:
+                    problems.append(
+                        TemplateProblem(
+                            where,
+                            "a form value is text, a number or a list of them "
+                            "(form bodies are flat: no nested mappings)",
+                        )
+                    )
+            items.append((key, tuple(parsed)))
+        if any(not p.warning for p in problems):
+            return None, problems
+        return cls(tuple(items)), problems
+
+    def pairs(self, values: Values) -> list[tuple[str, str]]:
+        """The (key, text) pairs, in template order."""
+        out: list[tuple[str, str]] = []
+        for key, leaves in self.items:
+            for leaf in leaves:
+                if isinstance(leaf, _Leaf):
+                    if len(leaf.parts) == 1 and isinstance(leaf.parts[0], Var):
+                        value = values.get(leaf.parts[0].name)
+                        if _is_missing(value):
+                            continue
+                        items = value if isinstance(value, (list, tuple)) else [value]
+                        out += [(key, text_value(item)) for item in items]
+                        continue
+                    text = "".join(
+                        p.text if isinstance(p, Lit) else text_value(values.get(p.name))
+                        for p in leaf.parts
+                        if not isinstance(p, Secret)
+                    )
+                    out.append((key, text))
+                elif leaf is not None:
+                    out.append((key, text_value(leaf)))
+        return out
+
+    def render(self, values: Values) -> str:
+        """Render the body as `application/x-www-form-urlencoded` text."""
+        return urllib.parse.urlencode(self.pairs(values))

@@ -37,7 +37,7 @@ from langchain_apiactions.result import (
     render_content,
 )
 from langchain_apiactions.session_store import SessionStore
-from langchain_apiactions.templating import Lit, Secret, text_value, vars_in
+from langchain_apiactions.templating import FormTemplate, Lit, Secret, text_value, vars_in
 
 __all__ = ["ApiActionTool", "PreparedRequest", "Runtime", "build_args_schema", "session_id_from"]
 
@@ -171,11 +171,17 @@ def prepare_request(
     body: bytes | None = None
     if c.body is not None:
         text = c.body.render(values)
-        json.loads(text)  # the shape is guaranteed by the renderer; this is a last check
+        if isinstance(c.body, FormTemplate):
+            content_type = "application/x-www-form-urlencoded"
+        else:
+            json.loads(text)  # the shape is guaranteed by the renderer; this is a last check
+            content_type = "application/json"
         body = text.encode("utf-8")
         if "content-type" not in c.headers.names():
-            headers["Content-Type"] = "application/json"
-            display_headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
+            display_headers["Content-Type"] = content_type
+    if c.auth is not None:
+        url, display_url = c.auth.apply(secrets, url, display_url, headers, display_headers)
     return PreparedRequest(action.method, url, headers, body, display_url, display_headers, values)
 
 

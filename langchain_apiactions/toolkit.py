@@ -85,6 +85,10 @@ class ApiActionsToolkit(BaseToolkit):
         secrets = environment_secrets(self.actions, os.environ if self.env is None else self.env)
         for value in secrets.values():
             register_secret(value)
+        for action in self.actions:
+            auth = action.compiled.auth
+            for value in auth.derived_secrets(secrets) if auth is not None else ():
+                register_secret(value)
         policy = NetworkPolicy.build(
             self.allow_private_networks, self.allowed_networks, self.allowed_hosts
         )

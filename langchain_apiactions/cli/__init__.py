@@ -154,9 +154,11 @@ def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
     for k, v in prepared.display_headers.items():
         out.write(f"> {k}: {v}\n")
     if prepared.display_body is not None:
-        out.write(
-            json.dumps(json.loads(prepared.display_body), indent=2, ensure_ascii=False) + "\n"
-        )
+        try:
+            shown = json.dumps(json.loads(prepared.display_body), indent=2, ensure_ascii=False)
+        except ValueError:  # a form body
+            shown = prepared.display_body
+        out.write(shown + "\n")
     if ns.dry_run:
         out.write("(dry run: nothing sent)\n")
         return 0

@@ -1,0 +1,367 @@
+"""Authentication: the `auth:` block (its models and checks) and how it is put on a request.
+
+Four kinds, each declared per action or in `defaults:`:
+
+```yaml
+auth: {type: bearer, token: "${API_TOKEN}"}
+auth: {type: basic, username: "${API_USER}", password: "${API_PASSWORD}"}
+auth: {type: api_key, in: header, name: X-API-Key, value: "${API_KEY}"}  # header|query|cookie
+auth: {type: oauth2_client_credentials, token_url: https://auth.example.com/oauth/token,
+       client_id: "${CLIENT_ID}", client_secret: "${CLIENT_SECRET}", scope: orders.read}
+```
+
+Every credential is a secret reference (`${NAME}`), never a value written in the file, so
+it is resolved, masked and kept like any other secret. This module knows nothing about the
+network: the OAuth2 token itself is fetched by `oauth2.py`.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from langchain_apiactions.redact import MASK
+
+__all__ = [
+    "ApiKeyAuth",
+    "AuthConfig",
+    "BasicAuth",
+    "BearerAuth",
+    "CompiledAuth",
+    "OAuth2ClientCredentials",
+    "compile_auth",
+    "normalise_auth",
+]
+
+# `${NAME}`, the whole value. (`${context.NAME}` joins once trusted context exists.)
+_REF_RE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_TYPE_ALIASES = {
+    "apikey": "api_key",
+    "api_key": "api_key",
+    "bearer": "bearer",
+    "bearer_token": "bearer",
+    "basic": "basic",
+    "http_basic": "basic",
+    "oauth2": "oauth2_client_credentials",
+    "oauth2_client_credentials": "oauth2_client_credentials",
+    "client_credentials": "oauth2_client_credentials",
+}
+# Parameters of the token request that `token_params` cannot replace.
+_RESERVED_TOKEN_PARAMS = frozenset(
+    {"grant_type", "client_id", "client_secret", "scope", "audience"}
+)
+
+
+class _AuthModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class BearerAuth(_AuthModel):
+    """`Authorization: Bearer <token>`."""
+
+    type: Literal["bearer"] = Field(description="bearer")
+    token: str = Field(description='The token, a secret: `"${API_TOKEN}"`.')
+
+
+class BasicAuth(_AuthModel):
+    """HTTP Basic: `Authorization: Basic base64(username:password)`."""
+
+    type: Literal["basic"] = Field(description="basic")
+    username: str = Field(description='The user name, a secret: `"${API_USER}"`.')
+    password: str = Field("", description="The password, a secret (empty when omitted).")
+
+
+class ApiKeyAuth(_AuthModel):
+    """An API key in a header, a query parameter or a cookie."""
+
+    type: Literal["api_key"] = Field(description="api_key")
+    in_: Literal["header", "query", "cookie"] = Field(
+        "header", alias="in", description="Where the key goes: header, query or cookie."
+    )
+    name: str = Field(description="The header, query parameter or cookie name.")
+    value: str = Field(description='The key, a secret: `"${API_KEY}"`.')
+
+    @field_validator("in_", mode="before")
+    @classmethod
+    def _lower_in(cls, v: Any) -> Any:
+        return v.strip().lower() if isinstance(v, str) else v
+
+
+class OAuth2ClientCredentials(_AuthModel):
+    """OAuth2 client credentials grant (RFC 6749 section 4.4); the token is cached."""
+
+    type: Literal["oauth2_client_credentials"] = Field(description="oauth2_client_credentials")
+    token_url: str = Field(description="The token endpoint (https), written in the file.")
+    client_id: str = Field(description='The client id, a secret: `"${CLIENT_ID}"`.')
+    client_secret: str = Field(description='The client secret, a secret: `"${CLIENT_SECRET}"`.')
+    scope: str | None = Field(None, description="Scopes, space-separated (or a list).")
+    audience: str | None = Field(None, description="The `audience` parameter (Auth0 and others).")
+    token_params: dict[str, str] = Field(
+        default_factory=dict, description="Extra parameters of the token request."
+    )
+    client_auth: Literal["basic", "form"] = Field(
+        "basic",
+        description="How the client authenticates: HTTP Basic (RFC 6749's default) or "
+        "`client_id`/`client_secret` form fields.",
+    )
+
+    @field_validator("scope", mode="before")
+    @classmethod
+    def _scope(cls, v: Any) -> Any:
+        if isinstance(v, (list, tuple)):
+            return " ".join(str(s) for s in v)
+        return v
+
+    @field_validator("token_params", mode="before")
+    @classmethod
+    def _params(cls, v: Any) -> Any:
+        if v is None:
+            return {}
+        if isinstance(v, Mapping):
+            return {
+                str(k): (str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x)
+                for k, x in v.items()
+            }
+        return v
+
+    @property
+    def scope_key(self) -> str:
+        """The scopes, sorted (the cache key does not depend on their order)."""
+        return " ".join(sorted(set((self.scope or "").split())))
+
+
+AuthConfig = Annotated[
+    Union[BearerAuth, BasicAuth, ApiKeyAuth, OAuth2ClientCredentials],  # noqa: UP007
+    Field(discriminator="type"),
+]
+
+
+def normalise_auth(value: Any) -> Any:
+    """Lower-case the `type` and accept a few spellings (`apiKey`, `oauth2`...)."""
+    if value is False or value is None:
+        return None
+    if isinstance(value, str) and value.strip().lower() in ("none", ""):
+        return None
+    if isinstance(value, Mapping) and isinstance(value.get("type"), str):
+        key = re.sub(r"[\s\-]+", "_", value["type"].strip()).lower()
+        return {**value, "type": _TYPE_ALIASES.get(key, key)}
+    return value
+
+
+# --------------------------------------------------------------------------- compiled
+
+
+@dataclass(frozen=True)
+class CompiledAuth:
+    """An `auth` block checked at load time: which secrets it uses and where it goes."""
+
+    config: BearerAuth | BasicAuth | ApiKeyAuth | OAuth2ClientCredentials
+    refs: Mapping[str, str]  # field -> secret name
+
+    @property
+    def kind(self) -> str:
+        return self.config.type
+
+    @property
+    def is_oauth2(self) -> bool:
+        return isinstance(self.config, OAuth2ClientCredentials)
+
+    def secret_names(self) -> list[str]:
+        return list(dict.fromkeys(self.refs.values()))
+
+    def header_name(self) -> str | None:
+        """The header this auth sets (lower case), or None."""
+        c = self.config
+        if isinstance(c, ApiKeyAuth):
+            return c.name.lower() if c.in_ == "header" else None
+        return "authorization"
+
+    def value(self, field: str, secrets: Mapping[str, str | SecretStr]) -> str:
+        """The credential of `field`, revealed (empty when the field is not set)."""
+        name = self.refs.get(field)
+        if name is None:
+            return ""
+        v = secrets[name]
+        return v.get_secret_value() if isinstance(v, SecretStr) else v
+
+    def derived_secrets(self, secrets: Mapping[str, str | SecretStr]) -> list[str]:
+        """Values sent on the wire that are not a secret as written (Basic's base64)."""
+        if isinstance(self.config, BasicAuth):
+            return [_basic(self.value("username", secrets), self.value("password", secrets))]
+        return []
+
+    def apply(
+        self,
+        secrets: Mapping[str, str | SecretStr],
+        url: str,
+        display_url: str,
+        headers: dict[str, str],
+        display_headers: dict[str, str],
+    ) -> tuple[str, str]:
+        """Put the credential on a rendered request; returns the new (url, display_url).
+
+        OAuth2 shows `Bearer ***` here; its token is set when the request is sent.
+        """
+        c = self.config
+        if isinstance(c, BearerAuth):
+            token = self.value("token", secrets)
+            _set(headers, display_headers, "Authorization", f"Bearer {token}")
+        elif isinstance(c, BasicAuth):
+            token = _basic(self.value("username", secrets), self.value("password", secrets))
+            _set(headers, display_headers, "Authorization", f"Basic {token}", f"Basic {MASK}")
+        elif isinstance(c, OAuth2ClientCredentials):
+            display_headers["Authorization"] = f"Bearer {MASK}"
+        elif c.in_ == "header":
+            _set(headers, display_headers, c.name, self.value("value", secrets))
+        elif c.in_ == "cookie":
+            cookie = f"{c.name}={self.value('value', secrets)}"
+            shown = f"{c.name}={MASK}"
+            existing = next((k for k in headers if k.lower() == "cookie"), None)
+            if existing is not None:
+                cookie = f"{headers.pop(existing)}; {cookie}"
+                shown = f"{display_headers.pop(existing)}; {shown}"
+            headers["Cookie"] = cookie
+            display_headers["Cookie"] = shown
+        else:  # query
+            key = urllib.parse.quote(c.name, safe="")
+            encoded = urllib.parse.quote(self.value("value", secrets), safe="")
+            url = _add_query(url, f"{key}={encoded}")
+            display_url = _add_query(display_url, f"{key}={MASK}")
+        return url, display_url
+
+
+def _basic(username: str, password: str) -> str:
+    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
+def _set(
+    headers: dict[str, str],
+    display_headers: dict[str, str],
+    name: str,
+    value: str,
+    shown: str | None = None,
+) -> None:
+    headers[name] = value
+    if shown is None:
+        scheme, sep, _ = value.partition(" ")
+        shown = f"{scheme} {MASK}" if sep and scheme in ("Bearer", "Basic") else MASK
+    display_headers[name] = shown
+
+
+def _add_query(url: str, pair: str) -> str:
+    base, hash_, fragment = url.partition("#")
+    base += ("&" if "?" in base else "?") + pair
+    return base + hash_ + fragment
+
+
+# --------------------------------------------------------------------------- checks
+
+_SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    "bearer": ("token",),
+    "basic": ("username", "password"),
+    "api_key": ("value",),
+    "oauth2_client_credentials": ("client_id", "client_secret"),
+}
+
+
+def compile_auth(
+    auth: BearerAuth | BasicAuth | ApiKeyAuth | OAuth2ClientCredentials,
+    *,
+    header_names: set[str],
+    query_keys: set[str],
+) -> tuple[CompiledAuth | None, list[tuple[str, str, bool]]]:
+    """Check an `auth` block; returns (compiled, [(field, message, warning)]).
+
+    `header_names` (lower case) and `query_keys` are those the action already sets, so
+    that the auth block and the action never both set the same thing.
+    """
+    problems: list[tuple[str, str, bool]] = []
+    refs: dict[str, str] = {}
+    for name in _SECRET_FIELDS[auth.type]:
+        value: str = getattr(auth, name)
+        if name == "password" and value == "":
+            continue  # Basic with an empty password (Stripe-style keys)
+        m = _REF_RE.match(value.strip())
+        if m is None:
+            example = "${" + re.sub(r"[^A-Z0-9]+", "_", f"API_{name}".upper()) + "}"
+            problems.append(
+                (
+                    f"auth.{name}",
+                    f'must be a secret reference such as "{example}": credentials are read '
+                    "from the environment, never written in the action file",
+                    False,
+                )
+            )
+        else:
+            refs[name] = m.group(1)
+
+    if isinstance(auth, ApiKeyAuth):
+        where = "auth.name"
+        if auth.in_ in ("header", "cookie") and not _HEADER_NAME_RE.match(auth.name):
+            problems.append((where, f"{auth.name!r} is not a valid {auth.in_} name", False))
+        elif auth.in_ == "query" and (not auth.name or re.search(r"[{}&=#\s]", auth.name)):
+            problems.append((where, f"{auth.name!r} is not a valid query parameter name", False))
+        elif auth.in_ == "header" and auth.name.lower() in header_names:
+            problems.append(
+                (where, f"headers.{auth.name} is also set; keep the credential in auth only", False)
+            )
+        elif auth.in_ == "query" and auth.name in query_keys:
+            problems.append((where, f"the url already has a {auth.name!r} query parameter", False))
+        if auth.in_ == "header" and auth.name.lower() in (
+            "host",
+            "content-length",
+            "transfer-encoding",
+            "connection",
+            "cookie",
+        ):
+            problems.append((where, f"{auth.name} cannot carry an API key", False))
+    elif "authorization" in header_names:
+        problems.append(
+            (
+                "auth",
+                "headers.Authorization is also set; the auth block sets it (remove one)",
+                False,
+            )
+        )
+
+    if isinstance(auth, OAuth2ClientCredentials):
+        problems += _check_token_url(auth.token_url)
+        for key in auth.token_params:
+            if key in _RESERVED_TOKEN_PARAMS:
+                problems.append(
+                    (f"auth.token_params.{key}", "set by the grant itself; not allowed", False)
+                )
+        for key, text in (
+            ("scope", auth.scope or ""),
+            ("audience", auth.audience or ""),
+            *((f"token_params.{k}", v) for k, v in auth.token_params.items()),
+        ):
+            if "${" in text or re.search(r"\{[A-Za-z_][A-Za-z0-9_]*\}", text):
+                problems.append(
+                    (f"auth.{key}", "placeholders and secrets are not allowed here", False)
+                )
+
+    if any(not w for _, _, w in problems):
+        return None, problems
+    return CompiledAuth(auth, refs), problems
+
+
+def _check_token_url(url: str) -> list[tuple[str, str, bool]]:
+    where = "auth.token_url"
+    if "{" in url or "$" in url:
+        return [(where, "the token URL is written as is: no placeholders or secrets", False)]
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return [(where, f"{url!r} is not an absolute http(s) URL", False)]
+    if parts.username or parts.password:
+        return [(where, "credentials in the token URL are not allowed; use client_id", False)]
+    if parts.scheme.lower() == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        return [(where, "plain http:// sends the client secret in clear text; use https://", True)]
+    return []

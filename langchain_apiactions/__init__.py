@@ -11,6 +11,7 @@ from langchain_apiactions.errors import (
     ApiActionError,
     ArgumentError,
     MissingSecretError,
+    ModelSpecError,
 )
 from langchain_apiactions.network import NetworkPolicy
 from langchain_apiactions.result import (
@@ -39,6 +40,7 @@ __all__ = [
     "ArtifactView",
     "EvalResult",
     "MissingSecretError",
+    "ModelSpecError",
     "NetworkPolicy",
     "OfflineChatModel",
     "SessionStore",

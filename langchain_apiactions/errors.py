@@ -4,6 +4,8 @@
 ApiActionError                      root of everything this package raises
 ├── ActionConfigError (ValueError)  the action file is wrong (all problems at once)
 │   └── MissingSecretError          a `${NAME}` secret is not set in the environment
+├── ModelSpecError (ValueError)     a model spec (`offline`, `openai:<model>`) cannot be
+│                                   turned into a chat model (unknown, or its extra is missing)
 └── ActionCallError                 one call could not be made as asked
     ├── ArgumentError (ToolException)  a value from the model cannot be used
     │                                  (`..` as a path segment, CR/LF in a header);
@@ -28,6 +30,7 @@ __all__ = [
     "ApiActionError",
     "ArgumentError",
     "MissingSecretError",
+    "ModelSpecError",
 ]
 
 
@@ -55,6 +58,10 @@ class ActionConfigError(ApiActionError, ValueError):
 
 class MissingSecretError(ActionConfigError):
     """A `${NAME}` secret used by an action is not set in the environment."""
+
+
+class ModelSpecError(ApiActionError, ValueError):
+    """A model spec names no model this package can load (or its extra is missing)."""
 
 
 class ActionCallError(ApiActionError):

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO, runtime_checkable
 
 import yaml
 from langchain_core.language_models import BaseChatModel
@@ -24,7 +24,14 @@ from langchain_apiactions.errors import ActionConfigError
 from langchain_apiactions.templating import text_value
 from langchain_apiactions.tool import build_args_schema
 
-__all__ = ["EvalCase", "EvalResult", "compare_results", "evaluate", "load_cases"]
+__all__ = [
+    "EvalCase",
+    "EvalResult",
+    "NamesPendingAction",
+    "compare_results",
+    "evaluate",
+    "load_cases",
+]
 
 NONE = "none"
 _CASE_KEYS = {"utterance", "turns", "expect", "expected", "args", "arguments"}
@@ -234,22 +241,32 @@ class EvalResult:
         return "\n".join(lines)
 
 
-def _choose(bound: Any, case: EvalCase) -> tuple[str, dict[str, Any]]:
+@runtime_checkable
+class NamesPendingAction(Protocol):
+    """A model that says which action its question to the visitor collects inputs for.
+
+    `OfflineChatModel` is one. For such a model, a case whose last reply asks for a
+    missing input counts as choosing that action; for any other model it counts as `none`.
+    """
+
+    def pending_action(self, message: BaseMessage) -> str | None: ...
+
+
+def _choose(
+    bound: Any, case: EvalCase, names: NamesPendingAction | None
+) -> tuple[str, dict[str, Any]]:
     messages: list[BaseMessage] = []
-    reply: Any = None
+    reply: BaseMessage | None = None
     for turn in case.turns:
         messages.append(HumanMessage(turn))
-        reply = bound.invoke(messages)
-        if isinstance(reply, AIMessage) and reply.tool_calls:
-            call = reply.tool_calls[0]
+        answer = bound.invoke(messages)
+        if isinstance(answer, AIMessage) and answer.tool_calls:
+            call = answer.tool_calls[0]
             return call["name"], dict(call["args"])
-        messages.append(reply if isinstance(reply, AIMessage) else AIMessage(str(reply)))
-    # The offline model says which action it is asking an input for; a real model's
-    # question is plain text, and counts as `none`.
-    pending = (
-        reply.response_metadata.get("apiactions_pending") if isinstance(reply, AIMessage) else None
-    )
-    return (str(pending), {}) if pending else (NONE, {})
+        reply = answer if isinstance(answer, AIMessage) else AIMessage(str(answer))
+        messages.append(reply)
+    pending = names.pending_action(reply) if names is not None and reply is not None else None
+    return (pending, {}) if pending else (NONE, {})
 
 
 def _args_match(expected: dict[str, Any], got: dict[str, Any]) -> bool:
@@ -276,7 +293,9 @@ def evaluate(
     Args:
         actions: Anything `load_actions` accepts.
         cases: A cases file path, or a list (see `load_cases`).
-        model: Any LangChain chat model with `bind_tools` (or `OfflineChatModel`).
+        model: Any LangChain chat model with `bind_tools` (or `OfflineChatModel`). A
+            case whose last reply is a question counts as `none`, unless the model
+            `NamesPendingAction` (as `OfflineChatModel` does): then as the action named.
         repeat: Samples per case, to measure how stable the choice is.
         max_workers: Cases run in parallel.
         progress: Called with `(done, total)` after each sample.
@@ -293,8 +312,10 @@ def evaluate(
     results: dict[int, list[tuple[str, dict[str, Any]]]] = {i: [] for i in range(len(case_list))}
     done = 0
 
+    names = model if isinstance(model, NamesPendingAction) else None
+
     def run(job: tuple[int, EvalCase]) -> tuple[int, tuple[str, dict[str, Any]]]:
-        return job[0], _choose(bound, job[1])
+        return job[0], _choose(bound, job[1], names)
 
     with ThreadPoolExecutor(max_workers=max_workers) as pool:
         for index, outcome in pool.map(run, jobs):
@@ -302,7 +323,7 @@ def evaluate(
             done += 1
             if progress is not None:
                 progress(done, len(jobs))
-    names = [a.name for a in loaded]
+    action_names = [a.name for a in loaded]
     out: list[CaseResult] = []
     for i, case in enumerate(case_list):
         samples = results[i]
@@ -319,8 +340,8 @@ def evaluate(
                 case.utterance, case.expected, chosen, arguments, case.arguments, args_ok, choices
             )
         )
-    extra = sorted({c.expected for c in out} - {*names, NONE})
-    return EvalResult(source, out, [*names, *extra, NONE])
+    extra = sorted({c.expected for c in out} - {*action_names, NONE})
+    return EvalResult(source, out, [*action_names, *extra, NONE])
 
 
 def _schema_only_tool(action: ApiAction) -> dict[str, Any]:

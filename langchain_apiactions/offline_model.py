@@ -31,6 +31,7 @@ from langchain_apiactions.result import ArtifactView, as_artifact
 
 __all__ = ["OfflineChatModel"]
 
+_PENDING_KEY = "apiactions_pending"
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     """
@@ -139,6 +140,19 @@ class OfflineChatModel(BaseChatModel):
     ) -> Runnable[LanguageModelInput, AIMessage]:
         schemas = [convert_to_openai_tool(t)["function"] for t in tools]
         return self.model_copy(update={"tools": schemas})
+
+    @staticmethod
+    def pending_action(message: BaseMessage) -> str | None:
+        """The action whose input `message` (a reply of this model) asks the visitor for.
+
+        When a required input is missing, the offline model asks for it in plain text, as
+        a real model would, and also names the action it is collecting inputs for (in the
+        reply's metadata). `evaluate` counts that action as the model's choice.
+        """
+        if not isinstance(message, AIMessage):
+            return None
+        value = message.response_metadata.get(_PENDING_KEY)
+        return str(value) if value else None
 
     # ------------------------------------------------------------------ choosing
     def scores(self, text: str) -> dict[str, float]:
@@ -270,7 +284,7 @@ class OfflineChatModel(BaseChatModel):
         if missing:
             prop = tool["parameters"]["properties"][missing[0]]
             return AIMessage(
-                content=_question(missing[0], prop), response_metadata={"apiactions_pending": name}
+                content=_question(missing[0], prop), response_metadata={_PENDING_KEY: name}
             )
         seed = name + json.dumps(args, sort_keys=True, default=str) + str(len(messages))
         call_id = f"call_{uuid.uuid5(uuid.NAMESPACE_OID, seed).hex[:12]}"
@@ -306,8 +320,7 @@ def _is_array(prop: dict[str, Any]) -> bool:
 def _pending(messages: list[BaseMessage]) -> str | None:
     for m in reversed(messages[:-1]):
         if isinstance(m, AIMessage):
-            value = m.response_metadata.get("apiactions_pending")
-            return str(value) if value else None
+            return OfflineChatModel.pending_action(m)
     return None
 
 

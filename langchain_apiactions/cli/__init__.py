@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from langchain_apiactions.config import check_actions
-from langchain_apiactions.errors import ActionConfigError, ArgumentError
+from langchain_apiactions.errors import ActionConfigError, ArgumentError, ModelSpecError
 from langchain_apiactions.extract import suggest_paths
 from langchain_apiactions.redact import mask
 from langchain_apiactions.result import ArtifactView, parse_body
@@ -265,6 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ActionConfigError as e:
         out.write(mask(f"error: {e}") + "\n")
         return 1
+    except ModelSpecError as e:
+        out.write(f"error: {e}\n")
+        return 2
     except ModuleNotFoundError as e:
         if e.name and e.name.split(".")[0] in ("langchain", "langgraph"):
             out.write(

@@ -15,6 +15,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 
 from langchain_apiactions.config import load_actions
+from langchain_apiactions.errors import ModelSpecError
 from langchain_apiactions.result import ActionArtifact, ArtifactView, as_artifact
 from langchain_apiactions.toolkit import ApiActionsToolkit
 
@@ -36,7 +37,11 @@ DEMO_SCRIPT: list[tuple[str, str | None]] = [
 
 
 def load_model(spec: str | None) -> BaseChatModel:
-    """`offline` (the default without OPENAI_API_KEY) or `openai:<model>`."""
+    """`offline` (the default without OPENAI_API_KEY) or `openai:<model>`.
+
+    Raises:
+        ModelSpecError: for an unknown spec, or when the model's extra is not installed.
+    """
     if spec is None:
         spec = "openai:gpt-4.1-mini" if os.environ.get("OPENAI_API_KEY") else "offline"
     if spec == "offline":
@@ -48,10 +53,10 @@ def load_model(spec: str | None) -> BaseChatModel:
             from langchain_openai import ChatOpenAI
         except ImportError as e:
             msg = "the openai model needs: pip install 'langchain-apiactions[openai]'"
-            raise SystemExit(msg) from e
+            raise ModelSpecError(msg) from e
         return ChatOpenAI(model=spec.split(":", 1)[1], temperature=0)
     msg = f"unknown model {spec!r}: use offline or openai:<model>"
-    raise SystemExit(msg)
+    raise ModelSpecError(msg)
 
 
 def store_actions_text() -> str:

@@ -179,6 +179,35 @@ def test_eval_cli_with_the_offline_model_and_compare(tmp_path: Path) -> None:
     assert data["confusion"]["none"]["none"] == 1
 
 
+def test_a_question_counts_as_its_action_only_for_a_model_that_names_it() -> None:
+    from langchain_apiactions import OfflineChatModel
+
+    cases = load_cases([{"utterance": "Where is my order?", "expect": "Order"}])
+    offline = evaluate(ACTIONS, cases, OfflineChatModel(), max_workers=1)
+    # The offline model asks for the order number and says which action it collects for.
+    assert offline.cases[0].chosen == "Order"
+    asked = OfflineChatModel().bind_tools([]).invoke("x")
+    assert OfflineChatModel.pending_action(asked) is None
+    # A model that only asks in plain text made no choice.
+    plain = evaluate(ACTIONS, cases, KnownAnswers(answers={"Where is my order?": None}))
+    assert plain.cases[0].chosen == "none"
+
+
+def test_an_unknown_model_is_an_error_message_and_exit_code(tmp_path: Path) -> None:
+    from langchain_apiactions import ModelSpecError
+    from langchain_apiactions.cli.demo import load_model
+
+    with pytest.raises(ModelSpecError, match="unknown model 'nope'"):
+        load_model("nope")
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- {utterance: hi, expect: none}\n")
+    actions = tmp_path / "a.json"
+    actions.write_text(json.dumps(ACTIONS))
+    code, out = run_cli("eval", str(actions), str(cases), "--model", "nope")
+    assert code == 2
+    assert out == "error: unknown model 'nope': use offline or openai:<model>\n"
+
+
 def test_inspector_receives_a_real_request_from_apiactions_call(tmp_path: Path) -> None:
     out = io.StringIO()
     record = tmp_path / "requests.jsonl"

@@ -16,6 +16,7 @@ EXPECTED = [
     "ArtifactView",
     "EvalResult",
     "MissingSecretError",
+    "ModelSpecError",
     "NetworkPolicy",
     "OfflineChatModel",
     "SessionStore",

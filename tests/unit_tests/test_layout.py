@@ -1,0 +1,111 @@
+"""The package's layout: a core that never imports the command line, no import cycles,
+no process exits in library code."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import langchain_apiactions
+
+PACKAGE = Path(langchain_apiactions.__file__).parent
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+CORE = sorted(m for m in MODULES if m != "langchain_apiactions.cli" and ".cli" not in m)
+
+
+def _imports(name: str) -> set[str]:
+    """Package modules `name` imports anywhere (top level, in functions, lazily)."""
+    tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
+    package = name if MODULES[name].name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
+                base = f"{anchor}.{base}" if base else anchor
+            targets = [base] + [f"{base}.{a.name}" for a in node.names]
+        found |= {t for t in targets if t in MODULES and t != name}
+    return found
+
+
+def test_the_core_never_imports_the_command_line() -> None:
+    script = (
+        "import importlib, json, sys\n"
+        f"for m in {CORE!r}: importlib.import_module(m)\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('langchain_apiactions'))))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    loaded = json.loads(proc.stdout)
+    assert "langchain_apiactions.offline_model" in loaded  # every core module really loaded
+    assert not [m for m in loaded if m.startswith("langchain_apiactions.cli")]
+    # The same, read from the source (lazy imports inside functions included).
+    for name in CORE:
+        assert not {m for m in _imports(name) if ".cli" in m}, name
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle in `graph` (depth-first search), or None."""
+    done: set[str] = set()
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return None
+        path.append(node)
+        for nxt in sorted(graph.get(node, set())):
+            found = visit(nxt)
+            if found:
+                return found
+        path.pop()
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        found = visit(node)
+        if found:
+            return found
+    return None
+
+
+def test_the_import_graph_has_no_cycles() -> None:
+    # The package `__init__` re-exports the public API; it is the top, not an edge.
+    graph = {
+        name: _imports(name) - {"langchain_apiactions"}
+        for name in MODULES
+        if name != "langchain_apiactions"
+    }
+    assert graph["langchain_apiactions.agent"] >= {"langchain_apiactions.toolkit"}
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph) or [])
+    # The check finds a cycle when there is one.
+    assert _cycle({**graph, "langchain_apiactions.errors": {"langchain_apiactions.agent"}})
+
+
+def test_library_code_never_exits_the_process() -> None:
+    for name in CORE:
+        source = MODULES[name].read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id == "SystemExit":
+                raise AssertionError(f"{name}:{node.lineno} uses SystemExit")
+            if isinstance(node, ast.Attribute) and node.attr in ("exit", "_exit"):
+                raise AssertionError(f"{name}:{node.lineno} calls {ast.unparse(node)}")

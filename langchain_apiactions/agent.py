@@ -110,7 +110,9 @@ def _close_if_needed(state: dict[str, Any]) -> dict[str, Any] | None:
         art = as_artifact(m.artifact)
         if art is not None:
             results.insert(0, art)
-    closing = [r for r in results if r["close_chat"]]
+    # Only a call that succeeded closes the chat; after a failure the model goes on and
+    # tells the visitor it could not be done.
+    closing = [r for r in results if r["close_chat"] and r["ok"]]
     if not closing:
         return None
     last = closing[-1]

@@ -8,6 +8,7 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import math
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -21,9 +22,19 @@ from langchain_core.callbacks import (
     adispatch_custom_event,
     dispatch_custom_event,
 )
+from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, WithJsonSchema, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
 
 from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
 from langchain_apiactions.errors import ArgumentError
@@ -39,7 +50,15 @@ from langchain_apiactions.result import (
 from langchain_apiactions.session_store import SessionStore
 from langchain_apiactions.templating import FormTemplate, Lit, Secret, text_value, vars_in
 
-__all__ = ["ApiActionTool", "PreparedRequest", "Runtime", "build_args_schema", "session_id_from"]
+__all__ = [
+    "ApiActionTool",
+    "PreparedRequest",
+    "Runtime",
+    "build_args_schema",
+    "describe_validation_error",
+    "format_validation_error",
+    "session_id_from",
+]
 
 logger = logging.getLogger("langchain_apiactions")
 
@@ -49,7 +68,20 @@ DEFAULT_SESSION = "default"
 # A number keeps integers exact (an id above 2**53 keeps its digits); the model sees
 # the JSON schema type `number`.
 Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
-_TYPES: dict[str, Any] = {"text": str, "number": Number, "date": dt.date}
+
+
+def _number_as_text(value: Any) -> Any:
+    """Real models often send ids as numbers: a `text` input takes one as its text."""
+    if isinstance(value, bool):
+        return value  # refused as text: true/false is not what the visitor said
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return text_value(value)  # 12345.0 -> "12345"
+    return value
+
+
+# The model sees JSON schema `type: string`; a number it sends anyway is accepted.
+Text = Annotated[str, BeforeValidator(_number_as_text)]
+_TYPES: dict[str, Any] = {"text": Text, "number": Number, "date": dt.date}
 
 
 def build_args_schema(action: ApiAction) -> type[BaseModel]:
@@ -81,21 +113,59 @@ def build_args_schema(action: ApiAction) -> type[BaseModel]:
     return model
 
 
-def format_validation_error(error: Any) -> str:
-    """A readable message naming each bad argument, so the model can ask again."""
-    parts = []
+_TYPE_WORDS = {
+    "text": "should be text",
+    "number": "should be a number",
+    "date": "should be a date such as 2026-03-15",
+}
+
+
+def describe_validation_error(error: ValidationError, action: ApiAction | None = None) -> str:
+    """Each bad argument and its problem, said as a person would (`stars: should be ...`).
+
+    Pydantic's own wording (`stars.int: Input should be a valid integer`, "Datetimes
+    provided to dates should have zero time") is replaced by one phrase per input.
+    """
+    kinds = {i.name: i for i in action.inputs} if action is not None else {}
+    found: dict[str, str] = {}
     for err in error.errors():
-        name = ".".join(str(x) for x in err["loc"]) or "arguments"
+        loc = err.get("loc") or ()
+        name = str(loc[0]) if loc else "arguments"
+        index = next((x for x in loc[1:] if isinstance(x, int)), None)
+        where = name if index is None else f"{name} (item {index + 1})"
+        if where in found:
+            continue  # a union reports each branch it tried; one phrase is enough
+        kind = err.get("type", "")
+        declared = kinds.get(name)
         got = err.get("input")
-        got_text = (
-            f" (got {json.dumps(got, default=str)[:80]})"
-            if got is not None and err["type"] != "missing"
-            else ""
-        )
-        parts.append(f"{name}: {err['msg']}{got_text}")
+        if kind == "missing":
+            problem = "is required"
+        elif kind == "list_type":
+            problem = "should be a list of values"
+        elif kind == "finite_number":
+            problem = "should be a finite number"
+        elif declared is not None:
+            problem = _TYPE_WORDS[declared.type]
+        elif kind.startswith(("int_", "float_")):
+            problem = _TYPE_WORDS["number"]
+        elif kind.startswith(("date_", "datetime_")):
+            problem = _TYPE_WORDS["date"]
+        elif kind.startswith("string_"):
+            problem = _TYPE_WORDS["text"]
+        else:
+            problem = str(err.get("msg", "is not valid")).rstrip(".")
+            problem = problem[0].lower() + problem[1:] if problem else "is not valid"
+        if kind != "missing" and got is not None:
+            problem += f" (got {json.dumps(got, default=str, ensure_ascii=False)[:80]})"
+        found[where] = problem
+    return "; ".join(f"{where}: {problem}" for where, problem in found.items())
+
+
+def format_validation_error(error: Any, action: ApiAction | None = None) -> str:
+    """The message the model reads when its arguments were refused, so it can ask again."""
     return (
         "The arguments could not be used: "
-        + "; ".join(parts)
+        + describe_validation_error(error, action)
         + ". Ask the visitor for the missing or invalid values, then call again."
     )
 
@@ -210,6 +280,9 @@ def _render_button(
     return {"label": label, "url": url}
 
 
+# Not a valid input name, so it cannot clash with one.
+_REFUSED = "apiactions:refused-arguments"
+
 _POOL: ThreadPoolExecutor | None = None
 _POOL_LOCK = threading.Lock()
 IO_THREADS = 64
@@ -253,9 +326,19 @@ class ApiActionTool(BaseTool):
             args_schema=build_args_schema(action),
             action=action,
             runtime=runtime,
-            handle_validation_error=format_validation_error,
+            handle_validation_error=lambda e: format_validation_error(e, action),
             metadata={"api_action": action.name, "method": action.method},
         )
+
+    def _parse_input(
+        self, tool_input: str | dict[str, Any], tool_call_id: str | None
+    ) -> str | dict[str, Any]:
+        # Refused arguments still make a call's result (an artifact with `ok: false`),
+        # so they are handed to `_run` instead of ending the call in LangChain's handler.
+        try:
+            return super()._parse_input(tool_input, tool_call_id)
+        except ValidationError as e:
+            return {_REFUSED: (e, tool_call_id)}
 
     # ------------------------------------------------------------------ phases
     def _begin(
@@ -356,7 +439,9 @@ class ApiActionTool(BaseTool):
         button: ArtifactButton | None = None,
         request: ArtifactRequest | None = None,
     ) -> ActionArtifact:
-        close = self.action.close_chat is not None and fired
+        # The chat closes only after a call that succeeded: a visitor whose cancellation
+        # failed must not be told goodbye as if it worked.
+        close = self.action.close_chat is not None and fired and ok
         return {
             "action": self.action.name,
             "ok": ok,
@@ -374,6 +459,25 @@ class ApiActionTool(BaseTool):
             "request": request,
         }
 
+    def _refused(
+        self, error: ValidationError, tool_call_id: str | None
+    ) -> tuple[str | ToolMessage, ActionArtifact]:
+        """Arguments the schema refused: nothing is sent; the model is asked to ask again."""
+        problem = describe_validation_error(error, self.action)
+        outcome = self._outcome(error=f"invalid argument: {problem}", fired=False)
+        content = mask(format_validation_error(error, self.action))
+        if tool_call_id is None:
+            return content, outcome
+        # A ready message keeps `status="error"`, as LangChain's own handler would set it.
+        message = ToolMessage(
+            content=content,
+            artifact=outcome,
+            tool_call_id=tool_call_id,
+            name=self.name,
+            status="error",
+        )
+        return message, outcome
+
     def _finish(self, outcome: ActionArtifact) -> tuple[str, ActionArtifact]:
         rt = self.runtime
         content = render_content(
@@ -390,7 +494,10 @@ class ApiActionTool(BaseTool):
         config: RunnableConfig,
         run_manager: CallbackManagerForToolRun | None = None,
         **kwargs: Any,
-    ) -> tuple[str, ActionArtifact]:
+    ) -> tuple[str | ToolMessage, ActionArtifact]:
+        refused = kwargs.pop(_REFUSED, None)
+        if refused is not None:
+            return self._refused(*refused)
         session_id, prepared = self._begin(kwargs, config)
         if not isinstance(prepared, PreparedRequest):
             return self._finish(prepared)
@@ -405,7 +512,10 @@ class ApiActionTool(BaseTool):
         config: RunnableConfig,
         run_manager: AsyncCallbackManagerForToolRun | None = None,
         **kwargs: Any,
-    ) -> tuple[str, ActionArtifact]:
+    ) -> tuple[str | ToolMessage, ActionArtifact]:
+        refused = kwargs.pop(_REFUSED, None)
+        if refused is not None:
+            return self._refused(*refused)
         session_id, prepared = self._begin(kwargs, config)
         if not isinstance(prepared, PreparedRequest):
             return self._finish(prepared)

@@ -18,7 +18,7 @@ from langchain_apiactions.errors import ActionConfigError, ArgumentError, ModelS
 from langchain_apiactions.extract import suggest_paths
 from langchain_apiactions.redact import mask
 from langchain_apiactions.result import ArtifactView, parse_body
-from langchain_apiactions.tool import build_args_schema, format_validation_error
+from langchain_apiactions.tool import build_args_schema, describe_validation_error
 
 __all__ = ["main"]
 
@@ -143,7 +143,7 @@ def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
     try:
         args = build_args_schema(tool.action).model_validate(raw).model_dump()
     except ValidationError as e:
-        out.write(f"error: {format_validation_error(e)}\n")
+        out.write(f"error: {describe_validation_error(e, tool.action)}\n")
         return 2
     try:
         prepared = tool.prepare(args, ns.session)

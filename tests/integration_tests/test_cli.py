@@ -119,7 +119,7 @@ def test_call_refused_by_default_and_bad_args(api: ApiServer, action_file: Path)
     code, out = run("call", str(action_file), "Check_Order_Status", "--arg", "order_number=1")
     assert code == 1 and "refused address" in out and api.requests == []
     code, out = run("call", str(action_file), "Check_Order_Status")
-    assert code == 2 and "order_number: Field required" in out
+    assert code == 2 and "order_number: is required" in out and "Ask the visitor" not in out
     code, out = run("call", str(action_file), "Nope")
     assert code == 2 and "no action named 'Nope'" in out
 

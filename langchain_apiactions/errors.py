@@ -6,6 +6,8 @@ ApiActionError                      root of everything this package raises
 │   └── MissingSecretError          a `${NAME}` secret is not set in the environment
 ├── ModelSpecError (ValueError)     a model spec (`offline`, `openai:<model>`) cannot be
 │                                   turned into a chat model (unknown, or its extra is missing)
+├── SessionConflictError (ValueError)  your `session=` is already guarded by another
+│                                   toolkit's network policy
 └── ActionCallError                 one call could not be made as asked
     ├── ArgumentError (ToolException)  a value from the model cannot be used
     │                                  (`..` as a path segment, CR/LF in a header);
@@ -31,6 +33,7 @@ __all__ = [
     "ArgumentError",
     "MissingSecretError",
     "ModelSpecError",
+    "SessionConflictError",
 ]
 
 
@@ -74,3 +77,7 @@ class ArgumentError(ActionCallError, ToolException):
 
 class AddressRefusedError(ActionCallError):
     """The network policy refused to connect to an address."""
+
+
+class SessionConflictError(ApiActionError, ValueError):
+    """A `requests.Session` is already guarded by another toolkit's network policy."""

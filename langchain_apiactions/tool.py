@@ -9,9 +9,7 @@ import datetime as dt
 import json
 import logging
 import math
-import threading
 from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Optional
 
@@ -38,7 +36,7 @@ from pydantic import (
 
 from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
 from langchain_apiactions.errors import ArgumentError
-from langchain_apiactions.network import HttpResult, NetworkPolicy, send
+from langchain_apiactions.network import CallThreads, HttpResult, NetworkPolicy, send
 from langchain_apiactions.redact import MASK, mask
 from langchain_apiactions.result import (
     ActionArtifact,
@@ -191,6 +189,9 @@ class Runtime:
     max_response_bytes: int = 1_000_000
     max_body_chars: int = 16_000
     max_value_chars: int = 2_000
+    # The threads the calls use (deadline watchdog, name resolution, async I/O pool);
+    # the toolkit's `close()` stops them.
+    threads: CallThreads = field(default_factory=CallThreads)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{k}={MASK}" for k in self.secrets)
@@ -283,19 +284,6 @@ def _render_button(
 # Not a valid input name, so it cannot clash with one.
 _REFUSED = "apiactions:refused-arguments"
 
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-IO_THREADS = 64
-
-
-def _io_pool() -> ThreadPoolExecutor:
-    """The shared thread pool that runs async calls' blocking HTTP work."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=IO_THREADS, thread_name_prefix="apiactions")
-        return _POOL
-
 
 def _write_stream(event: dict[str, Any]) -> None:
     """Inside a LangGraph run, also send the event to `stream_mode="custom"`."""
@@ -387,6 +375,7 @@ class ApiActionTool(BaseTool):
             body=prepared.body,
             timeout=self.action.timeout,
             max_bytes=rt.max_response_bytes,
+            threads=rt.threads,
         )
         ok, data, missing, error = interpret(
             http, self.action.compiled.fields, max_body_chars=rt.max_body_chars
@@ -527,6 +516,6 @@ class ApiActionTool(BaseTool):
         # tool calls must not queue behind each other.
         context = contextvars.copy_context()
         outcome = await asyncio.get_running_loop().run_in_executor(
-            _io_pool(), context.run, self._execute, session_id, prepared
+            self.runtime.threads.io_pool(), context.run, self._execute, session_id, prepared
         )
         return self._finish(outcome)

@@ -7,11 +7,13 @@ import gc
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import requests
 from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
+from typing_extensions import Self
 
 from langchain_apiactions.config import ApiAction, environment_secrets, load_actions
 from langchain_apiactions.network import NetworkPolicy, build_session
@@ -46,6 +48,9 @@ class ApiActionsToolkit(BaseToolkit):
         toolkit = ApiActionsToolkit.from_file("actions.yaml")
         tools = toolkit.get_tools()
         ```
+
+        `close()` (or `with ApiActionsToolkit(...) as toolkit:`) stops the threads and
+        closes the connections it started.
     """
 
     actions: list[ApiAction] = Field(description="The actions (or a path, text, dict or list).")
@@ -128,6 +133,21 @@ class ApiActionsToolkit(BaseToolkit):
         raise KeyError(msg)
 
     def close(self) -> None:
-        """Close the pooled HTTP connections."""
+        """Stop everything the toolkit started: calls still in flight end (as timeouts),
+        the deadline watchdog, resolver and async worker threads stop, and the pooled
+        HTTP connections close. A later call starts them again.
+        """
         if self._runtime is not None:
+            self._runtime.threads.close()
             self._runtime.http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -335,24 +335,55 @@ def bench_context(base: str) -> None:
     tk.close()
 
 
-# --------------------------------------------------------------------------- 6. import
+# --------------------------------------------------------------------------- 6. start-up
 
 
-def bench_import(n: int) -> None:
-    def run(module: str) -> float:
+VALIDATE_FILE = """\
+actions:
+  - name: Check_Order_Status
+    when_to_use: Use when the visitor asks about the status of their order or a shipment.
+    method: GET
+    url: https://api.example.com/orders/{order_number}
+    inputs: [{name: order_number, required: true, description: The order number}]
+    headers: {Authorization: "Bearer ${STORE_API_KEY}"}
+    response_fields: [status, carrier, estimated_delivery]
+"""
+
+
+def _command() -> list[str]:
+    script = os.path.join(os.path.dirname(sys.executable), "apiactions")
+    return (
+        [script] if os.path.exists(script) else [sys.executable, "-m", "langchain_apiactions.cli"]
+    )
+
+
+def bench_startup(n: int) -> None:
+    """Fresh processes: `apiactions --help` / `validate` vs importing what a file needs."""
+    import tempfile
+
+    def run(argv: list[str]) -> float:
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
         return time.perf_counter() - t
 
-    # The baseline imports what the hand-written tool of benchmark 1 needs.
-    ta, tb = interleaved(
-        lambda: run("langchain_apiactions"),
-        lambda: run("requests; from langchain_core.tools import tool"),
-        n,
-    )
-    m_ours, m_hand = statistics.median(ta), statistics.median(tb)
-    row("6. import time vs `requests` + `langchain_core.tools.tool`",
-        f"{m_ours * 1000:.0f} ms", f"{m_hand * 1000:.0f} ms", m_ours / m_hand, "(reported)")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "actions.yaml")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(VALIDATE_FILE)
+        base = [sys.executable, "-c", "import requests, yaml, pydantic"]
+        commands = {"--help": [*_command(), "--help"], "validate": [*_command(), "validate", path]}
+        for argv in [base, *commands.values()]:  # warm the file cache and .pyc files
+            run(argv)
+        times: dict[str, list[float]] = {"base": [], **{k: [] for k in commands}}
+        for _ in range(n):  # interleaved: each round runs all three once
+            times["base"].append(run(base))
+            for name, argv in commands.items():
+                times[name].append(run(argv))
+    m_base = statistics.median(times["base"])
+    for name in commands:
+        m = statistics.median(times[name])
+        row(f"6. start-up: `apiactions {name}` vs `python -c \"import requests, yaml, pydantic\"`",
+            f"{m * 1000:.0f} ms", f"{m_base * 1000:.0f} ms", m / m_base, "<= 1.5 (never > 2)")  # fmt: skip
 
 
 def main() -> int:
@@ -370,7 +401,7 @@ def main() -> int:
     bench_compile(1000)
     bench_extraction(5 if ns.quick else 20)
     bench_context(base)
-    bench_import(3 if ns.quick else 9)
+    bench_startup(5 if ns.quick else 15)
     server.shutdown()
     if ns.json:
         with open(ns.json, "w") as f:

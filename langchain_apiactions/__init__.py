@@ -13,16 +13,6 @@ from langchain_apiactions.errors import (
     MissingSecretError,
     ModelSpecError,
 )
-from langchain_apiactions.network import NetworkPolicy
-from langchain_apiactions.result import (
-    ActionArtifact,
-    ArtifactButton,
-    ArtifactRequest,
-    ArtifactView,
-)
-from langchain_apiactions.session_store import SessionStore
-from langchain_apiactions.tool import ApiActionTool
-from langchain_apiactions.toolkit import ApiActionsToolkit
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
@@ -52,9 +42,19 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-# The agent helper and the offline model pull in LangChain's chat-model machinery
-# (hundreds of milliseconds of imports); they load on first use.
+# The file format (config, errors) loads at once and needs no LangChain. The rest loads on
+# first use: the tools pull in `langchain_core` and the HTTP stack, the agent helper and
+# the offline model LangChain's chat-model machinery (hundreds of milliseconds each), so
+# `apiactions validate` and `--help` start about as fast as `import requests, yaml, pydantic`.
 _LAZY = {
+    "ActionArtifact": "langchain_apiactions.result",
+    "ArtifactButton": "langchain_apiactions.result",
+    "ArtifactRequest": "langchain_apiactions.result",
+    "ArtifactView": "langchain_apiactions.result",
+    "ApiActionTool": "langchain_apiactions.tool",
+    "ApiActionsToolkit": "langchain_apiactions.toolkit",
+    "NetworkPolicy": "langchain_apiactions.network",
+    "SessionStore": "langchain_apiactions.session_store",
     "DEFAULT_SYSTEM_PROMPT": "langchain_apiactions.agent",
     "create_api_actions_agent": "langchain_apiactions.agent",
     "last_turn_actions": "langchain_apiactions.agent",
@@ -70,7 +70,17 @@ if _typing.TYPE_CHECKING:
         last_turn_actions,
     )
     from langchain_apiactions.evaluation import EvalResult, evaluate
+    from langchain_apiactions.network import NetworkPolicy
     from langchain_apiactions.offline_model import OfflineChatModel
+    from langchain_apiactions.result import (
+        ActionArtifact,
+        ArtifactButton,
+        ArtifactRequest,
+        ArtifactView,
+    )
+    from langchain_apiactions.session_store import SessionStore
+    from langchain_apiactions.tool import ApiActionTool
+    from langchain_apiactions.toolkit import ApiActionsToolkit
 
 
 def __getattr__(name: str) -> _typing.Any:
@@ -81,3 +91,7 @@ def __getattr__(name: str) -> _typing.Any:
     value = getattr(_importlib.import_module(module), name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -9,21 +9,24 @@ ApiActionError                      root of everything this package raises
 ├── SessionConflictError (ValueError)  your `session=` is already guarded by another
 │                                   toolkit's network policy
 └── ActionCallError                 one call could not be made as asked
-    ├── ArgumentError (ToolException)  a value from the model cannot be used
-    │                                  (`..` as a path segment, CR/LF in a header);
-    │                                  the model sees the message and can ask again
+    ├── ArgumentError (ValueError)  a value from the model cannot be used
+    │                               (`..` as a path segment, CR/LF in a header);
+    │                               the model sees the message and can ask again
     └── AddressRefusedError         the network policy refused the address
 ```
 
 Failures of the API or the network (timeouts, 4xx/5xx, refused addresses) are not raised
 into the agent: a tool returns them as data (`ok: false` and `error` in the artifact).
+Neither is an `ArgumentError`; where one leaves through LangChain (`ApiActionTool.prepare`)
+it is a `ToolArgumentError`, also a `langchain_core` `ToolException`.
+
+This module (like the whole file format: `config`, `templating`, `extract`) needs no
+LangChain, so loading and validating an action file starts fast.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from langchain_core.tools import ToolException
 
 __all__ = [
     "ActionCallError",
@@ -71,7 +74,7 @@ class ActionCallError(ApiActionError):
     """One call of an action could not be made as asked."""
 
 
-class ArgumentError(ActionCallError, ToolException):
+class ArgumentError(ActionCallError, ValueError):
     """A value supplied by the model cannot be rendered into the request."""
 
 

@@ -22,7 +22,7 @@ from langchain_core.callbacks import (
 )
 from langchain_core.messages import ToolMessage
 from langchain_core.runnables import RunnableConfig
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, ToolException
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -52,6 +52,7 @@ __all__ = [
     "ApiActionTool",
     "PreparedRequest",
     "Runtime",
+    "ToolArgumentError",
     "build_args_schema",
     "describe_validation_error",
     "format_validation_error",
@@ -80,6 +81,11 @@ def _number_as_text(value: Any) -> Any:
 # The model sees JSON schema `type: string`; a number it sends anyway is accepted.
 Text = Annotated[str, BeforeValidator(_number_as_text)]
 _TYPES: dict[str, Any] = {"text": Text, "number": Number, "date": dt.date}
+
+
+class ToolArgumentError(ArgumentError, ToolException):
+    """An `ArgumentError` as it leaves through LangChain: also a `ToolException`, so a
+    tool's `handle_tool_error` shows the message to the model."""
 
 
 def build_args_schema(action: ApiAction) -> type[BaseModel]:
@@ -412,8 +418,18 @@ class ApiActionTool(BaseTool):
     def prepare(
         self, args: Mapping[str, Any], session_id: str = DEFAULT_SESSION
     ) -> PreparedRequest:
-        """Render the request for `args` without sending it (raises `ArgumentError`)."""
-        return prepare_request(self.action, args, self.runtime.secrets, session_id)
+        """Render the request for `args` without sending it.
+
+        Raises:
+            ToolArgumentError: a value cannot be used (an `ArgumentError` that is also a
+                LangChain `ToolException`, for tools of your own built on this one).
+        """
+        try:
+            return prepare_request(self.action, args, self.runtime.secrets, session_id)
+        except ToolArgumentError:
+            raise
+        except ArgumentError as e:
+            raise ToolArgumentError(str(e)) from e
 
     def _outcome(
         self,

@@ -15,10 +15,10 @@ from pydantic import ValidationError
 
 from langchain_apiactions.config import check_actions
 from langchain_apiactions.errors import ActionConfigError, ArgumentError, ModelSpecError
-from langchain_apiactions.extract import suggest_paths
 from langchain_apiactions.redact import mask
-from langchain_apiactions.result import ArtifactView, parse_body
-from langchain_apiactions.tool import build_args_schema, describe_validation_error
+
+# Only the file format loads here: `--help` and `validate` need no LangChain and no HTTP
+# stack; each command imports what it uses.
 
 __all__ = ["main"]
 
@@ -121,6 +121,9 @@ def _parse_args(pairs: Sequence[str]) -> dict[str, Any]:
 
 
 def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
+    from langchain_apiactions.extract import suggest_paths
+    from langchain_apiactions.result import ArtifactView, parse_body
+    from langchain_apiactions.tool import build_args_schema, describe_validation_error
     from langchain_apiactions.toolkit import ApiActionsToolkit
 
     toolkit = ApiActionsToolkit.from_file(

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import langchain_apiactions
 
 PACKAGE = Path(langchain_apiactions.__file__).parent
@@ -109,3 +111,68 @@ def test_library_code_never_exits_the_process() -> None:
                 raise AssertionError(f"{name}:{node.lineno} uses SystemExit")
             if isinstance(node, ast.Attribute) and node.attr in ("exit", "_exit"):
                 raise AssertionError(f"{name}:{node.lineno} calls {ast.unparse(node)}")
+
+
+FILE_FORMAT = [
+    "langchain_apiactions",
+    "langchain_apiactions.config",
+    "langchain_apiactions.errors",
+    "langchain_apiactions.templating",
+    "langchain_apiactions.extract",
+    "langchain_apiactions.cli",
+]
+
+
+def test_loading_and_validating_a_file_needs_no_langchain(tmp_path: Path) -> None:
+    path = tmp_path / "actions.yaml"
+    path.write_text(
+        "actions:\n"
+        "  - name: Order\n"
+        "    when_to_use: Use when the visitor asks about the status of their order.\n"
+        "    method: GET\n"
+        "    url: https://api.example.com/orders/{n}\n"
+        "    inputs: [{name: n, required: true}]\n"
+        "    response_fields: [status]\n"
+    )
+    script = (
+        "import contextlib, io, json, sys\n"
+        f"for m in {FILE_FORMAT!r}: __import__(m)\n"
+        "from langchain_apiactions import ActionConfigError, ArgumentError, load_actions\n"
+        f"assert load_actions({str(path)!r})[0].name == 'Order'\n"
+        "from langchain_apiactions.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    code = main(['validate', {str(path)!r}])\n"
+        "print(json.dumps([code, out.getvalue(), sorted(sys.modules)]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    code, out, loaded = json.loads(proc.stdout)
+    assert (code, out) == (0, f"{path}: 1 action(s) OK, 0 warning(s)\n")
+    heavy = [m for m in loaded if m.split(".")[0] in ("langchain_core", "langchain", "langgraph")]
+    assert heavy == []
+    assert "requests" not in loaded  # nor the HTTP stack
+
+
+def test_an_argument_error_leaves_through_langchain_as_a_tool_exception() -> None:
+    from langchain_core.tools import ToolException
+
+    from langchain_apiactions import ApiActionsToolkit, ArgumentError
+    from langchain_apiactions.tool import ToolArgumentError
+
+    toolkit = ApiActionsToolkit(
+        actions=[
+            {
+                "name": "Order",
+                "when_to_use": "Use when the visitor asks about the status of their order.",
+                "method": "GET",
+                "url": "https://api.example.com/orders/{n}",
+                "inputs": [{"name": "n", "required": True}],
+            }
+        ]
+    )
+    with pytest.raises(ToolArgumentError) as caught:
+        toolkit.get_tool("Order").prepare({"n": ".."})
+    toolkit.close()
+    assert isinstance(caught.value, ArgumentError) and isinstance(caught.value, ToolException)
+    assert str(caught.value) == "n: the value '..' cannot be used as a URL path segment"

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import logging
 import math
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Optional
@@ -37,6 +38,7 @@ from pydantic import (
 from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
 from langchain_apiactions.errors import ArgumentError
 from langchain_apiactions.network import CallThreads, HttpResult, NetworkPolicy, send
+from langchain_apiactions.oauth2 import TokenCache, TokenError
 from langchain_apiactions.redact import MASK, mask
 from langchain_apiactions.result import (
     ActionArtifact,
@@ -198,6 +200,7 @@ class Runtime:
     # The threads the calls use (deadline watchdog, name resolution, async I/O pool);
     # the toolkit's `close()` stops them.
     threads: CallThreads = field(default_factory=CallThreads)
+    tokens: TokenCache = field(default_factory=TokenCache)
 
     def __repr__(self) -> str:
         names = ", ".join(f"{k}={MASK}" for k in self.secrets)
@@ -373,16 +376,7 @@ class ApiActionTool(BaseTool):
     ) -> tuple[ActionArtifact, HttpResult]:
         """Send a prepared request and build the outcome (also returns the wire result)."""
         rt = self.runtime
-        http = send(
-            rt.http,
-            prepared.method,
-            prepared.url,
-            headers=prepared.headers,
-            body=prepared.body,
-            timeout=self.action.timeout,
-            max_bytes=rt.max_response_bytes,
-            threads=rt.threads,
-        )
+        http = self._send(prepared)
         ok, data, missing, error = interpret(
             http, self.action.compiled.fields, max_body_chars=rt.max_body_chars
         )
@@ -414,6 +408,49 @@ class ApiActionTool(BaseTool):
             },
         )
         return outcome, http
+
+    def _send(self, prepared: PreparedRequest) -> HttpResult:
+        """Send `prepared`, with an OAuth2 token when the action has one.
+
+        The token request counts against the call's deadline. A 401 to a token drops it,
+        and the request is sent once more with a fresh one (a 401 was not processed).
+        """
+        rt = self.runtime
+        deadline = time.monotonic() + self.action.timeout
+        auth = self.action.compiled.auth
+        token: str | None = None
+        for attempt in range(2):
+            headers = prepared.headers
+            if auth is not None and auth.is_oauth2:
+                try:
+                    token = rt.tokens.token(
+                        rt.http,
+                        auth,
+                        rt.secrets,
+                        deadline=deadline,
+                        rejected=token,
+                        threads=rt.threads,
+                    )
+                except TokenError as e:
+                    return HttpResult(error=str(e))
+                headers = {**headers, "Authorization": f"Bearer {token}"}
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return HttpResult(error=f"timeout: no answer within {self.action.timeout:g} s")
+            http = send(
+                rt.http,
+                prepared.method,
+                prepared.url,
+                headers=headers,
+                body=prepared.body,
+                timeout=remaining,
+                max_bytes=rt.max_response_bytes,
+                threads=rt.threads,
+            )
+            if token is None or http.status != 401 or attempt == 1:
+                return http
+            logger.info("%s: the API refused the access token (401); fetching a new one", self.name)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def prepare(
         self, args: Mapping[str, Any], session_id: str = DEFAULT_SESSION

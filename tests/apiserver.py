@@ -42,6 +42,11 @@ class Reply:
 Handler = Callable[[Recorded], Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    # The default backlog (5) resets connections when dozens of calls start at once.
+    request_queue_size = 128
+
+
 class ApiServer:
     """Routes by (method, path-without-query); records everything."""
 
@@ -118,7 +123,7 @@ class ApiServer:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self.port = self._server.server_address[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import ipaddress
 import json
@@ -50,28 +51,85 @@ _INPUT_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Names the tool machinery or pydantic itself uses; an input cannot take them.
 _RESERVED_INPUTS = {"config", "run_manager", "callbacks", "args", "kwargs", "self", "tool_call_id"}
 
-# Labels of the chatbot product's UI (normalised: lower case, spaces -> underscores).
+# Labels of chatbot products' UIs (normalised: lower case, spaces and dashes ->
+# underscores). The README lists every one of them (a test keeps it so).
 _ACTION_ALIASES = {
     "action_name": "name",
     "trigger_description": "when_to_use",
+    "when_to_trigger": "when_to_use",
+    "trigger_response": "triggered_response",
+    "response_message": "triggered_response",
     "http_method": "method",
+    "request_method": "method",
     "endpoint_url": "url",
+    "endpoint": "url",
+    "api_url": "url",
+    "request_url": "url",
     "collect_data_inputs": "inputs",
     "data_inputs": "inputs",
     "parameters": "inputs",
     "request_json_template": "body",
     "json_template": "body",
+    "request_body": "body",
+    "json_body": "body",
     "request_headers": "headers",
     "expected_response_fields": "response_fields",
+    "response_mapping": "response_fields",
     "trigger_only_once_per_session": "once_per_session",
     "show_action_button_in_response": "button",
     "action_button": "button",
     "automatically_close_the_chat": "close_chat",
+    "close_the_chat": "close_chat",
+    "timeout_seconds": "timeout",
+    "require_confirmation": "confirm",
+    "ask_for_confirmation": "confirm",
 }
-_INPUT_ALIASES = {"parameter_name": "name", "default_value": "default"}
-_FIELD_ALIASES = {"field_name": "name", "example_value": "example"}
-_BUTTON_ALIASES = {"button_label": "label", "text": "label", "button_url": "url"}
+_INPUT_ALIASES = {
+    "input_name": "name",
+    "parameter_name": "name",
+    "param_name": "name",
+    "variable_name": "name",
+    "nome": "name",
+    "data_type": "type",
+    "input_type": "type",
+    "parameter_type": "type",
+    "value_type": "type",
+    "input_description": "description",
+    "parameter_description": "description",
+    "default_value": "default",
+    "array_flag": "array",
+    "is_array": "array",
+    "multiple_values": "array",
+    "list": "array",
+    "required_flag": "required",
+    "is_required": "required",
+    "mandatory": "required",
+}
+_FIELD_ALIASES = {
+    "field_name": "name",
+    "example_value": "example",
+    "field_path": "path",
+    "json_path": "path",
+}
+_BUTTON_ALIASES = {
+    "button_label": "label",
+    "button_text": "label",
+    "text": "label",
+    "button_url": "url",
+    "button_link": "url",
+    "link": "url",
+}
 _CLOSE_ALIASES = {"farewell_message": "farewell", "message": "farewell"}
+_ALL_ALIASES = {
+    **_ACTION_ALIASES,
+    **_INPUT_ALIASES,
+    **_FIELD_ALIASES,
+    **_BUTTON_ALIASES,
+    **_CLOSE_ALIASES,
+}
+# Portuguese UIs (the walkthrough's own table says `Sim`) answer yes/no in their language.
+_YES_NO = {"sim": True, "não": False, "nao": False}
+_BUTTON_BRACES = re.compile(r"(?<!\$)\{([^{}]*)\}")
 _HEADER_KEYS = (("header_name", "name", "key"), ("header_value", "value"))
 
 
@@ -108,6 +166,11 @@ class ActionInput(_Model):
     @classmethod
     def _lower_type(cls, v: Any) -> Any:
         return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("required", "array", mode="before")
+    @classmethod
+    def _yes_no(cls, v: Any) -> Any:
+        return _YES_NO.get(v.strip().lower(), v) if isinstance(v, str) else v
 
 
 class ResponseField(_Model):
@@ -347,7 +410,18 @@ def _loc(loc: Sequence[Any], raw: Mapping[str, Any]) -> str:
     for item in loc:
         if isinstance(item, int) and isinstance(node, list) and item < len(node):
             entry = node[item]
-            label = entry.get("name") if isinstance(entry, Mapping) else None
+            label = (
+                next(
+                    (
+                        v
+                        for k, v in entry.items()
+                        if _ALL_ALIASES.get(_norm_key(k), _norm_key(k)) == "name"
+                    ),
+                    None,
+                )
+                if isinstance(entry, Mapping)
+                else None
+            )
             parts.append(str(label) if isinstance(label, str) and label else f"[{item}]")
             node = entry
         else:
@@ -450,18 +524,28 @@ def _compile(action: ApiAction) -> tuple[CompiledTemplates | None, list[tuple[st
             action.button.url, button_known, field="button.url"
         )
         problems += [
-            (
-                p.field,
-                p.message.replace("not a declared input", "not an input or response field"),
-                p.warning,
-            )
+            (p.field, p.message, p.warning)
             for p in bproblems
+            if "is not a declared input" not in p.message  # reported below, for both texts
         ]
-        button_label, unknown = tokenize(action.button.label, button_known)
-        for u in unknown:
-            problems.append(
-                ("button.label", f"placeholder {{{u}}} is not an input or response field", False)
-            )
+        button_label, _ = tokenize(action.button.label, button_known)
+        # A button is shown to a visitor: a `{x}` that nothing fills would reach them as
+        # written, so every brace pair must be an input, a response field or a built-in.
+        for where, text in (
+            ("button.url", action.button.url),
+            ("button.label", action.button.label),
+        ):
+            for name in dict.fromkeys(_BUTTON_BRACES.findall(text)):
+                if name not in button_known:
+                    problems.append(
+                        (
+                            where,
+                            f"placeholder {{{name}}} is not an input, a response field or a "
+                            "built-in; nothing would fill it and the visitor would see it "
+                            "as written",
+                            False,
+                        )
+                    )
 
     if len(action.when_to_use.strip()) < 20:
         problems.append(
@@ -549,6 +633,44 @@ def _merge_defaults(defaults: Mapping[str, Any], action: Mapping[str, Any]) -> d
     return merged
 
 
+_LEVELS: dict[str, type[BaseModel]] = {
+    "inputs": ActionInput,
+    "response_fields": ResponseField,
+    "button": Button,
+    "close_chat": CloseChat,
+}
+
+
+def _unknown_key(loc: Sequence[Any], raw: Any) -> tuple[str, str | None]:
+    """An unknown key as the user wrote it at `loc`, and the closest key they may mean."""
+    node: Any = raw
+    model: type[BaseModel] | None = ApiAction
+    for depth, item in enumerate(loc):
+        if isinstance(item, int):
+            node = node[item] if isinstance(node, (list, tuple)) and item < len(node) else None
+            continue
+        if depth > 0:
+            model = _LEVELS.get(str(loc[0])) if depth <= 2 else None
+        written = str(item)
+        if isinstance(node, Mapping):
+            for key in node:
+                normal = _norm_key(key)
+                if item in (normal, _ALL_ALIASES.get(normal)):
+                    written = str(key)
+                    node = node[key]
+                    break
+            else:
+                node = None
+        if depth == len(loc) - 1:
+            if model is None:
+                return written, None
+            known = list(model.model_fields)
+            known += [a for a, target in _ALL_ALIASES.items() if target in known]
+            hint = difflib.get_close_matches(_norm_key(written), known, n=1, cutoff=0.6)
+            return written, hint[0] if hint else None
+    return str(loc[-1]) if loc else "", None
+
+
 def _salvage(raw: Mapping[str, Any], error: ValidationError) -> ApiAction | None:
     """`raw` with its invalid parts reset to defaults (or neutral values), if it then loads."""
     data: dict[str, Any] = dict(raw)
@@ -611,9 +733,12 @@ def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
         if "actions" not in top and ("name" in top or "action_name" in top):
             raw_actions: Any = [data]
         else:
+            written_keys = {_norm_key(k): str(k) for k in data}
             for key in sorted(unknown):
+                hint = difflib.get_close_matches(key, ["actions", "defaults"], n=1)
                 report.errors.append(
-                    f"{name}: {key}: unknown top-level key (expected actions, defaults)"
+                    f"{name}: {written_keys.get(key, key)}: unknown top-level key "
+                    + (f"(did you mean {hint[0]!r}?)" if hint else "(expected actions, defaults)")
                 )
             raw_actions = top.get("actions")
             defaults = _normalise(top.get("defaults") or {}, _ACTION_ALIASES)
@@ -651,7 +776,10 @@ def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
                 where = _loc(err["loc"], normal)
                 msg = err["msg"].removeprefix("Value error, ")
                 if err["type"] == "extra_forbidden":
-                    msg = "unknown field"
+                    written, hint = _unknown_key(err["loc"], raw)
+                    parent = _loc(err["loc"][:-1], normal)
+                    where = f"{parent}.{written}" if parent else written
+                    msg = "unknown field" + (f" (did you mean {hint!r}?)" if hint else "")
                 elif err["type"] == "missing":
                     msg = "is required"
                 elif where == "body":  # one message for the three shapes a body may take

@@ -33,11 +33,12 @@ __all__ = [
     "text_value",
 ]
 
-PLACEHOLDER_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# A placeholder names an input, a built-in, or (in a button) a response field, whose
+# name may have dots and dashes (`{confirmation.code}`, `{estimated-delivery}`).
+_VAR_NAME = r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_][A-Za-z0-9_-]*)*"
+PLACEHOLDER_RE = re.compile(r"\{(" + _VAR_NAME + r")\}")
 SECRET_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_TOKEN_RE = re.compile(
-    r"\$\{(?P<secret>[A-Za-z_][A-Za-z0-9_]*)\}|\{(?P<var>[A-Za-z_][A-Za-z0-9_]*)\}"
-)
+_TOKEN_RE = re.compile(r"\$\{(?P<secret>[A-Za-z_][A-Za-z0-9_]*)\}|\{(?P<var>" + _VAR_NAME + r")\}")
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\x00")
 

@@ -139,3 +139,24 @@ def test_argument_errors_are_worded_as_a_person_would(api: ApiServer) -> None:
         'visit_date: should be a date such as 2026-03-15 (got "2026-03-15T10:30:00"); '
         'tags: should be a list of values (got "x")'
     )
+
+
+def test_button_is_filled_from_a_dotted_response_field(api: ApiServer) -> None:
+    api.route("POST", "/appointments", Reply(201, {"confirmation": {"code": "SC-1042"}}))
+    tk = make_toolkit(f"""
+- Action Name: Book_Appointment
+  When to use: Use when the visitor wants to book an appointment at the clinic.
+  HTTP Method: POST
+  Endpoint URL: {api.url}/appointments
+  Expected response fields: [{{Field Name: confirmation.code}}]
+  Show action button in response:
+    Button Label: "Manage booking {{confirmation.code}}"
+    Button URL: "https://smileclinic.example/booking/{{confirmation.code}}"
+""")
+    msg = call(tk.get_tools()[0], {})
+    assert msg.artifact["button"] == {
+        "label": "Manage booking SC-1042",
+        "url": "https://smileclinic.example/booking/SC-1042",
+    }
+    assert "{confirmation.code}" not in msg.content
+    assert "https://smileclinic.example/booking/SC-1042" in msg.content

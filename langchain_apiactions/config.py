@@ -776,10 +776,10 @@ def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
                 where = _loc(err["loc"], normal)
                 msg = err["msg"].removeprefix("Value error, ")
                 if err["type"] == "extra_forbidden":
-                    written, hint = _unknown_key(err["loc"], raw)
+                    written, close_key = _unknown_key(err["loc"], raw)
                     parent = _loc(err["loc"][:-1], normal)
                     where = f"{parent}.{written}" if parent else written
-                    msg = "unknown field" + (f" (did you mean {hint!r}?)" if hint else "")
+                    msg = "unknown field" + (f" (did you mean {close_key!r}?)" if close_key else "")
                 elif err["type"] == "missing":
                     msg = "is required"
                 elif where == "body":  # one message for the three shapes a body may take

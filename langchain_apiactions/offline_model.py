@@ -32,6 +32,7 @@ from langchain_apiactions.result import ArtifactView, as_artifact
 __all__ = ["OfflineChatModel"]
 
 _PENDING_KEY = "apiactions_pending"
+_ASKED_KEY = "apiactions_asked"
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     """
@@ -87,12 +88,48 @@ def words(text: str) -> list[str]:
 def _strip_dates(text: str) -> str:
     """`text` without the dates in it (so a date's digits are not taken for a number)."""
     text = _ISO_DATE.sub(" ", text)
+    text = _RELATIVE_DATE.sub(" ", text)
 
     def drop(m: re.Match[str]) -> str:
         month = (m[2] if m[1] else m[3]) or ""
         return " " if month.lower() in _MONTHS else m[0]
 
     return _WRITTEN_DATE.sub(drop, text)
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_RELATIVE_DATE = re.compile(
+    r"\b(?:(?P<today>today|tonight)|(?P<after>(?:the\s+)?day\s+after\s+tomorrow)"
+    r"|(?P<tomorrow>tomorrow)|in\s+(?P<n>\d{1,3}|a|one|two|three)\s+(?P<unit>days?|weeks?)"
+    r"|(?P<next_week>next\s+week)"
+    r"|(?:(?:next|this|coming|on)\s+)?(?:the\s+)?(?P<weekday>" + "|".join(_WEEKDAYS) + r"))\b",
+    re.IGNORECASE,
+)
+_SMALL_NUMBERS = {"a": 1, "one": 1, "two": 2, "three": 3}
+
+
+def _relative_date(text: str, today: dt.date) -> dt.date | None:
+    """`today`, `tomorrow`, `in 3 days`, `next week`, `(next|this|on) Tuesday`.
+
+    A weekday, with or without `next`/`this`/`on`, is its first occurrence after today
+    (said on a Thursday, "next Tuesday" and "on Tuesday" are both five days later).
+    """
+    m = _RELATIVE_DATE.search(text)
+    if m is None:
+        return None
+    if m["today"]:
+        return today
+    if m["after"]:
+        return today + dt.timedelta(days=2)
+    if m["tomorrow"]:
+        return today + dt.timedelta(days=1)
+    if m["n"]:
+        count = _SMALL_NUMBERS.get(m["n"].lower()) or int(m["n"])
+        return today + dt.timedelta(days=count * (7 if m["unit"].lower().startswith("week") else 1))
+    if m["next_week"]:
+        return today + dt.timedelta(days=7)
+    ahead = (_WEEKDAYS.index(m["weekday"].lower()) - today.weekday()) % 7 or 7
+    return today + dt.timedelta(days=ahead)
 
 
 def _parse_date(text: str, today: dt.date) -> str | None:
@@ -102,11 +139,6 @@ def _parse_date(text: str, today: dt.date) -> str | None:
             return dt.date(int(m[1]), int(m[2]), int(m[3])).isoformat()
         except ValueError:
             return None
-    lowered = text.lower()
-    if re.search(r"\btoday\b", lowered):
-        return today.isoformat()
-    if re.search(r"\btomorrow\b", lowered):
-        return (today + dt.timedelta(days=1)).isoformat()
     for m in _WRITTEN_DATE.finditer(text):
         day, month = (m[1], m[2]) if m[1] else (m[4], m[3])
         month_no = _MONTHS.get(month.lower())
@@ -117,7 +149,66 @@ def _parse_date(text: str, today: dt.date) -> str | None:
             return dt.date(year, month_no, int(day)).isoformat()
         except ValueError:
             continue
-    return None
+    relative = _relative_date(text, today)
+    return relative.isoformat() if relative is not None else None
+
+
+_NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|[.!?]|[^\sA-Za-z]+")
+_QUESTION_WORDS = frozenset("what where which who whom whose how why".split())
+_NOT_NAMES = frozenset(
+    [*_WEEKDAYS, *_MONTH_NAMES, "today", "tomorrow", "tonight", "next", "i", "i'm", "i'd", "i'll"]
+)
+_ANSWER_LEAD = re.compile(
+    r"^\s*(?:(?:sure|yes|yeah|ok|okay|of course)\b[,.!]?\s*)?"
+    r"(?:(?:it'?s|it is|that'?s|that is|this is|i'?m|i am|my name is|the name is|name is"
+    r"|my name'?s|call me|it would be|it'?ll be)\s+)?",
+    re.IGNORECASE,
+)
+
+
+def _plain_answer(text: str) -> str | None:
+    """The visitor's answer to a question, without `It's ...` and the final full stop."""
+    answer = _ANSWER_LEAD.sub("", text, count=1).strip().rstrip(".!").strip()
+    return answer or None
+
+
+def name_candidates(text: str, vocabulary: set[str]) -> list[tuple[str, list[str]]]:
+    """Runs of capitalised words (`Maria Lopez`, `Riverside`) with the words around them.
+
+    A sentence's first word counts only when it is not a common word or one of the
+    actions' own words (`Book`, `When`, `Please` start sentences; `Maria` is a name).
+    """
+    tokens = _NAME_TOKEN.findall(text)
+    found: list[tuple[str, list[str]]] = []
+    run: list[int] = []
+
+    def close() -> None:
+        if run:
+            name = " ".join(tokens[i] for i in run)
+            around = tokens[max(run[0] - 3, 0) : run[0]] + tokens[run[-1] + 1 : run[-1] + 3]
+            found.append((name, [_stem(w.lower()) for w in around if w[0].isalpha()]))
+            run.clear()
+
+    for i, tok in enumerate(tokens):
+        lower = tok.lower()
+        starts = i == 0 or tokens[i - 1] in (".", "!", "?")
+        if (
+            tok[0].isupper()
+            and lower not in _NOT_NAMES
+            and not (
+                starts
+                and (
+                    lower in _STOP
+                    or lower in _QUESTION_WORDS
+                    or _stem(lower.rstrip("'’s")) in vocabulary
+                )
+            )
+        ):
+            run.append(i)
+        else:
+            close()
+    close()
+    return found
 
 
 class OfflineChatModel(BaseChatModel):
@@ -181,60 +272,104 @@ class OfflineChatModel(BaseChatModel):
         return best if scores[best] >= self.threshold else None
 
     # ------------------------------------------------------------------ slots
-    def extract(self, tool: dict[str, Any], texts: list[str], *, latest: str) -> dict[str, Any]:
-        """Values for the tool's inputs found in the visitor's messages (newest first)."""
+    def extract(
+        self,
+        tool: dict[str, Any],
+        texts: list[str],
+        *,
+        latest: str,
+        answer_for: str | None = None,
+    ) -> dict[str, Any]:
+        """Values for the tool's inputs found in the visitor's messages (newest first).
+
+        `answer_for` names the input the model just asked for: the visitor's latest
+        message is its answer (a plain `Maria Lopez` fills a text input).
+        """
         props: dict[str, Any] = tool.get("parameters", {}).get("properties", {})
         today = self.today or dt.date.today()
         args: dict[str, Any] = {}
-        quoted = [q for t in texts for q in _QUOTED.findall(t)]
-        for name, prop in props.items():
-            kind = _kind(prop)
-            hint = f"{name} {prop.get('description', '')}".lower()
-            value: Any = None
-            for text in texts:
-                if kind == "date":
-                    value = _parse_date(text, today)
-                elif "email" in hint:
-                    m = _EMAIL.search(text)
-                    value = m.group(0) if m else None
-                elif kind == "number":
-                    m = _HASH_ID.search(text)
-                    if m and m.group(1).isdigit():
-                        value = int(m.group(1))
-                    else:
-                        found = _NUMBER.findall(_strip_dates(_EMAIL.sub(" ", text)))
-                        value = (
-                            (float(found[0]) if "." in found[0] else int(found[0]))
-                            if found
-                            else None
-                        )
-                elif _ID_LIKE.search(hint):
-                    m = _HASH_ID.search(text)
-                    if m:
-                        value = m.group(1)
-                    else:
-                        found = re.findall(
-                            r"\b(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{3,}\b", _EMAIL.sub(" ", text)
-                        )
-                        value = found[0] if found else None
-                if value is not None:
-                    break
-            if (
-                value is None
-                and kind == "text"
-                and "email" not in hint
-                and not _ID_LIKE.search(hint)
-            ):
-                if quoted:
-                    value = quoted.pop(0)
-                elif _SEARCH.search(hint):
-                    rest = [w for w in _WORD.findall(latest.lower()) if w not in _STOP | _ASKING]
-                    value = " ".join(rest) or None
-                elif _FREE_TEXT.search(hint):
-                    value = latest.strip() or None
+        request = texts
+        if answer_for in props:
+            prop = props[answer_for]
+            value = _typed_value(answer_for, prop, [latest], today)
+            if value is None and _kind(prop) == "text":
+                value = _plain_answer(latest)
             if value is not None:
-                args[name] = [value] if prop.get("type") == "array" or _is_array(prop) else value
-        return args
+                args[answer_for] = value
+                request = texts[1:] or texts  # the request itself came before the answer
+        for name, prop in props.items():
+            if name not in args:
+                value = _typed_value(name, prop, texts, today)
+                if value is not None:
+                    args[name] = value
+        quoted = [q for t in texts for q in _QUOTED.findall(t)]
+        names = [n for n, p in props.items() if n not in args and _name_like(n, p)]
+        for name, prop in props.items():
+            hint = _hint(name, prop)
+            if name in args or _kind(prop) != "text" or "email" in hint or _ID_LIKE.search(hint):
+                continue
+            value = None
+            if quoted:
+                value = quoted.pop(0)
+            elif _SEARCH.search(hint):
+                rest = [w for w in _WORD.findall(request[0].lower()) if w not in _STOP | _ASKING]
+                value = " ".join(rest) or None
+            elif _FREE_TEXT.search(hint):
+                value = request[0].strip() or None
+            if value is not None:
+                args[name] = value
+                if name in names:
+                    names.remove(name)
+        args.update(self._names(tool, [n for n in names if n not in args], texts, args))
+        return {
+            name: [value] if _is_array(props[name]) and not isinstance(value, list) else value
+            for name, value in args.items()
+        }
+
+    def _names(
+        self, tool: dict[str, Any], inputs: list[str], texts: list[str], taken: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Capitalised names and places (`Maria Lopez`, `Riverside`) for text inputs.
+
+        A candidate goes to the input whose name or description shares a word with the
+        words around it ("at the Riverside *branch*", "my *name* is ...") or mentions it
+        ("e.g. Riverside"); the rest fill required inputs in order, never optional ones.
+        """
+        if not inputs:
+            return {}
+        props = tool["parameters"]["properties"]
+        required = tool["parameters"].get("required", [])
+        vocabulary = {
+            w
+            for t in self.tools
+            for w in words(t.get("description", "") + " " + t["name"].replace("_", " "))
+        }
+        used = {str(v).lower() for v in taken.values()}
+        candidates = [
+            c
+            for text in texts
+            for c in name_candidates(text, vocabulary)
+            if c[0].lower() not in used
+        ]
+        hints = {n: set(words(_hint(n, props[n]))) for n in inputs}
+        out: dict[str, Any] = {}
+        rest: list[str] = []
+        for name, around in candidates:
+            scores = {
+                n: len(hints[n] & set(around))
+                + (3 if name.lower() in str(props[n].get("description", "")).lower() else 0)
+                for n in inputs
+                if n not in out
+            }
+            best = max(scores, key=lambda n: scores[n], default=None)
+            if best is not None and scores[best] > 0:
+                out[best] = name
+            elif name not in rest:
+                rest.append(name)
+        for n in inputs:
+            if n not in out and n in required and rest:
+                out[n] = rest.pop(0)
+        return out
 
     # ------------------------------------------------------------------ replies
     def _reply_to_results(self, results: list[ToolMessage]) -> AIMessage:
@@ -266,25 +401,33 @@ class OfflineChatModel(BaseChatModel):
         if not human:
             return AIMessage(content="Hello! How can I help you today?")
         latest = str(human[-1].content)
-        texts = [str(m.content) for m in reversed(human)]
+        # Values come from the messages since the last action ran (the latest first).
+        since = next(
+            (i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], ToolMessage)),
+            -1,
+        )
+        texts = [
+            str(m.content) for m in reversed(messages[since + 1 :]) if isinstance(m, HumanMessage)
+        ]
         by_name = {t["name"]: t for t in self.tools}
 
         # Continue a pending question ("what is your order number?") first.
-        pending = _pending(messages)
+        pending, asked = _pending(messages)
         name = pending if pending in by_name else None
         if name is None or (self.choose(latest) not in (None, name)):
             name = self.choose(latest)
+            asked = None
         if name is None:
             return AIMessage(content=self._fallback())
         tool = by_name[name]
-        # Values come from the messages since the request began (the latest first).
-        args = self.extract(tool, texts, latest=latest)
+        args = self.extract(tool, texts, latest=latest, answer_for=asked)
         required = tool.get("parameters", {}).get("required", [])
         missing = [r for r in required if r not in args]
         if missing:
             prop = tool["parameters"]["properties"][missing[0]]
             return AIMessage(
-                content=_question(missing[0], prop), response_metadata={_PENDING_KEY: name}
+                content=_question(missing[0], prop),
+                response_metadata={_PENDING_KEY: name, _ASKED_KEY: missing[0]},
             )
         seed = name + json.dumps(args, sort_keys=True, default=str) + str(len(messages))
         call_id = f"call_{uuid.uuid5(uuid.NAMESPACE_OID, seed).hex[:12]}"
@@ -298,6 +441,54 @@ class OfflineChatModel(BaseChatModel):
             return "I'm an offline stand-in model and have no actions to call."
         names = ", ".join(t["name"].replace("_", " ").lower() for t in self.tools)
         return f"I'm not sure I can help with that here. I can help with: {names}."
+
+
+def _hint(name: str, prop: dict[str, Any]) -> str:
+    return f"{name} {prop.get('description', '')}".lower()
+
+
+def _name_like(name: str, prop: dict[str, Any]) -> bool:
+    """A text input that a name or a place fills (not an email, id, search or message)."""
+    hint = _hint(name, prop)
+    return (
+        _kind(prop) == "text"
+        and "email" not in hint
+        and not _ID_LIKE.search(hint)
+        and not _SEARCH.search(hint)
+        and not _FREE_TEXT.search(hint)
+    )
+
+
+def _typed_value(name: str, prop: dict[str, Any], texts: list[str], today: dt.date) -> Any:
+    """A value recognised by its type: a date, an email, a number, an id (newest first)."""
+    kind = _kind(prop)
+    hint = _hint(name, prop)
+    for text in texts:
+        value: Any = None
+        if kind == "date":
+            value = _parse_date(text, today)
+        elif "email" in hint:
+            m = _EMAIL.search(text)
+            value = m.group(0) if m else None
+        elif kind == "number":
+            m = _HASH_ID.search(text)
+            if m and m.group(1).isdigit():
+                value = int(m.group(1))
+            else:
+                found = _NUMBER.findall(_strip_dates(_EMAIL.sub(" ", text)))
+                value = (float(found[0]) if "." in found[0] else int(found[0])) if found else None
+        elif _ID_LIKE.search(hint):
+            m = _HASH_ID.search(text)
+            if m:
+                value = m.group(1)
+            else:
+                found = re.findall(
+                    r"\b(?=[A-Za-z0-9-]*\d)[A-Za-z0-9-]{3,}\b", _EMAIL.sub(" ", text)
+                )
+                value = found[0] if found else None
+        if value is not None:
+            return value
+    return None
 
 
 def _kind(prop: dict[str, Any]) -> str:
@@ -314,14 +505,18 @@ def _kind(prop: dict[str, Any]) -> str:
 
 
 def _is_array(prop: dict[str, Any]) -> bool:
-    return any(n.get("type") == "array" for n in prop.get("anyOf", []))
+    return prop.get("type") == "array" or any(
+        n.get("type") == "array" for n in prop.get("anyOf", [])
+    )
 
 
-def _pending(messages: list[BaseMessage]) -> str | None:
+def _pending(messages: list[BaseMessage]) -> tuple[str | None, str | None]:
+    """The action and the input the model's last reply asked the visitor for."""
     for m in reversed(messages[:-1]):
         if isinstance(m, AIMessage):
-            return OfflineChatModel.pending_action(m)
-    return None
+            asked = m.response_metadata.get(_ASKED_KEY)
+            return OfflineChatModel.pending_action(m), str(asked) if asked else None
+    return None, None
 
 
 def _question(name: str, prop: dict[str, Any]) -> str:

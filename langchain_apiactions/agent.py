@@ -132,6 +132,7 @@ def create_api_actions_agent(
     system_prompt: str | None = None,
     middleware: Sequence[Any] = (),
     max_concurrency: int = 16,
+    context_schema: type[Any] | None = None,
     **toolkit_options: Any,
 ) -> Any:
     """Build a LangGraph agent that calls the actions (see the README, "Agent").
@@ -145,6 +146,10 @@ def create_api_actions_agent(
         middleware: More middleware, run after ours.
         max_concurrency: How many tool calls of one turn run at once (LangGraph's
             `max_concurrency`; a call's config can override it).
+        context_schema: The type of the run's trusted context, passed on to
+            `create_agent` (a dataclass, TypedDict or pydantic model). The values of
+            `{context.NAME}` / `${context.NAME}` come from
+            `graph.invoke(input, config, context=...)`; never from the model.
         **toolkit_options: Passed to `ApiActionsToolkit` when actions are given.
 
     Returns:
@@ -180,6 +185,7 @@ def create_api_actions_agent(
         system_prompt=system_prompt or DEFAULT_SYSTEM_PROMPT,
         middleware=stack,
         checkpointer=checkpointer if checkpointer is not None else InMemorySaver(),
+        context_schema=context_schema,
     )
     # LangGraph runs a turn's tool calls in a thread pool sized by `max_concurrency`
     # (by default 5 + CPUs); parallel API calls should not queue behind each other.

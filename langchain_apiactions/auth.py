@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 # `${NAME}`, the whole value. (`${context.NAME}` joins once trusted context exists.)
-_REF_RE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+# `${NAME}` from the environment, or `${context.NAME}` from the run's trusted context.
+_REF_RE = re.compile(r"^\$\{((?:context\.)?[A-Za-z_][A-Za-z0-9_]*)\}$")
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _TYPE_ALIASES = {
     "apikey": "api_key",
@@ -296,6 +297,15 @@ def compile_auth(
                     f"auth.{name}",
                     f'must be a secret reference such as "{example}": credentials are read '
                     "from the environment, never written in the action file",
+                    False,
+                )
+            )
+        elif m.group(1).startswith("context.") and auth.type == "oauth2_client_credentials":
+            problems.append(
+                (
+                    f"auth.{name}",
+                    "OAuth2 client credentials come from the environment (${NAME}), "
+                    "not from the run's context",
                     False,
                 )
             )

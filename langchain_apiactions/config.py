@@ -26,8 +26,11 @@ from langchain_apiactions.templating import (
     BodyTemplate,
     FormTemplate,
     HeaderTemplate,
+    Secret,
     TemplateProblem,
     UrlTemplate,
+    context_in,
+    is_context,
     secrets_in,
     tokenize,
 )
@@ -315,6 +318,10 @@ class ApiAction(_Model):
             self._compiled = compiled
         return self._compiled
 
+    def context_names(self) -> list[str]:
+        """Names of the trusted-context values (`{context.NAME}`, `${context.NAME}`) used."""
+        return list(self.compiled.context)
+
     def secret_names(self) -> list[str]:
         """Names of the `${NAME}` secrets this action uses."""
         c = self.compiled
@@ -322,7 +329,7 @@ class ApiAction(_Model):
             dict.fromkeys(
                 secrets_in(c.url.all_parts())
                 + secrets_in(c.headers.all_parts())
-                + (c.auth.secret_names() if c.auth is not None else [])
+                + [n for n in (c.auth.secret_names() if c.auth else []) if not is_context(n)]
             )
         )
 
@@ -338,6 +345,10 @@ class CompiledTemplates:
     button_url: UrlTemplate | None
     button_label: tuple[Any, ...]
     auth: CompiledAuth | None = None
+    # Trusted-context names used anywhere (url, headers, body, button, auth), in order.
+    context: tuple[str, ...] = ()
+    # Of those, the ones used as secrets (`${context.NAME}`), masked like secrets.
+    secret_context: tuple[str, ...] = ()
 
 
 @dataclass
@@ -558,10 +569,35 @@ def _compile(action: ApiAction) -> tuple[CompiledTemplates | None, list[tuple[st
     if action.method in ("DELETE",) and not action.confirm:
         pass  # a destructive method is the author's call; the docs recommend confirm: true
 
+    parts: list[Any] = (url.all_parts() if url is not None else []) + headers.all_parts()
+    parts += body.all_parts() if body is not None else []
+    parts += (button_url.all_parts() if button_url is not None else []) + list(button_label)
+    parts += [Secret(name) for name in (auth.secret_names() if auth is not None else [])]
+    context = tuple(dict.fromkeys(context_in(parts)))
+    for name in context:
+        if not _INPUT_NAME_RE.match(name):
+            problems.append(
+                (
+                    "context",
+                    f"{{context.{name}}}: a context name must match {_INPUT_NAME_RE.pattern}",
+                    False,
+                )
+            )
+    secret_context = tuple(dict.fromkeys(context_in(p for p in parts if isinstance(p, Secret))))
     if url is None or any(not w for _, _, w in problems):
         return None, problems
     return (
-        CompiledTemplates(url, headers, body, tuple(fields), button_url, button_label, auth),
+        CompiledTemplates(
+            url,
+            headers,
+            body,
+            tuple(fields),
+            button_url,
+            button_label,
+            auth,
+            context=context,
+            secret_context=secret_context,
+        ),
         problems,
     )
 

@@ -12,7 +12,8 @@ ApiActionError                      root of everything this package raises
     ├── ArgumentError (ValueError)  a value from the model cannot be used
     │                               (`..` as a path segment, CR/LF in a header);
     │                               the model sees the message and can ask again
-    └── AddressRefusedError         the network policy refused the address
+    ├── AddressRefusedError         the network policy refused the address
+    └── MissingContextError         a `{context.NAME}` value was not provided by the app
 ```
 
 Failures of the API or the network (timeouts, 4xx/5xx, refused addresses) are not raised
@@ -34,6 +35,7 @@ __all__ = [
     "AddressRefusedError",
     "ApiActionError",
     "ArgumentError",
+    "MissingContextError",
     "MissingSecretError",
     "ModelSpecError",
     "SessionConflictError",
@@ -84,3 +86,14 @@ class AddressRefusedError(ActionCallError):
 
 class SessionConflictError(ApiActionError, ValueError):
     """A `requests.Session` is already guarded by another toolkit's network policy."""
+
+
+class MissingContextError(ActionCallError):
+    """A trusted-context value (`{context.NAME}`) the action needs was not provided."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        self.names = [f"context.{n}" for n in names]
+        super().__init__(
+            "missing trusted context " + ", ".join(self.names) + ": the application did not "
+            "provide it for this run, so nothing was sent"
+        )

@@ -35,10 +35,15 @@ __all__ = [
 
 # A placeholder names an input, a built-in, or (in a button) a response field, whose
 # name may have dots and dashes (`{confirmation.code}`, `{estimated-delivery}`).
+# `{context.NAME}` and `${context.NAME}` are trusted values from the application (the
+# run's context), never from the model; they parse as a `Var` / `Secret` whose name
+# starts with `context.`.
+CONTEXT_PREFIX = "context."
 _VAR_NAME = r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_][A-Za-z0-9_-]*)*"
+_REF_NAME = r"(?:context\.)?[A-Za-z_][A-Za-z0-9_]*"
 PLACEHOLDER_RE = re.compile(r"\{(" + _VAR_NAME + r")\}")
-SECRET_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_TOKEN_RE = re.compile(r"\$\{(?P<secret>[A-Za-z_][A-Za-z0-9_]*)\}|\{(?P<var>" + _VAR_NAME + r")\}")
+SECRET_RE = re.compile(r"\$\{(" + _REF_NAME + r")\}")
+_TOKEN_RE = re.compile(r"\$\{(?P<secret>" + _REF_NAME + r")\}|\{(?P<var>" + _VAR_NAME + r")\}")
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\x00")
 
@@ -119,7 +124,7 @@ def tokenize(text: str, known: Iterable[str]) -> tuple[tuple[Part, ...], list[st
     pos = 0
     for m in _TOKEN_RE.finditer(text):
         name = m.group("var")
-        if name is not None and name not in known_set:
+        if name is not None and name not in known_set and not is_context(name):
             unknown.append(name)
             continue
         if m.start() > pos:
@@ -144,8 +149,23 @@ def _merge_literals(parts: Sequence[Part]) -> tuple[Part, ...]:
     return tuple(merged)
 
 
+def is_context(name: str) -> bool:
+    """True for a trusted-context name (`context.NAME`)."""
+    return name.startswith(CONTEXT_PREFIX)
+
+
 def secrets_in(parts: Iterable[Part]) -> list[str]:
-    return [p.name for p in parts if isinstance(p, Secret)]
+    """Names of the `${NAME}` secrets from the environment (not `${context.NAME}`)."""
+    return [p.name for p in parts if isinstance(p, Secret) and not is_context(p.name)]
+
+
+def context_in(parts: Iterable[Part]) -> list[str]:
+    """Names (without `context.`) of the trusted-context values the parts use."""
+    return [
+        p.name[len(CONTEXT_PREFIX) :]
+        for p in parts
+        if isinstance(p, (Var, Secret)) and is_context(p.name)
+    ]
 
 
 def vars_in(parts: Iterable[Part]) -> list[str]:
@@ -426,7 +446,7 @@ class BodyTemplate:
                                 "(secrets go in url or headers)",
                             )
                         )
-                    elif m.group("var") in known:
+                    elif m.group("var") in known or is_context(m.group("var")):
                         if i > pos:
                             parts.append(Lit(text[pos:i]))
                         parts.append(Var(m.group("var"), in_string=in_string))
@@ -534,6 +554,22 @@ class BodyTemplate:
         if any(not p.warning for p in problems):
             return None, problems
         return cls(structure=structure), problems
+
+    def all_parts(self) -> list[Part]:
+        """Every placeholder part of the body (literal text of a structure left out)."""
+        if self.text_parts is not None:
+            return list(self.text_parts)
+        found: list[Part] = []
+        stack = [self.structure]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, _Leaf):
+                found += node.parts
+            elif isinstance(node, dict):
+                stack += list(node.values())
+            elif isinstance(node, list):
+                stack += node
+        return found
 
     def render(self, values: Values) -> str:
         """Render the body as JSON text."""
@@ -653,6 +689,16 @@ class FormTemplate:
         if any(not p.warning for p in problems):
             return None, problems
         return cls(tuple(items)), problems
+
+    def all_parts(self) -> list[Part]:
+        """Every placeholder part of the form's values."""
+        return [
+            p
+            for _, leaves in self.items
+            for leaf in leaves
+            if isinstance(leaf, _Leaf)
+            for p in leaf.parts
+        ]
 
     def pairs(self, values: Values) -> list[tuple[str, str]]:
         """The (key, text) pairs, in template order."""

@@ -36,10 +36,10 @@ from pydantic import (
 )
 
 from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
-from langchain_apiactions.errors import ArgumentError
+from langchain_apiactions.errors import ArgumentError, MissingContextError
 from langchain_apiactions.network import CallThreads, HttpResult, NetworkPolicy, send
 from langchain_apiactions.oauth2 import TokenCache, TokenError
-from langchain_apiactions.redact import MASK, mask
+from langchain_apiactions.redact import MASK, call_secrets, mask
 from langchain_apiactions.result import (
     ActionArtifact,
     ArtifactButton,
@@ -48,7 +48,14 @@ from langchain_apiactions.result import (
     render_content,
 )
 from langchain_apiactions.session_store import SessionStore
-from langchain_apiactions.templating import FormTemplate, Lit, Secret, text_value, vars_in
+from langchain_apiactions.templating import (
+    CONTEXT_PREFIX,
+    FormTemplate,
+    Lit,
+    Secret,
+    text_value,
+    vars_in,
+)
 
 __all__ = [
     "ApiActionTool",
@@ -56,6 +63,7 @@ __all__ = [
     "Runtime",
     "ToolArgumentError",
     "build_args_schema",
+    "context_from",
     "describe_validation_error",
     "format_validation_error",
     "session_id_from",
@@ -186,6 +194,59 @@ def session_id_from(config: RunnableConfig | None) -> str:
     return DEFAULT_SESSION
 
 
+def context_from(config: RunnableConfig | None) -> Any:
+    """The trusted context of a call: the LangGraph run's context, else
+    `config["configurable"]["context"]` (None when neither is set).
+
+    Inside a graph run the tool's config carries LangGraph's `Runtime` (what
+    `langgraph.runtime.get_runtime()` reads); its `context` is what the application passed
+    as `graph.invoke(input, config, context=...)`.
+    """
+    configurable = (config or {}).get("configurable") or {}
+    try:
+        from langgraph.runtime import Runtime as GraphRuntime
+    except ImportError:  # langgraph is optional
+        GraphRuntime = None  # type: ignore[assignment,misc]
+    if GraphRuntime is not None:
+        for value in configurable.values():
+            if isinstance(value, GraphRuntime):
+                if value.context is not None:
+                    return value.context
+                break
+    return configurable.get("context")
+
+
+def _context_value(context: Any, name: str) -> Any:
+    if context is None:
+        return None
+    value = context.get(name) if isinstance(context, Mapping) else getattr(context, name, None)
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    return value
+
+
+def resolve_context(action: ApiAction, context: Any) -> dict[str, Any]:
+    """The `context.NAME` values `action` uses, from `context` (a mapping or an object).
+
+    Raises:
+        MissingContextError: naming each `context.NAME` that is absent or empty.
+    """
+    names = action.compiled.context
+    if not names:
+        return {}
+    values: dict[str, Any] = {}
+    missing: list[str] = []
+    for name in names:
+        value = _context_value(context, name)
+        if value is None or value == "":
+            missing.append(name)
+        else:
+            values[CONTEXT_PREFIX + name] = value
+    if missing:
+        raise MissingContextError(missing)
+    return values
+
+
 @dataclass(repr=False)
 class Runtime:
     """What the tools of one toolkit share: the HTTP session, policy, secrets, store."""
@@ -217,20 +278,47 @@ class PreparedRequest:
     body: bytes | None
     display_url: str
     display_headers: dict[str, str]
-    values: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict, repr=False)
+    # The body as shown when it carries context values (they show as `{context.NAME}`).
+    shown_body: str | None = field(default=None, repr=False)
+    # `${context.NAME}` values of this call: masked like secrets wherever text is shown.
+    context_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # `{context.NAME}` values: kept out of the HTTP stack's logs.
+    context_private: tuple[str, ...] = field(default=(), repr=False)
 
     def __repr__(self) -> str:
         return f"PreparedRequest({self.method} {self.display_url})"
 
     @property
     def display_body(self) -> str | None:
-        return None if self.body is None else mask(self.body.decode("utf-8"))
+        if self.body is None:
+            return None
+        text = self.shown_body if self.shown_body is not None else self.body.decode("utf-8")
+        with call_secrets(self.context_secrets):
+            return mask(text)
+
+
+_SHOWN = "apiactionsctx{}x"  # stands in for a context value in what is shown
 
 
 def prepare_request(
-    action: ApiAction, args: Mapping[str, Any], secrets: Mapping[str, SecretStr], session_id: str
+    action: ApiAction,
+    args: Mapping[str, Any],
+    secrets: Mapping[str, SecretStr],
+    session_id: str,
+    context: Any = None,
 ) -> PreparedRequest:
-    """Render URL, headers and body for `args` (raises `ArgumentError`)."""
+    """Render URL, headers and body for `args` and the trusted `context`.
+
+    What is shown (`display_url`, `display_headers`, `display_body`: the artifact, events,
+    logs) never carries a context value: `{context.NAME}` shows as written and
+    `${context.NAME}` as `***`.
+
+    Raises:
+        ArgumentError: a value from the model cannot be used.
+        MissingContextError: a `context.NAME` the action needs is not in `context`.
+    """
+    trusted = resolve_context(action, context)
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     values: dict[str, Any] = {
         "session_id": session_id,
@@ -244,11 +332,22 @@ def prepare_request(
     for inp in action.inputs:
         values[inp.name] = args.get(inp.name, inp.default)
     c = action.compiled
-    url = c.url.render(values, secrets)
-    display_url = c.url.render(values, None)
-    headers = c.headers.render(values, secrets)
-    display_headers = c.headers.render(values, None)
+    shown = values
+    if trusted:
+        all_secrets: Mapping[str, Any] = {
+            **secrets,
+            **{k: text_value(v) for k, v in trusted.items()},
+        }
+        shown = {**values, **{k: _SHOWN.format(i) for i, k in enumerate(trusted)}}
+        values = {**values, **trusted}
+    else:
+        all_secrets = secrets
+    url = c.url.render(values, all_secrets)
+    display_url = _unshow(c.url.render(shown, None), trusted)
+    headers = c.headers.render(values, all_secrets)
+    display_headers = {k: _unshow(v, trusted) for k, v in c.headers.render(shown, None).items()}
     body: bytes | None = None
+    display_body: str | None = None
     if c.body is not None:
         text = c.body.render(values)
         if isinstance(c.body, FormTemplate):
@@ -257,12 +356,34 @@ def prepare_request(
             json.loads(text)  # the shape is guaranteed by the renderer; this is a last check
             content_type = "application/json"
         body = text.encode("utf-8")
+        if trusted:
+            display_body = _unshow(c.body.render(shown), trusted)
         if "content-type" not in c.headers.names():
             headers["Content-Type"] = content_type
             display_headers["Content-Type"] = content_type
     if c.auth is not None:
-        url, display_url = c.auth.apply(secrets, url, display_url, headers, display_headers)
-    return PreparedRequest(action.method, url, headers, body, display_url, display_headers, values)
+        url, display_url = c.auth.apply(all_secrets, url, display_url, headers, display_headers)
+    return PreparedRequest(
+        action.method,
+        url,
+        headers,
+        body,
+        display_url,
+        display_headers,
+        values,
+        shown_body=display_body,
+        context_secrets=tuple(
+            text_value(trusted[CONTEXT_PREFIX + name]) for name in c.secret_context
+        ),
+        context_private=tuple(text_value(v) for v in trusted.values()),
+    )
+
+
+def _unshow(text: str, trusted: Mapping[str, Any]) -> str:
+    """Put `{context.NAME}` back where a stand-in for a context value was rendered."""
+    for i, key in enumerate(trusted):
+        text = text.replace(_SHOWN.format(i), "{" + key + "}")
+    return text
 
 
 def _render_button(
@@ -343,10 +464,15 @@ class ApiActionTool(BaseTool):
     ) -> tuple[str, PreparedRequest | ActionArtifact]:
         """The rendered request, or the artifact of a call that sends nothing."""
         session_id = session_id_from(config)
+        context = context_from(config) if self.action.compiled.context else None
         try:
-            prepared = prepare_request(self.action, kwargs, self.runtime.secrets, session_id)
+            prepared = prepare_request(
+                self.action, kwargs, self.runtime.secrets, session_id, context
+            )
         except ArgumentError as e:
             return session_id, self._outcome(error=f"invalid argument: {e}", fired=False)
+        except MissingContextError as e:
+            return session_id, self._outcome(error=str(e), fired=False)
         if self.action.once_per_session and not self.runtime.store.claim(
             session_id, self.action.name
         ):
@@ -453,16 +579,17 @@ class ApiActionTool(BaseTool):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def prepare(
-        self, args: Mapping[str, Any], session_id: str = DEFAULT_SESSION
+        self, args: Mapping[str, Any], session_id: str = DEFAULT_SESSION, context: Any = None
     ) -> PreparedRequest:
-        """Render the request for `args` without sending it.
+        """Render the request for `args` (and the trusted `context`) without sending it.
 
         Raises:
             ToolArgumentError: a value cannot be used (an `ArgumentError` that is also a
                 LangChain `ToolException`, for tools of your own built on this one).
+            MissingContextError: a `context.NAME` the action uses is not in `context`.
         """
         try:
-            return prepare_request(self.action, args, self.runtime.secrets, session_id)
+            return prepare_request(self.action, args, self.runtime.secrets, session_id, context)
         except ToolArgumentError:
             raise
         except ArgumentError as e:
@@ -543,11 +670,12 @@ class ApiActionTool(BaseTool):
         session_id, prepared = self._begin(kwargs, config)
         if not isinstance(prepared, PreparedRequest):
             return self._finish(prepared)
-        event = self._event(session_id, prepared)
-        with contextlib.suppress(RuntimeError):  # invoked outside a run: nobody to tell
-            dispatch_custom_event(EVENT_NAME, event)
-        _write_stream(event)
-        return self._finish(self._execute(session_id, prepared))
+        with call_secrets(prepared.context_secrets, prepared.context_private):
+            event = self._event(session_id, prepared)
+            with contextlib.suppress(RuntimeError):  # invoked outside a run: nobody to tell
+                dispatch_custom_event(EVENT_NAME, event)
+            _write_stream(event)
+            return self._finish(self._execute(session_id, prepared))
 
     async def _arun(
         self,
@@ -561,14 +689,15 @@ class ApiActionTool(BaseTool):
         session_id, prepared = self._begin(kwargs, config)
         if not isinstance(prepared, PreparedRequest):
             return self._finish(prepared)
-        event = self._event(session_id, prepared)
-        with contextlib.suppress(RuntimeError):
-            await adispatch_custom_event(EVENT_NAME, event)
-        _write_stream(event)
-        # Our own pool (not the loop's default one, sized 5 + CPUs): a model's parallel
-        # tool calls must not queue behind each other.
-        context = contextvars.copy_context()
-        outcome = await asyncio.get_running_loop().run_in_executor(
-            self.runtime.threads.io_pool(), context.run, self._execute, session_id, prepared
-        )
-        return self._finish(outcome)
+        with call_secrets(prepared.context_secrets, prepared.context_private):
+            event = self._event(session_id, prepared)
+            with contextlib.suppress(RuntimeError):
+                await adispatch_custom_event(EVENT_NAME, event)
+            _write_stream(event)
+            # Our own pool (not the loop's default one, sized 5 + CPUs): a model's parallel
+            # tool calls must not queue behind each other.
+            context = contextvars.copy_context()
+            outcome = await asyncio.get_running_loop().run_in_executor(
+                self.runtime.threads.io_pool(), context.run, self._execute, session_id, prepared
+            )
+            return self._finish(outcome)

@@ -14,8 +14,13 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from langchain_apiactions.config import check_actions
-from langchain_apiactions.errors import ActionConfigError, ArgumentError, ModelSpecError
-from langchain_apiactions.redact import mask
+from langchain_apiactions.errors import (
+    ActionConfigError,
+    ArgumentError,
+    MissingContextError,
+    ModelSpecError,
+)
+from langchain_apiactions.redact import call_secrets, mask
 
 # Only the file format loads here: `--help` and `validate` need no LangChain and no HTTP
 # stack; each command imports what it uses.
@@ -35,6 +40,27 @@ def _network_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-network", action="append", default=[], metavar="CIDR", help="allow this network"
     )
+
+
+def _context_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a trusted context value for {context.NAME} / ${context.NAME} (repeat)",
+    )
+
+
+def _parse_context(pairs: Sequence[str]) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            msg = f"--context {pair.split('=')[0]!r}: expected NAME=VALUE"
+            raise SystemExit(msg)
+        values[name.removeprefix("context.")] = value
+    return values
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="an input value (repeat for arrays)",
     )
+    _context_option(c)
     c.add_argument("--dry-run", action="store_true", help="print the request without sending it")
     c.add_argument(
         "--session", default="cli", help="session id (for once-per-session and {session_id})"
@@ -88,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     ch.add_argument("file")
     ch.add_argument("--model", default=None, help="offline (default) or openai:<model>")
     ch.add_argument("--debug", action="store_true", help="show every request and response")
+    _context_option(ch)
     _network_options(ch)
     return parser
 
@@ -101,6 +129,16 @@ def cmd_validate(file: str, out: TextIO) -> int:
     if report.errors:
         out.write(f"{file}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)\n")
         return 1
+    needed = {a.name: a.context_names() for a in report.actions if a.context_names()}
+    if needed:
+        names = sorted({n for ns in needed.values() for n in ns})
+        out.write(
+            "context: the application must provide "
+            + ", ".join(f"context.{n}" for n in names)
+            + " ("
+            + "; ".join(f"{a}: {', '.join(ns)}" for a, ns in needed.items())
+            + ")\n"
+        )
     out.write(f"{file}: {len(report.actions)} action(s) OK, {len(report.warnings)} warning(s)\n")
     return 0
 
@@ -148,10 +186,17 @@ def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
     except ValidationError as e:
         out.write(f"error: {describe_validation_error(e, tool.action)}\n")
         return 2
+    context = _parse_context(ns.context)
+    for name in tool.action.context_names():
+        given = "given" if context.get(name) else "MISSING: pass --context " + name + "=VALUE"
+        out.write(f"context.{name}: {given}\n")
     try:
-        prepared = tool.prepare(args, ns.session)
+        prepared = tool.prepare(args, ns.session, context)
     except ArgumentError as e:
         out.write(f"error: invalid argument: {e}\n")
+        return 2
+    except MissingContextError as e:
+        out.write(f"error: {e}\n")
         return 2
     out.write(f"> {prepared.method} {prepared.display_url}\n")
     for k, v in prepared.display_headers.items():
@@ -165,7 +210,8 @@ def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
     if ns.dry_run:
         out.write("(dry run: nothing sent)\n")
         return 0
-    outcome, http = tool.execute(ns.session, prepared)
+    with call_secrets(prepared.context_secrets, prepared.context_private):
+        outcome, http = tool.execute(ns.session, prepared)
     status = f"{http.status}" if http.status is not None else "no answer"
     out.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
     if ns.json:
@@ -261,6 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 model=ns.model,
                 debug=ns.debug,
                 out=out,
+                context=_parse_context(ns.context),
                 allow_private_networks=ns.allow_private_networks,
                 allowed_hosts=ns.allow_host,
                 allowed_networks=ns.allow_network,

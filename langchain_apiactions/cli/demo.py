@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -126,9 +126,17 @@ class Transcript:
             self.say("  artifact: " + json.dumps(art, ensure_ascii=False, default=str))
 
 
-def _turn(agent: Any, payload: Any, config: dict[str, Any], transcript: Transcript) -> list[Any]:
+def _turn(
+    agent: Any,
+    payload: Any,
+    config: dict[str, Any],
+    transcript: Transcript,
+    context: Mapping[str, str] | None = None,
+) -> list[Any]:
     interrupts: list[Any] = []
-    for mode, data in agent.stream(payload, config, stream_mode=["updates", "custom"]):
+    for mode, data in agent.stream(
+        payload, config, stream_mode=["updates", "custom"], context=context
+    ):
         interrupts += transcript.chunk(mode, data)
     return interrupts
 
@@ -141,8 +149,12 @@ def converse(
     thread_id: str,
     ask: Callable[[str], str] | None = None,
     before_turn: Callable[[str], None] | None = None,
+    context: Mapping[str, str] | None = None,
 ) -> None:
-    """Play visitor lines through the agent, answering confirmations."""
+    """Play visitor lines through the agent, answering confirmations.
+
+    `context` is the run's trusted context (`{context.NAME}` values).
+    """
     from langgraph.types import Command
 
     config = {"configurable": {"thread_id": thread_id}}
@@ -153,7 +165,7 @@ def converse(
         if before_turn is not None:
             before_turn(text)
         interrupts = _turn(
-            agent, {"messages": [{"role": "user", "content": text}]}, config, transcript
+            agent, {"messages": [{"role": "user", "content": text}]}, config, transcript, context
         )
         while interrupts:
             requests = interrupts[0].value.get("action_requests", [])
@@ -171,7 +183,9 @@ def converse(
                     decisions.append({"type": "approve"})
                 else:
                     decisions.append({"type": "reject", "message": "The visitor declined."})
-            interrupts = _turn(agent, Command(resume={"decisions": decisions}), config, transcript)
+            interrupts = _turn(
+                agent, Command(resume={"decisions": decisions}), config, transcript, context
+            )
 
 
 def run_demo(
@@ -234,9 +248,13 @@ def run_chat(
     model: str | None = None,
     debug: bool = False,
     out: TextIO = sys.stdout,
+    context: Mapping[str, str] | None = None,
     **toolkit_options: Any,
 ) -> int:
-    """An interactive chat with the agent over your own action file."""
+    """An interactive chat with the agent over your own action file.
+
+    `context` holds the trusted values (`{context.NAME}`) of every turn.
+    """
     from langchain_apiactions.agent import create_api_actions_agent
 
     toolkit = ApiActionsToolkit.from_file(Path(file), **toolkit_options)
@@ -245,7 +263,9 @@ def run_chat(
     transcript.say(
         f"Chatting over {file} ({len(toolkit.actions)} actions). Empty line or Ctrl-D quits."
     )
-    converse(agent, _stdin_lines(), transcript, thread_id="cli-chat", ask=_ask)
+    converse(
+        agent, _stdin_lines(), transcript, thread_id="cli-chat", ask=_ask, context=context or None
+    )
     toolkit.close()
     return 0
 

@@ -541,13 +541,14 @@ def _compile(action: ApiAction) -> tuple[CompiledTemplates | None, list[tuple[st
         ]
         button_label, _ = tokenize(action.button.label, button_known)
         # A button is shown to a visitor: a `{x}` that nothing fills would reach them as
-        # written, so every brace pair must be an input, a response field or a built-in.
+        # written, so every brace pair must be an input, a response field, a built-in or
+        # a `{context.NAME}` (filled by the application, or the call sends nothing).
         for where, text in (
             ("button.url", action.button.url),
             ("button.label", action.button.label),
         ):
             for name in dict.fromkeys(_BUTTON_BRACES.findall(text)):
-                if name not in button_known:
+                if name not in button_known and not is_context(name):
                     problems.append(
                         (
                             where,

@@ -13,7 +13,8 @@ from jmespath.exceptions import JMESPathError
 __all__ = ["FieldPath", "compile_path", "extract_fields", "suggest_paths", "truncate_text"]
 
 # A segment of a "plain dotted name": anything JMESPath would read as an operator is out.
-_PLAIN_SEGMENT = re.compile(r"^[^.\[\]{}()|*@&!=<>'\"`,:?\\]+$")
+# `@name` (an XML attribute, see bodies.py) is plain too; a lone `@` stays JMESPath.
+_PLAIN_SEGMENT = re.compile(r"^(?:@(?=[A-Za-z_]))?[^.\[\]{}()|*@&!=<>'\"`,:?\\]+$")
 MAX_ITEMS = 10
 
 

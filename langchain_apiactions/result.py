@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, TypedDict, cast
 
+from langchain_apiactions.bodies import XmlRefused, body_kind, html_text, parse_xml
 from langchain_apiactions.extract import FieldPath, extract_fields, truncate_text
 from langchain_apiactions.network import HttpResult
 from langchain_apiactions.redact import mask, mask_data
@@ -145,12 +146,28 @@ def interpret(
     if http.error is not None:
         return False, None, [], mask(http.error)
     assert http.status is not None
-    parsed = parse_body(http.body)
+    kind = body_kind(http.headers)
+    if kind == "xml":
+        try:
+            parsed = parse_xml(http.body)
+        except XmlRefused as e:
+            if not 200 <= http.status < 300:
+                return False, None, [], mask(status_text(http.status))
+            error = f"the API answered {status_text(http.status)} but the XML body was refused: {e}"
+            return False, None, [], mask(error)
+    else:
+        parsed = parse_body(http.body)
     if not 200 <= http.status < 300:
-        message = api_error_message(http.body, parsed)
+        if kind == "xml" and isinstance(parsed, Mapping) and len(parsed) == 1:
+            root = next(iter(parsed.values()))  # <error><message>..</message></error>
+            message = api_error_message(http.body, root if isinstance(root, Mapping) else None)
+        else:
+            message = api_error_message(http.body, parsed)
         error = status_text(http.status) + (f": {message}" if message else "")
         return False, None, [], mask(error)
     names = [f.name for f in fields]
+    if kind == "html" and not fields:
+        return True, mask(truncate_text(html_text(http.body), max_body_chars)), [], None
     if not is_json(parsed):
         if fields:
             detail = "an HTML page" if _HTML_RE.match(http.body[:200]) else "not JSON"

@@ -14,7 +14,12 @@ from langchain_apiactions.cli.local_server import JsonHandler, LoopbackServer
 
 __all__ = ["RequestInspector"]
 
-_SENSITIVE = re.compile(r"authorization|cookie|api[-_]?key|token|secret|password", re.IGNORECASE)
+_SENSITIVE = re.compile(
+    r"authorization|cookie|api[-_]?key|token|secret|password|credential|signature",
+    re.IGNORECASE,
+)
+# Query and form names that carry credentials without saying so (`?key=...`, `?sig=...`).
+_SENSITIVE_PARAM = re.compile(r"^(key|sig|code|auth|pass|pwd|session|sid)$", re.IGNORECASE)
 
 
 def _conceal(value: str) -> str:
@@ -55,6 +60,12 @@ class RequestInspector(LoopbackServer):
 
         super().__init__(Handler, port)
 
+    def _shown(self, key: str, value: str) -> str:
+        """A query or form value as printed: concealed when its name looks like a credential."""
+        if self.show_secrets or not (_SENSITIVE.search(key) or _SENSITIVE_PARAM.match(key)):
+            return value
+        return _conceal(value)
+
     def _show(self, method: str, target: str, headers: dict[str, str], body: bytes) -> None:
         path, _, query = target.partition("?")
         text = body.decode("utf-8", errors="replace")
@@ -76,12 +87,21 @@ class RequestInspector(LoopbackServer):
             k: (v if self.show_secrets or not _SENSITIVE.search(k) else _conceal(v))
             for k, v in headers.items()
         }
-        lines = [f"── {method} {target}   ({entry['time']})"]
-        for key, value in entry["query"]:
+        shown_query = [(k, self._shown(k, v)) for k, v in entry["query"]]
+        shown_target = target
+        if shown_query != entry["query"]:  # a credential in the query: never print it
+            shown_target = path + "?" + "&".join(f"{k}={v}" for k, v in shown_query)
+        lines = [f"── {method} {shown_target}   ({entry['time']})"]
+        for key, value in shown_query:
             lines.append(f"   query  {key} = {value!r}")
         for key, value in shown.items():
             lines.append(f"   header {key}: {value}")
-        if parsed is not None:
+        ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if parsed is None and ctype.startswith("application/x-www-form-urlencoded"):
+            lines.append("   body (form):")
+            for key, value in urllib.parse.parse_qsl(text, keep_blank_values=True):
+                lines.append(f"     {key} = {self._shown(key, value)!r}")
+        elif parsed is not None:
             pretty = json.dumps(parsed, indent=2, ensure_ascii=False)
             lines.append("   body (JSON):")
             lines += [f"     {line}" for line in pretty.splitlines()]

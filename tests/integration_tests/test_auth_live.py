@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
 import re
@@ -235,3 +236,55 @@ def test_form_body_on_the_wire_has_exactly_the_template_fields(
         ("amount", str(amount)),
         ("currency", "usd"),
     ]
+
+
+def test_inspect_view_shows_every_auth_kind_concealed(
+    env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from langchain_apiactions.cli.inspector import RequestInspector
+
+    monkeypatch.setenv("CLIENT_ID", "client-1")
+    monkeypatch.setenv("CLIENT_SECRET", KEY)
+    out = io.StringIO()
+    inspector = RequestInspector(
+        respond={"access_token": "at-abcdef123456", "token_type": "Bearer", "status": "ok"},
+        out=out,
+    ).start()
+    oauth = (
+        f'{{type: oauth2, token_url: "{inspector.url}/token", client_id: "${{CLIENT_ID}}", '
+        'client_secret: "${CLIENT_SECRET}", client_auth: form}'
+    )
+    try:
+        tk = make_toolkit(
+            action(
+                "Q",
+                f"{inspector.url}/q?page=2",
+                '{type: api_key, in: query, name: key, value: "${SHOP_KEY}"}',
+            )
+            + action(
+                "B",
+                f"{inspector.url}/b",
+                '{type: basic, username: "${API_USER}", password: "${API_PASSWORD}"}',
+            )
+            + action(
+                "C",
+                f"{inspector.url}/c",
+                '{type: api_key, in: cookie, name: sid, value: "${SHOP_KEY}"}',
+            )
+            + action("O", f"{inspector.url}/o", oauth)
+        )
+        for name in ("Q", "B", "C", "O"):
+            assert call(tk.get_tool(name), {}).artifact["ok"] is True
+    finally:
+        inspector.stop()
+    shown = out.getvalue()
+    assert "── GET /q?page=2&key=shpa…(17 chars)" in shown
+    assert "query  key = 'shpa…(17 chars)'" in shown
+    assert f"header Authorization: Basic {BASIC[:4]}…({len(BASIC)} chars)" in shown
+    assert "header Cookie: sid=…(21 chars)" in shown
+    assert "client_secret = 'shpa…(17 chars)'" in shown
+    assert "header Authorization: Bearer at-a…(15 chars)" in shown
+    assert "at-abcdef123456" not in shown
+    assert_clean(shown)
+    [q, *_] = inspector.requests
+    assert q["query"] == [("page", "2"), ("key", KEY)]  # what was received, exactly

@@ -8,6 +8,7 @@ ApiActionError                      root of everything this package raises
 │                                   turned into a chat model (unknown, or its extra is missing)
 ├── SessionConflictError (ValueError)  your `session=` is already guarded by another
 │                                   toolkit's network policy
+├── ImportSpecError (ValueError)    an OpenAPI document or cURL line cannot be imported
 └── ActionCallError                 one call could not be made as asked
     ├── ArgumentError (ValueError)  a value from the model cannot be used
     │                               (`..` as a path segment, CR/LF in a header);
@@ -35,6 +36,7 @@ __all__ = [
     "AddressRefusedError",
     "ApiActionError",
     "ArgumentError",
+    "ImportSpecError",
     "MissingContextError",
     "MissingSecretError",
     "ModelSpecError",
@@ -70,6 +72,10 @@ class MissingSecretError(ActionConfigError):
 
 class ModelSpecError(ApiActionError, ValueError):
     """A model spec names no model this package can load (or its extra is missing)."""
+
+
+class ImportSpecError(ApiActionError, ValueError):
+    """An OpenAPI document or a cURL line cannot be imported (the message says why)."""
 
 
 class ActionCallError(ApiActionError):

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from langchain_apiactions.cli import import_cmd
 from langchain_apiactions.config import check_actions
 from langchain_apiactions.errors import (
     ActionConfigError,
@@ -110,6 +111,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--status", type=int, default=200, help="the HTTP status to answer with")
     i.add_argument("--record", metavar="FILE", help="append every request as a JSON line")
     i.add_argument("--show-secrets", action="store_true", help="print auth headers in full")
+
+    import_cmd.add_parser(sub)
 
     ch = sub.add_parser("chat", help="chat with the agent over your own action file")
     ch.add_argument("file")
@@ -287,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = _parser().parse_args(argv)
     out = sys.stdout
     try:
+        if ns.command == "import":
+            return import_cmd.run(ns, out)
         if ns.command == "validate":
             return cmd_validate(ns.file, out)
         if ns.command == "call":

@@ -68,11 +68,12 @@ class ImportResult:
 
     def to_yaml(self) -> str:
         """The action file as YAML, with comments for what needs a person's attention."""
+        fast = len(self.actions) > FAST_YAML_FROM
         lines = _comment(self.header, "")
         if lines:
             lines.append("")
         if self.defaults:
-            lines.append(_dump({"defaults": self.defaults}).rstrip("\n"))
+            lines.append(_dump({"defaults": self.defaults}, fast).rstrip("\n"))
             lines.append("")
         lines.append("actions:")
         for action in self.actions:
@@ -82,7 +83,7 @@ class ImportResult:
             first = True
             for key, value in _ordered(action.data).items():
                 comments = _comment(action.notes.get(key, []), "  " if first else "    ")
-                text = _dump({key: value}).rstrip("\n").splitlines()
+                text = _dump({key: value}, fast).rstrip("\n").splitlines()
                 block = [("  - " if first else "    ") + text[0]] + ["    " + t for t in text[1:]]
                 lines += comments
                 lines += block
@@ -121,10 +122,21 @@ def _str_representer(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str_representer)
 
 
-def _dump(data: Any) -> str:
+class _FastDumper(yaml.CSafeDumper if hasattr(yaml, "CSafeDumper") else yaml.SafeDumper):  # type: ignore[misc]
+    """libyaml's emitter (about 6x faster; lists not indented under their key)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_FastDumper.add_representer(str, _str_representer)
+FAST_YAML_FROM = 50  # actions; above this, speed matters more than list indentation
+
+
+def _dump(data: Any, fast: bool = False) -> str:
     return yaml.dump(
         data,
-        Dumper=_Dumper,
+        Dumper=_FastDumper if fast else _Dumper,
         sort_keys=False,
         allow_unicode=True,
         default_flow_style=False,

@@ -178,7 +178,7 @@ class _Curl:
         data = [(k, v) for k, v in self.pairs if k in ("data", "raw", "urlencode", "json")]
         as_query = bool(self.flags & _GET_FLAGS)
         if self.flags & _HEAD_FLAGS:
-            msg = "cURL command: HEAD requests (-I) are not actions; use GET, POST, PUT, PATCH or DELETE"
+            msg = "cURL command: HEAD (-I) is not an action method (GET, POST, PUT, PATCH, DELETE)"
             raise ImportSpecError(msg)
         method = (method or ("POST" if data and not as_query else "GET")).upper()
         if method not in ("GET", "POST", "PUT", "PATCH", "DELETE"):
@@ -245,7 +245,12 @@ class _Curl:
                 raw = next(g for g in m.groups() if g)
                 name = input_name(raw.lower() if raw.isupper() else raw, self.taken)
                 self.inputs.append(
-                    {"name": name, "type": "text", "description": f"The {raw} in the URL path.", "required": True}
+                    {
+                        "name": name,
+                        "type": "text",
+                        "description": f"The {raw} in the URL path.",
+                        "required": True,
+                    }
                 )
                 segments.append("{" + name + "}")
             else:
@@ -279,7 +284,7 @@ class _Curl:
         for kind, value in self.pairs:
             if kind == "user":
                 user, sep, password = value.partition(":")
-                auth = self._basic(user, password if sep else "")
+                auth = self._basic(user, password if sep else None)
             elif kind == "bearer":
                 auth = {"type": "bearer", "token": self.secret(value, "token")}
             elif kind == "cookie":
@@ -308,11 +313,13 @@ class _Curl:
             )
         return headers, auth
 
-    def _basic(self, user: str, password: str) -> dict[str, Any]:
+    def _basic(self, user: str, password: str | None) -> dict[str, Any]:
+        if password == "":  # `-u sk_live_...:` (Stripe style): the key is the user name
+            return {"type": "basic", "username": self.secret(user, "api_key")}
         return {
             "type": "basic",
             "username": self.secret(user, "username"),
-            "password": self.secret(password, "password"),
+            "password": self.secret(password or "", "password"),
         }
 
     def _credential_header(self, name: str, value: str, auth: dict[str, Any] | None) -> Any:
@@ -324,12 +331,17 @@ class _Curl:
             if scheme.lower() == "bearer" and credentials and auth is None:
                 return {"type": "bearer", "token": self.secret(credentials, "token")}
             if scheme.lower() == "basic" and credentials and auth is None:
-                return self._basic("", "")
+                return self._basic("", None)
             if credentials:
                 return f"{scheme} {self.secret(credentials, 'token')}"
             return self.secret(value, "token")
         if auth is None and lower != "cookie":
-            return {"type": "api_key", "in": "header", "name": name, "value": self.secret(value, name)}
+            return {
+                "type": "api_key",
+                "in": "header",
+                "name": name,
+                "value": self.secret(value, name),
+            }
         return self.secret(value, name)
 
     def _literal_header(self, value: str) -> str:
@@ -347,7 +359,7 @@ class _Curl:
         pairs: list[tuple[str, str]] = []
         for kind, value in data:
             if value.startswith("@") and kind != "raw":
-                msg = f"cURL command: the body is read from a file ({value}); paste its content instead"
+                msg = f"cURL command: the body is read from a file ({value}); paste it instead"
                 raise ImportSpecError(msg)
             if kind == "urlencode":
                 key, sep, content = value.partition("=")
@@ -369,7 +381,8 @@ class _Curl:
             try:
                 parsed = json.loads(text)
             except json.JSONDecodeError as e:
-                msg = f"cURL command: the JSON body does not parse (line {e.lineno}, column {e.colno}: {e.msg})"
+                where = f"line {e.lineno}, column {e.colno}"
+                msg = f"cURL command: the JSON body does not parse ({where}: {e.msg})"
                 raise ImportSpecError(msg) from None
             body = self._json_template(parsed, [])
             self.action.note(
@@ -380,12 +393,17 @@ class _Curl:
             return {"body": body}
         pairs = self._form_pairs(data)
         if not pairs or any(k == "" for k, _ in pairs):
-            self.action.note("", "The request body is neither JSON nor key=value pairs: not imported.")
+            self.action.note(
+                "", "The request body is neither JSON nor key=value pairs: not imported."
+            )
             return None
         body_map: dict[str, Any] = {}
         for key, value in pairs:
             if _CREDENTIAL_QUERY_RE.match(key):
-                self.action.note("body", f"{key}: a credential in the body was left out (secrets never go in a body).")
+                self.action.note(
+                    "body",
+                    f"{key}: a credential in the body was left out (secrets never go in a body).",
+                )
                 continue
             if key in body_map:
                 continue
@@ -404,20 +422,33 @@ class _Curl:
             out: dict[str, Any] = {}
             for key, value in node.items():
                 if _CREDENTIAL_QUERY_RE.match(str(key)) and isinstance(value, str):
-                    self.action.note("body", f"{key}: a credential in the body was left out (secrets never go in a body).")
+                    self.action.note(
+                        "body",
+                        f"{key}: a credential in the body was left out (never in a body).",
+                    )
                     continue
                 out[str(key)] = self._json_template(value, [*path, str(key)])
             return out
         if isinstance(node, list):
-            if node and all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in node):
+            if node and all(
+                isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in node
+            ):
                 parents = [p for p in path[:-1] if not p.isdigit()]
-                name = input_name(path[-1] if path else "items", self.taken, prefix=parents[-1] if parents else "")
+                name = input_name(
+                    path[-1] if path else "items", self.taken, prefix=parents[-1] if parents else ""
+                )
                 entry = _example_input(name, path[-1] if path else "items", node[0])
                 entry["array"] = True
-                entry["description"] = f"The {'.'.join(path) or 'body'} list, e.g. {json.dumps(node)[:60]}."
+                entry["description"] = (
+                    f"The {'.'.join(path) or 'body'} list, e.g. {json.dumps(node)[:60]}."
+                )
                 self.inputs.append(entry)
                 return "{" + name + "}"
-            return [self._json_template(v, [*path, str(i)]) for i, v in enumerate(node)] if not node or isinstance(node[0], (dict, list)) else node
+            return (
+                [self._json_template(v, [*path, str(i)]) for i, v in enumerate(node)]
+                if not node or isinstance(node[0], (dict, list))
+                else node
+            )
         if isinstance(node, (str, int, float)) and not isinstance(node, bool):
             key = path[-1] if path else "value"
             parents = [p for p in path[:-1] if not p.isdigit()]
@@ -435,7 +466,12 @@ def _escape_braces(value: str) -> str:
 def _kind(value: Any) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return "number"
-    if isinstance(value, str) and re.match(r"^-?\d+(\.\d+)?$", value) and len(value) < 16 and not value.startswith("0"):
+    if (
+        isinstance(value, str)
+        and re.match(r"^-?\d+(\.\d+)?$", value)
+        and len(value) < 16
+        and not value.startswith("0")
+    ):
         return "number"
     if isinstance(value, str) and re.match(r"^\d{4}-\d{2}-\d{2}$", value):
         return "date"

@@ -131,13 +131,13 @@ class _Document:
         try:
             from referencing import Registry, Resource
         except ModuleNotFoundError as e:  # pragma: no cover - the `import` extra is missing
-            msg = "importing OpenAPI needs the import extra: pip install 'langchain-apiactions[import]'"
+            msg = "importing OpenAPI needs: pip install 'langchain-apiactions[import]'"
             raise ImportSpecError(msg) from e
 
         self.doc = doc
         self.name = name
         self.warnings = warnings
-        resource = Resource.opaque(doc)  # type: ignore[var-annotated]
+        resource: Resource[Any] = Resource.opaque(doc)
         self._resolver = Registry().with_resource(_URI, resource).resolver(base_uri=_URI)
         self._cache: dict[str, Any] = {}
 
@@ -176,7 +176,9 @@ class _Document:
             node = {**target, **siblings} if siblings else target
         return node, seen
 
-    def schema(self, node: Any, seen: frozenset[str] = frozenset()) -> tuple[dict[str, Any], frozenset[str]] | None:
+    def schema(
+        self, node: Any, seen: frozenset[str] = frozenset()
+    ) -> tuple[dict[str, Any], frozenset[str]] | None:
         """A schema with `$ref`s followed, `allOf` merged, one branch of `oneOf`/`anyOf`.
 
         Returns the flat schema and the references on the way to it (children of a schema
@@ -412,7 +414,9 @@ class _Operation:
         description = clean_text(self.op.get("description"), 1000)
         if summary and description and description.lower().startswith(summary.lower()):
             summary = ""
-        parts = [p if p.endswith((".", "!", "?", "…")) else p + "." for p in (summary, description) if p]
+        parts = [
+            p if p.endswith((".", "!", "?", "…")) else p + "." for p in (summary, description) if p
+        ]
         text = " ".join(parts)
         if not text:
             text = f"Calls {self.method} {self.path}."
@@ -430,15 +434,23 @@ class _Operation:
     # ---------------------------------------------------------------- parameters
     def _params(self) -> list[dict[str, Any]]:
         merged: dict[tuple[str, str], dict[str, Any]] = {}
-        for raw in list(self.path_item.get("parameters") or []) + list(self.op.get("parameters") or []):
+        for raw in list(self.path_item.get("parameters") or []) + list(
+            self.op.get("parameters") or []
+        ):
             p, _ = self.doc.deref(raw)
-            if isinstance(p, Mapping) and isinstance(p.get("name"), str) and isinstance(p.get("in"), str):
+            if (
+                isinstance(p, Mapping)
+                and isinstance(p.get("name"), str)
+                and isinstance(p.get("in"), str)
+            ):
                 merged[(p["in"], p["name"])] = dict(p)
         return list(merged.values())
 
     def _param_schema(self, p: Mapping[str, Any]) -> dict[str, Any]:
         if self.imp.version == 2:
-            resolved = self.doc.schema({k: v for k, v in p.items() if k not in ("name", "in", "required", "description")})
+            resolved = self.doc.schema(
+                {k: v for k, v in p.items() if k not in ("name", "in", "required", "description")}
+            )
         else:
             node = p.get("schema")
             content = p.get("content")
@@ -464,7 +476,14 @@ class _Operation:
                 path_names[raw] = name
                 p = declared.get(raw, {})
                 self.inputs.append(
-                    _input(name, self._param_schema(p), self.doc, required=True, description=p.get("description"), example=p.get("example"))
+                    _input(
+                        name,
+                        self._param_schema(p),
+                        self.doc,
+                        required=True,
+                        description=p.get("description"),
+                        example=p.get("example"),
+                    )
                 )
             return "{" + path_names[raw] + "}"
 
@@ -492,11 +511,20 @@ class _Operation:
                 continue
             name = input_name(header, self.taken)
             self.inputs.append(
-                _input(name, schema, self.doc, required=bool(p.get("required")), description=p.get("description"), example=p.get("example"))
+                _input(
+                    name,
+                    schema,
+                    self.doc,
+                    required=bool(p.get("required")),
+                    description=p.get("description"),
+                    example=p.get("example"),
+                )
             )
             headers[header] = "{" + name + "}"
         for p in by_in.get("cookie", []):
-            self.action.note("url", f"Cookie parameter {p['name']} left out (cookies are not imported).")
+            self.action.note(
+                "url", f"Cookie parameter {p['name']} left out (cookies are not imported)."
+            )
         return url, headers
 
     def _query_pairs(self, p: Mapping[str, Any]) -> list[str]:
@@ -518,7 +546,14 @@ class _Operation:
             self.action.note("url", f"Query parameter {p['name']} (a free-form object) left out.")
             return []
         name = input_name(p["name"], self.taken)
-        entry = _input(name, schema, self.doc, required=required, description=p.get("description"), example=p.get("example"))
+        entry = _input(
+            name,
+            schema,
+            self.doc,
+            required=required,
+            description=p.get("description"),
+            example=p.get("example"),
+        )
         self.inputs.append(entry)
         if entry.get("array"):
             repeated = (
@@ -539,7 +574,7 @@ class _Operation:
     def _body(self) -> dict[str, Any] | None:
         if self.method == "GET":
             return None
-        media, schema_node, encoding, required = self._body_source()
+        media, schema_node, encoding, _required = self._body_source()
         if media is None:
             return None
         resolved = self.doc.schema(schema_node)
@@ -610,7 +645,9 @@ class _Operation:
                 return "form", _media_schema(media), encoding or {}, bool(rb.get("required"))
         kinds = ", ".join(str(m) for m in content)
         if kinds:
-            self.action.note("body", f"Request body ({kinds}) not imported: only JSON and form bodies are.")
+            self.action.note(
+                "body", f"Request body ({kinds}) not imported: only JSON and form bodies are."
+            )
         return None, None, {}, False
 
     # ---------------------------------------------------------------- response
@@ -618,9 +655,13 @@ class _Operation:
         responses = self.op.get("responses") or {}
         if not isinstance(responses, Mapping):
             return
-        codes = sorted((str(c) for c in responses if str(c).startswith("2")), key=lambda c: (c != "200", c))
+        codes = sorted(
+            (str(c) for c in responses if str(c).startswith("2")), key=lambda c: (c != "200", c)
+        )
         for code in codes:
-            resp, _ = self.doc.deref(responses.get(code, responses.get(int(code) if code.isdigit() else code)))
+            resp, _ = self.doc.deref(
+                responses.get(code, responses.get(int(code) if code.isdigit() else code))
+            )
             if not isinstance(resp, Mapping):
                 continue
             node = resp.get("schema") if self.imp.version == 2 else None
@@ -651,7 +692,9 @@ class _Operation:
 
     # ---------------------------------------------------------------- security
     def _security(self, headers: dict[str, str]) -> None:
-        requirements = self.op["security"] if "security" in self.op else self.imp.document.doc.get("security")
+        requirements = (
+            self.op["security"] if "security" in self.op else self.imp.document.doc.get("security")
+        )
         if not isinstance(requirements, list):
             return
         schemes = self.imp.schemes
@@ -666,7 +709,10 @@ class _Operation:
         for scheme_name, scopes in chosen.items():
             auth = self.imp.auth_for(scheme_name, scopes if isinstance(scopes, list) else [])
             if auth is None:
-                self.action.note("auth", f"Security scheme {scheme_name} is not supported; add its credentials by hand.")
+                self.action.note(
+                    "auth",
+                    f"Security scheme {scheme_name} is not supported; add its credentials by hand.",
+                )
                 continue
             if first:
                 self.action.data["auth"] = auth
@@ -674,7 +720,10 @@ class _Operation:
             elif auth.get("type") == "api_key" and auth.get("in") == "header":
                 headers[str(auth["name"])] = str(auth["value"])
             else:
-                self.action.note("auth", f"Also required by the API: security scheme {scheme_name}; add it by hand.")
+                self.action.note(
+                    "auth",
+                    f"Also required by the API: security scheme {scheme_name}; add it by hand.",
+                )
 
 
 class _BodyBuilder:
@@ -692,16 +741,28 @@ class _BodyBuilder:
     def build(self, schema: dict[str, Any], seen: frozenset[str]) -> Any:
         if schema.get("type") != "object" or not isinstance(schema.get("properties"), Mapping):
             what = schema.get("type") or "untyped"
-            self.op.action.note("body", f"The request body is {what}, not an object with properties; write the body by hand.")
+            self.op.action.note(
+                "body",
+                f"The request body is {what}, not an object with properties: write it by hand.",
+            )
             return None
         body = self._object(schema, seen, [], True, 0)
         if self.dropped:
             self.notes.append(
-                f"Left out (more than {MAX_BODY_INPUTS} values): " + ", ".join(self.dropped[:20]) + ("…" if len(self.dropped) > 20 else "")
+                f"Left out (more than {MAX_BODY_INPUTS} values): "
+                + ", ".join(self.dropped[:20])
+                + ("…" if len(self.dropped) > 20 else "")
             )
         return body
 
-    def _object(self, schema: Mapping[str, Any], seen: frozenset[str], path: list[str], required: bool, depth: int) -> dict[str, Any]:
+    def _object(
+        self,
+        schema: Mapping[str, Any],
+        seen: frozenset[str],
+        path: list[str],
+        required: bool,
+        depth: int,
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         needed = set(map(str, schema.get("required") or []))
         for key, node in (schema.get("properties") or {}).items():
@@ -719,14 +780,25 @@ class _BodyBuilder:
             if value is _SKIP:
                 continue
             if self.form and isinstance(value, dict):
-                deep = isinstance(self.encoding.get(path[0] if path else key), Mapping) and self.encoding[path[0] if path else key].get("style") == "deepObject"
+                deep = (
+                    isinstance(self.encoding.get(path[0] if path else key), Mapping)
+                    and self.encoding[path[0] if path else key].get("style") == "deepObject"
+                )
                 for sub_key, sub_value in value.items():
                     out[f"{key}[{sub_key}]" if deep or sub_key in out else sub_key] = sub_value
                 continue
             out[key] = value
         return out
 
-    def _value(self, key: str, schema: dict[str, Any], seen: frozenset[str], path: list[str], required: bool, depth: int) -> Any:
+    def _value(
+        self,
+        key: str,
+        schema: dict[str, Any],
+        seen: frozenset[str],
+        path: list[str],
+        required: bool,
+        depth: int,
+    ) -> Any:
         where = ".".join(path)
         t = schema.get("type")
         if "const" in schema:
@@ -756,12 +828,18 @@ class _BodyBuilder:
         if t == "boolean" and not self.form:
             default = schema.get("default")
             if isinstance(default, bool):
-                self.notes.append(f"{where}: a boolean, kept at its default {str(default).lower()}.")
+                self.notes.append(
+                    f"{where}: a boolean, kept at its default {str(default).lower()}."
+                )
                 return default
             if not required:
-                self.notes.append(f"{where}: an optional boolean; left out (inputs are text, number or date).")
+                self.notes.append(
+                    f"{where}: an optional boolean; left out (inputs are text, number or date)."
+                )
                 return _SKIP
-            self.notes.append(f"{where}: a boolean, sent as the text true/false; check the API accepts it.")
+            self.notes.append(
+                f"{where}: a boolean, sent as the text true/false; check the API accepts it."
+            )
         if self.count >= MAX_BODY_INPUTS:
             self.dropped.append(where)
             return _SKIP
@@ -791,7 +869,9 @@ def _path_expr(parts: Sequence[str]) -> str:
     return ".".join(p if _PLAIN_SEGMENT_RE.match(p) else json.dumps(p) for p in parts)
 
 
-def _scalar_fields(doc: _Document, schema: dict[str, Any], seen: frozenset[str]) -> list[dict[str, Any]]:
+def _scalar_fields(
+    doc: _Document, schema: dict[str, Any], seen: frozenset[str]
+) -> list[dict[str, Any]]:
     if schema.get("type") == "array":
         items = doc.schema(schema.get("items"), seen)
         if items is None:
@@ -811,7 +891,11 @@ def _scalar_fields(doc: _Document, schema: dict[str, Any], seen: frozenset[str])
             sub_schema, sub_seen = resolved
             parts = [*path, str(key)]
             if sub_schema.get("type") in _SCALARS:
-                name = str(key) if str(key) not in names and _PLAIN_SEGMENT_RE.match(str(key)) else "_".join(parts)
+                name = (
+                    str(key)
+                    if str(key) not in names and _PLAIN_SEGMENT_RE.match(str(key))
+                    else "_".join(parts)
+                )
                 name = re.sub(r"[^A-Za-z0-9_\-]", "_", name)
                 while name in names:
                     name += "_"
@@ -841,11 +925,13 @@ class _Importer:
         self.warnings: list[str] = []
         self.document = _Document(doc, name, self.warnings)
         self._base_url = base_url.rstrip("/") if base_url else None
-        info = doc.get("info") if isinstance(doc.get("info"), Mapping) else {}
+        info: Mapping[str, Any] = doc["info"] if isinstance(doc.get("info"), Mapping) else {}
         self.title = clean_text(info.get("title")) or "API"
         self.api_version = clean_text(info.get("version"))
         words = re.findall(r"[A-Za-z0-9]+", self.title)
-        self.book = NameBook("_".join(w for w in words[:3] if w.lower() not in ("api", "the")) or "API")
+        self.book = NameBook(
+            "_".join(w for w in words[:3] if w.lower() not in ("api", "the")) or "API"
+        )
         raw_schemes = (
             doc.get("securityDefinitions")
             if self.version == 2
@@ -889,10 +975,21 @@ class _Importer:
                         f"{str(doc.get('basePath') or '').rstrip('/')}"
                     )
                     raise ImportSpecError(msg)
-                self._server_cache[key] = f"{scheme}://{host}{str(doc.get('basePath') or '').rstrip('/')}"
+                self._server_cache[key] = (
+                    f"{scheme}://{host}{str(doc.get('basePath') or '').rstrip('/')}"
+                )
             return self._server_cache[key]
-        servers = op.get("servers") or path_item.get("servers") or self.document.doc.get("servers") or [{"url": "/"}]
-        server = servers[0] if isinstance(servers, list) and servers and isinstance(servers[0], Mapping) else {"url": "/"}
+        servers = (
+            op.get("servers")
+            or path_item.get("servers")
+            or self.document.doc.get("servers")
+            or [{"url": "/"}]
+        )
+        server = (
+            servers[0]
+            if isinstance(servers, list) and servers and isinstance(servers[0], Mapping)
+            else {"url": "/"}
+        )
         key = id(server)
         if key not in self._server_cache:
             url = str(server.get("url") or "/")
@@ -906,7 +1003,8 @@ class _Importer:
                     enum = spec.get("enum")
                     if isinstance(enum, list) and enum:
                         return str(enum[0])
-                msg = f"{self.name}: server URL {url!r}: variable {{{m.group(1)}}} has no default; pass --base-url"
+                var = m.group(1)
+                msg = f"{self.name}: server URL {url!r}: {{{var}}} has no default; pass --base-url"
                 raise ImportSpecError(msg)
 
             filled = re.sub(r"\{([^{}]+)\}", fill, url).rstrip("/")
@@ -930,7 +1028,9 @@ class _Importer:
         parts = [scheme_name, what] if len(same_kind) > 1 else [what]
         return "${" + self.book.secret(*parts) + "}"
 
-    def _make_auth(self, scheme_name: str, scheme: Mapping[str, Any], scopes: Sequence[str]) -> dict[str, Any] | None:
+    def _make_auth(
+        self, scheme_name: str, scheme: Mapping[str, Any], scopes: Sequence[str]
+    ) -> dict[str, Any] | None:
         kind = _scheme_kind(scheme)
         if kind == "basic":
             return {
@@ -945,7 +1045,12 @@ class _Importer:
             name = str(scheme.get("name") or "X-API-Key")
             if where == "header" and name.lower() == "authorization":
                 return {"type": "bearer", "token": self._secret(scheme_name, kind, "token")}
-            return {"type": "api_key", "in": where, "name": name, "value": self._secret(scheme_name, kind, "api_key")}
+            return {
+                "type": "api_key",
+                "in": where,
+                "name": name,
+                "value": self._secret(scheme_name, kind, "api_key"),
+            }
         if kind == "oauth2":
             flows = _oauth_flows(scheme, self.version)
             if "clientCredentials" in flows:
@@ -985,10 +1090,16 @@ def _scheme_kind(scheme: Mapping[str, Any]) -> str:
 def _oauth_flows(scheme: Mapping[str, Any], version: int) -> dict[str, Mapping[str, Any]]:
     if version == 2:
         flow = str(scheme.get("flow", ""))
-        name = {"application": "clientCredentials", "accessCode": "authorizationCode"}.get(flow, flow)
+        name = {"application": "clientCredentials", "accessCode": "authorizationCode"}.get(
+            flow, flow
+        )
         return {name: scheme}
     flows = scheme.get("flows") or {}
-    return {str(k): v for k, v in flows.items() if isinstance(v, Mapping)} if isinstance(flows, Mapping) else {}
+    return (
+        {str(k): v for k, v in flows.items() if isinstance(v, Mapping)}
+        if isinstance(flows, Mapping)
+        else {}
+    )
 
 
 def _select(
@@ -998,8 +1109,14 @@ def _select(
 ) -> list[tuple[str, str, Mapping[str, Any], Mapping[str, Any]]]:
     if wanted is None:
         return ops
-    items = [w.strip() for w in (wanted.split(",") if isinstance(wanted, str) else wanted) if w.strip()]
-    by_id = {str(op.get("operationId")): i for i, (_, _, _, op) in enumerate(ops) if op.get("operationId")}
+    items = [
+        w.strip() for w in (wanted.split(",") if isinstance(wanted, str) else wanted) if w.strip()
+    ]
+    by_id = {
+        str(op.get("operationId")): i
+        for i, (_, _, _, op) in enumerate(ops)
+        if op.get("operationId")
+    }
     by_route = {f"{m} {p}": i for i, (m, p, _, _) in enumerate(ops)}
     chosen: list[int] = []
     unknown: list[str] = []
@@ -1017,7 +1134,9 @@ def _select(
         for item in unknown:
             close = difflib.get_close_matches(item, known, n=3)
             hints.append(f"{item!r}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
-        msg = f"{name}: no operation " + "; ".join(hints) + " (use an operationId or 'METHOD /path')"
+        msg = (
+            f"{name}: no operation " + "; ".join(hints) + " (use an operationId or 'METHOD /path')"
+        )
         raise ImportSpecError(msg)
     if not chosen:
         msg = f"{name}: --operations named no operation"

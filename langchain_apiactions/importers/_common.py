@@ -195,7 +195,9 @@ class NameBook:
         self.names: list[str] = []
 
     def secret(self, *parts: str) -> str:
-        words = [self.prefix] + [env_word(p) for p in parts if env_word(p)]
+        words = [env_word(p) for p in parts if env_word(p)]
+        if not (words and (words[0] + "_").startswith(self.prefix + "_")):
+            words.insert(0, self.prefix)  # API + API_KEY is API_KEY, not API_API_KEY
         name = "_".join(words)
         name = re.sub(r"_+", "_", name)
         if name not in self.names:

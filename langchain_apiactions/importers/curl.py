@@ -77,6 +77,8 @@ _PATH_VAR_RE = re.compile(
     r"|%3C([A-Za-z_][A-Za-z0-9_\-]*)%3E|\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?)$",
     re.IGNORECASE,
 )
+# GitHub-style docs write path values in capitals: /repos/OWNER/REPO/issues/ISSUE_NUMBER
+_CAPS_SEGMENT_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -241,8 +243,9 @@ class _Curl:
         segments = []
         for seg in (self.url.path or "").split("/")[1:]:
             m = _PATH_VAR_RE.match(seg)
-            if m:
-                raw = next(g for g in m.groups() if g)
+            caps = len(seg) > 3 and _CAPS_SEGMENT_RE.match(seg) is not None
+            if m or caps:
+                raw = next(g for g in m.groups() if g) if m else seg
                 name = input_name(raw.lower() if raw.isupper() else raw, self.taken)
                 self.inputs.append(
                     {

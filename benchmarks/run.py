@@ -402,6 +402,9 @@ def main() -> int:
     bench_extraction(5 if ns.quick else 20)
     bench_context(base)
     bench_startup(5 if ns.quick else 15)
+    from bench_importers import bench_openapi_import  # benchmarks/ is on sys.path
+
+    bench_openapi_import(1 if ns.quick else 5, interleaved, row)
     server.shutdown()
     if ns.json:
         with open(ns.json, "w") as f:

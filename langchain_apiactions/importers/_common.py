@@ -15,6 +15,7 @@ __all__ = ["ImportResult", "ImportedAction", "NameBook", "action_name", "input_n
 _RESERVED_INPUTS = {"config", "run_manager", "callbacks", "args", "kwargs", "self", "tool_call_id"}
 BUILTINS = ("session_id", "today", "now")
 MAX_NAME = 64
+_TOP_KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):")
 _KEY_ORDER = (
     "name",
     "when_to_use",
@@ -80,13 +81,13 @@ class ImportResult:
             lines.append("")
             lines += _comment(action.notes.get("", []), "  ")
             lines.append(f"  # {action.origin}")
+            # One dump per action; each top-level key's comments go above its line.
             first = True
-            for key, value in _ordered(action.data).items():
-                comments = _comment(action.notes.get(key, []), "  " if first else "    ")
-                text = _dump({key: value}, fast).rstrip("\n").splitlines()
-                block = [("  - " if first else "    ") + text[0]] + ["    " + t for t in text[1:]]
-                lines += comments
-                lines += block
+            for line in _dump(_ordered(action.data), fast).rstrip("\n").splitlines():
+                key = _TOP_KEY_RE.match(line)
+                if key is not None:
+                    lines += _comment(action.notes.get(key.group(1), []), "  " if first else "    ")
+                lines.append(("  - " if first else "    ") + line)
                 first = False
         return "\n".join(lines) + "\n"
 

@@ -193,7 +193,12 @@ class CompiledAuth:
         return v.get_secret_value() if isinstance(v, SecretStr) else v
 
     def derived_secrets(self, secrets: Mapping[str, str | SecretStr]) -> list[str]:
-        """Values sent on the wire that are not a secret as written (Basic's base64)."""
+        """Values sent on the wire that are not a secret as written (Basic's base64).
+
+        Empty while a value is not in `secrets` (a `${context.NAME}` before a call).
+        """
+        if any(name not in secrets for name in self.refs.values()):
+            return []
         if isinstance(self.config, BasicAuth):
             return [_basic(self.value("username", secrets), self.value("password", secrets))]
         return []

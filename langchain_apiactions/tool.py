@@ -374,7 +374,9 @@ def prepare_request(
         shown_body=display_body,
         context_secrets=tuple(
             text_value(trusted[CONTEXT_PREFIX + name]) for name in c.secret_context
-        ),
+        )
+        # Basic from context: the encoded form on the wire is masked too.
+        + tuple(c.auth.derived_secrets(all_secrets) if c.auth is not None and trusted else ()),
         context_private=tuple(text_value(v) for v in trusted.values()),
     )
 

@@ -288,3 +288,23 @@ def test_inspect_view_shows_every_auth_kind_concealed(
     assert_clean(shown)
     [q, *_] = inspector.requests
     assert q["query"] == [("page", "2"), ("key", KEY)]  # what was received, exactly
+
+
+def test_basic_auth_from_trusted_context_is_masked_in_its_encoded_form(api: ApiServer) -> None:
+    api.route(
+        "GET", "/orders", checks(lambda rec: rec.headers.get("Authorization") == f"Basic {BASIC}")
+    )
+    tk = make_toolkit(
+        action(
+            "Lookup",
+            f"{api.url}/orders",
+            '{type: basic, username: "${context.user}", password: "${context.password}"}',
+        )
+    )
+    msg = tk.get_tool("Lookup").invoke(
+        {"name": "Lookup", "args": {}, "id": "c", "type": "tool_call"},
+        config={"configurable": {"context": {"user": USER, "password": PASSWORD}}},
+    )
+    assert msg.artifact["ok"] is True, msg.artifact
+    assert msg.artifact["data"]["echo"]["headers"]["Authorization"] == "Basic ***"
+    assert_clean(msg.content, json.dumps(msg.artifact))

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from langchain_apiactions import (
     ActionConfigError,
@@ -226,6 +227,30 @@ def test_yaml_syntax_error_has_line_and_column(tmp_path: Path) -> None:
         load_actions(path)
     with pytest.raises(ActionConfigError, match="file not found"):
         load_actions(tmp_path / "missing.yaml")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column"),
+    [
+        ("actions:\n  - name: [unclosed\n", 3, 1),
+        ("actions:\n  - name: A\n    url: x\n   method: GET\n", 4, 4),
+        ("actions:\n  - {name: A, url: [1, 2}\n", 2, 25),
+        ("a: 1\n\tb: 2\n", 2, 1),
+    ],
+)
+def test_yaml_errors_keep_line_and_column_with_libyaml(text: str, line: int, column: int) -> None:
+    from langchain_apiactions import config
+
+    assert yaml.__with_libyaml__  # the fast loader is there, and it is the one used
+    assert config.YAML_LOADER is yaml.CSafeLoader
+    with pytest.raises(ActionConfigError) as caught:
+        load_actions(text)
+    # The place and the words of PyYAML's own loader, with libyaml or without.
+    with pytest.raises(yaml.MarkedYAMLError) as pure:
+        yaml.load(text, Loader=yaml.SafeLoader)
+    assert str(caught.value).endswith(
+        f"not valid YAML at line {line}, column {column}: {pure.value.problem}"
+    )
 
 
 def test_missing_secret_names_action_and_variable(monkeypatch: pytest.MonkeyPatch) -> None:

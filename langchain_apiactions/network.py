@@ -273,8 +273,8 @@ class _Watch:
     expired: bool = False
     done: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # Set at expiry: ends a retry's sleep and a wait for name resolution.
-    woken: threading.Event = field(default_factory=threading.Event)
+    # Made by a retry's sleep (most calls never sleep), set at expiry.
+    woken: threading.Event | None = None
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -296,10 +296,21 @@ class _Watch:
             if self.done:
                 return
             self.expired = True
-            self.woken.set()
+            if self.woken is not None:
+                self.woken.set()
             for conn, sock in self.held.items():
                 if _owner_of(conn) is self:
                     _shutdown(sock or getattr(conn, "sock", None))
+
+    def sleep(self, seconds: float) -> bool:
+        """Wait `seconds`, or less if the call expires meanwhile (then True)."""
+        with self.lock:
+            if self.expired:
+                return True
+            if self.woken is None:
+                self.woken = threading.Event()
+            woken = self.woken
+        return woken.wait(seconds)
 
     def finish(self) -> None:
         with self.lock:
@@ -441,7 +452,7 @@ class DeadlineRetry(Retry):
             return
         if watch is None:
             time.sleep(wait)
-        elif watch.woken.wait(wait):
+        elif watch.sleep(wait):
             raise DeadlineExceededError("the call ended while waiting to retry")
 
 
@@ -745,10 +756,9 @@ class HttpResult:
 class _Stop(Exception):
     """Ends a call with `error` (a plain message built from trusted parts only)."""
 
-    def __init__(self, error: str, *, sent: bool = True) -> None:
+    def __init__(self, error: str) -> None:
         super().__init__(error)
         self.error = error
-        self.sent = sent
 
 
 def send(
@@ -806,14 +816,14 @@ def _send_handling_redirects(
     result: HttpResult,
 ) -> requests.Response:
     """Send `request`, following redirects within its origin; the final response."""
-    origin = _origin(request.url or "")
+    first_url = request.url or ""
     for _ in range(MAX_REDIRECTS + 1):
         resp = _send_single_request(session, request, watch, result)
         location = resp.headers.get("Location")
         if not (resp.is_redirect and location):
             return resp
         resp.close()
-        request = _redirect_request(session, request, resp.status_code, location, origin)
+        request = _redirect_request(session, request, resp.status_code, location, first_url)
     raise _Stop(f"too many redirects (more than {MAX_REDIRECTS})")
 
 
@@ -848,7 +858,11 @@ def _location_flaw(location: str) -> str | None:
         return "a backslash"
     if any(unicodedata.category(c) == "Cc" for c in location):
         return "a control character"
-    if "@" in urllib.parse.urlsplit(location).netloc:
+    try:
+        netloc = urllib.parse.urlsplit(location).netloc
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None  # refused below as not a valid URL
+    if "@" in netloc:
         return "a user name or password"
     return None
 
@@ -868,7 +882,7 @@ def _redirect_request(
     previous: requests.PreparedRequest,
     status: int,
     location: str,
-    origin: tuple[str, str, int | None],
+    first_url: str,
 ) -> requests.PreparedRequest:
     """The next hop's request, prepared exactly as it will be sent, or `_Stop`.
 
@@ -895,7 +909,7 @@ def _redirect_request(
         raise _Stop(f"{refused}: its Location header is not a valid URL") from None
     if userinfo is not None:
         raise _Stop(f"{refused}: its Location header contains a user name or password")
-    if after != origin:
+    if after != _origin(first_url):
         raise _Stop(
             f"HTTP {status} redirect to another origin ({_show_origin(after)}) was not followed"
         )
@@ -917,7 +931,6 @@ def _record_failure(
     """Turn what ended a call into `result.error` (and what is known about sending)."""
     if isinstance(e, _Stop):
         result.error = e.error
-        result.maybe_sent = result.maybe_sent and e.sent
     elif isinstance(e, _BodyTooLarge):
         result.error = f"response body larger than the {max_bytes:,}-byte cap"
         result.body = b""

@@ -20,6 +20,7 @@ from langchain_apiactions.network import (
     _Stop,
     build_session,
 )
+from langchain_apiactions.redact import mask
 
 FIRST = "http://api.example.com:8080/orders?id=1"
 
@@ -36,7 +37,8 @@ LOCATIONS = st.one_of(
     st.lists(PIECES, min_size=1, max_size=8).map("".join),
     st.lists(st.one_of(PIECES, st.text(max_size=6)), min_size=1, max_size=6).map("".join),
 )
-SAFE_ERROR = set(string.ascii_letters + string.digits + " .,:;/()-[]_")
+# `*` for a masked secret.
+SAFE_ERROR = set(string.ascii_letters + string.digits + " .,:;/()-[]_*")
 
 
 @pytest.fixture(scope="module")
@@ -88,4 +90,5 @@ def test_each_refusal_says_why(session: requests.Session, location: str, reason:
     first = _prepare(session, "GET", FIRST, {}, None)
     with pytest.raises(_Stop) as stop:
         _redirect_request(session, first, 302, location, first.url or "")
-    assert reason in stop.value.error
+    # The origin is masked (another test's short secret may hide part of it).
+    assert (mask(reason) if "origin" in reason else reason) in stop.value.error

@@ -167,7 +167,7 @@ def interpret(
         return False, None, [], mask(error)
     names = [f.name for f in fields]
     if kind == "html" and not fields:
-        return True, mask(truncate_text(html_text(http.body), max_body_chars)), [], None
+        return True, truncate_text(mask(html_text(http.body)), max_body_chars), [], None
     if not is_json(parsed):
         if fields:
             detail = "an HTML page" if _HTML_RE.match(http.body[:200]) else "not JSON"

@@ -540,45 +540,53 @@ class ApiActionTool(BaseTool):
     def _send(self, prepared: PreparedRequest) -> HttpResult:
         """Send `prepared`, with an OAuth2 token when the action has one.
 
-        The token request counts against the call's deadline. A 401 to a token drops it,
-        and the request is sent once more with a fresh one (a 401 was not processed).
+        The token request counts against the call's deadline (and its `elapsed_ms`). A
+        401 to a token drops it, and the request is sent once more with a fresh one (a
+        401 means it was not processed).
         """
         rt = self.runtime
-        deadline = time.monotonic() + self.action.timeout
+        start = time.monotonic()
+        deadline = start + self.action.timeout
         auth = self.action.compiled.auth
+        if auth is None or not auth.is_oauth2:
+            return send(
+                rt.http,
+                prepared.method,
+                prepared.url,
+                headers=prepared.headers,
+                body=prepared.body,
+                timeout=self.action.timeout,
+                max_bytes=rt.max_response_bytes,
+                threads=rt.threads,
+            )
         token: str | None = None
         for attempt in range(2):
-            headers = prepared.headers
-            if auth is not None and auth.is_oauth2:
-                try:
-                    token = rt.tokens.token(
-                        rt.http,
-                        auth,
-                        rt.secrets,
-                        deadline=deadline,
-                        rejected=token,
-                        threads=rt.threads,
-                    )
-                except TokenError as e:
-                    return HttpResult(error=str(e))
-                headers = {**headers, "Authorization": f"Bearer {token}"}
+            try:
+                token = rt.tokens.token(
+                    rt.http, auth, rt.secrets, deadline=deadline, rejected=token, threads=rt.threads
+                )
+            except TokenError as e:
+                http = HttpResult(error=str(e))
+                break
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return HttpResult(error=f"timeout: no answer within {self.action.timeout:g} s")
+                http = HttpResult(error=f"timeout: no answer within {self.action.timeout:g} s")
+                break
             http = send(
                 rt.http,
                 prepared.method,
                 prepared.url,
-                headers=headers,
+                headers={**prepared.headers, "Authorization": f"Bearer {token}"},
                 body=prepared.body,
                 timeout=remaining,
                 max_bytes=rt.max_response_bytes,
                 threads=rt.threads,
             )
-            if token is None or http.status != 401 or attempt == 1:
-                return http
+            if http.status != 401 or attempt == 1:
+                break
             logger.info("%s: the API refused the access token (401); fetching a new one", self.name)
-        raise AssertionError("unreachable")  # pragma: no cover
+        http.elapsed_ms = round((time.monotonic() - start) * 1000, 1)
+        return http
 
     def prepare(
         self, args: Mapping[str, Any], session_id: str = DEFAULT_SESSION, context: Any = None

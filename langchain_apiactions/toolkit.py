@@ -135,11 +135,13 @@ class ApiActionsToolkit(BaseToolkit):
     def close(self) -> None:
         """Stop everything the toolkit started: calls still in flight end (as timeouts),
         the deadline watchdog, resolver and async worker threads stop, and the pooled
-        HTTP connections close. A later call starts them again.
+        HTTP connections close, and OAuth2 access tokens are forgotten. A later call starts
+        them again.
         """
         if self._runtime is not None:
             self._runtime.threads.close()
             self._runtime.http.close()
+            self._runtime.tokens.clear()  # OAuth2 access tokens: fetched again if needed
 
     def __enter__(self) -> Self:
         return self

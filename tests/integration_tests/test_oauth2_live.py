@@ -341,3 +341,34 @@ async def test_async_calls_share_the_token(api: ApiServer, creds: None) -> None:
     )
     assert all(m.artifact["ok"] for m in msgs)
     assert len(world.token_requests) == 1
+
+
+def test_cli_call_shows_the_oauth2_token_masked(
+    api: ApiServer, creds: None, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from langchain_apiactions.cli import main as cli_main
+
+    world = OAuthWorld(api)
+    path = tmp_path / "actions.yaml"
+    path.write_text(actions(world.url, api.url))
+    code = cli_main(["call", str(path), "Check_Order", "--allow-network", "127.0.0.0/8", "--json"])
+    out = capsys.readouterr()
+    assert code == 0, out
+    assert "> Authorization: Bearer ***" in out.out
+    token = api.last.headers["Authorization"].removeprefix("Bearer ")
+    assert token not in out.out + out.err
+    assert '"echo": "Bearer ***"' in out.out
+    clean(out.out, out.err)
+
+
+def test_elapsed_counts_the_token_request_and_close_forgets_tokens(
+    api: ApiServer, creds: None
+) -> None:
+    world = OAuthWorld(api, token_delay=0.3)
+    tk = make_toolkit(actions(world.url, api.url))
+    art = call(tk.get_tool("Check_Order"), {}).artifact
+    assert art["ok"] is True and art["request"]["elapsed_ms"] >= 300
+    assert call(tk.get_tool("Check_Order"), {}).artifact["request"]["elapsed_ms"] < 300
+    tk.close()
+    assert call(tk.get_tool("Check_Order"), {}).artifact["ok"] is True
+    assert len(world.token_requests) == 2

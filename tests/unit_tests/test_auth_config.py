@@ -337,3 +337,15 @@ def test_property_form_value_cannot_add_a_field(a: str, b: list[str], n: float) 
     assert [v for k, v in pairs if k == "b"] == b
     assert dict(pairs)["mix"] == f"x {a} y"
     assert pairs[-1] == ("fixed", a)
+
+
+def test_a_credential_written_in_the_file_is_never_echoed_by_the_error() -> None:
+    for extra in (
+        '  auth: {type: bearer, token: "sk-live-written-here"}',
+        '  auth: {type: api_key, in: querystring, name: k, value: "sk-live-written-here"}',
+        '  auth: {type: basic, username: "${U}", pasword: "sk-live-written-here"}',
+        '  auth: {type: oauth2, token_url: "https://a.example/t", client_id: "${I}", '
+        'client_secret: "sk-live-written-here"}',
+    ):
+        errors = errors_of(one(extra))
+        assert errors and not any("sk-live-written-here" in e for e in errors), errors

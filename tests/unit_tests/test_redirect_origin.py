@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from urllib3.util import parse_url
 
+from langchain_apiactions import network
 from langchain_apiactions.network import (
     NetworkPolicy,
     _prepare,
@@ -20,7 +21,6 @@ from langchain_apiactions.network import (
     _Stop,
     build_session,
 )
-from langchain_apiactions.redact import mask
 
 FIRST = "http://api.example.com:8080/orders?id=1"
 
@@ -86,9 +86,13 @@ def test_a_redirect_is_followed_only_to_the_same_origin_as_both_parsers_read_it(
         ("http://[::1/", "is not a valid URL"),
     ],
 )
-def test_each_refusal_says_why(session: requests.Session, location: str, reason: str) -> None:
+def test_each_refusal_says_why(
+    session: requests.Session, location: str, reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Masking is not under test here (a short secret another test left registered
+    # process-wide could hide part of the origin).
+    monkeypatch.setattr(network, "mask", lambda text: text, raising=False)
     first = _prepare(session, "GET", FIRST, {}, None)
     with pytest.raises(_Stop) as stop:
         _redirect_request(session, first, 302, location, first.url or "")
-    # The origin is masked (another test's short secret may hide part of it).
-    assert (mask(reason) if "origin" in reason else reason) in stop.value.error
+    assert reason in stop.value.error

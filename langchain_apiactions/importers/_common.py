@@ -79,8 +79,7 @@ class ImportResult:
         lines.append("actions:")
         for action in self.actions:
             lines.append("")
-            lines += _comment(action.notes.get("", []), "  ")
-            lines.append(f"  # {action.origin}")
+            lines += _comment([*action.notes.get("", []), action.origin], "  ")
             # One dump per action; each top-level key's comments go above its line.
             first = True
             for line in _dump(_ordered(action.data), fast).rstrip("\n").splitlines():
@@ -97,9 +96,16 @@ def _ordered(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: data[k] for k in keys}
 
 
+# What a YAML comment may hold: printable characters (PyYAML's reader), on one line.
+_NOT_PRINTABLE_RE = re.compile(
+    "[^\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u2028\u2029]"
+)
+
+
 def _comment(notes: Iterable[str], indent: str) -> list[str]:
     out: list[str] = []
-    for note in notes:
+    for raw in notes:
+        note = _NOT_PRINTABLE_RE.sub(" ", raw)
         for line in textwrap.wrap(note, width=96 - len(indent), break_on_hyphens=False) or [""]:
             out.append(f"{indent}# {line}".rstrip())
     return out

@@ -80,6 +80,7 @@ _PATH_VAR_RE = re.compile(
 # GitHub-style docs write path values in capitals: /repos/OWNER/REPO/issues/ISSUE_NUMBER
 _CAPS_SEGMENT_RE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*$")
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
 def _split(text: str) -> list[str]:
@@ -225,6 +226,8 @@ class _Curl:
             a.data["confirm"] = True
             a.note("confirm", f"{method} changes data: the agent asks the visitor before calling.")
         result = ImportResult(actions=[a])
+        used = json.dumps([a.data.get(k) for k in ("url", "headers", "auth")])
+        self.secret_names = [n for n in self.secret_names if "${" + n + "}" in used]
         result.secrets = list(self.secret_names)
         result.header = [
             "Imported by `apiactions import curl`. Curate before use: write the when_to_use,",
@@ -287,7 +290,8 @@ class _Curl:
         for kind, value in self.pairs:
             if kind == "user":
                 user, sep, password = value.partition(":")
-                auth = self._basic(user, password if sep else None)
+                basic = self._basic(user, password if sep else None)
+                auth = auth or basic  # an explicit Authorization header wins, as in curl
             elif kind == "bearer":
                 auth = {"type": "bearer", "token": self.secret(value, "token")}
             elif kind == "cookie":
@@ -299,13 +303,14 @@ class _Curl:
             elif kind == "header":
                 name, sep, header_value = value.partition(":")
                 name, header_value = name.strip(), header_value.strip()
-                if not sep or not name:
+                if not sep or not _HEADER_NAME_RE.match(name) or re.search("[\r\n\x00]", value):
+                    self.action.note("headers", f"-H {value[:40]!r}: not a header; left out.")
                     continue
                 found = self._credential_header(name, header_value, auth)
                 if found is None:
                     headers[name] = self._literal_header(header_value)
                 elif isinstance(found, dict):
-                    auth = found
+                    auth = found if auth is None or auth["type"] == "basic" else auth
                 else:
                     headers[name] = found
         if auth is not None or any("${" in v for v in headers.values()):

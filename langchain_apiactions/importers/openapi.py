@@ -487,7 +487,13 @@ class _Operation:
                 )
             return "{" + path_names[raw] + "}"
 
-        path = re.sub(r"\{([^{}/]+)\}", path_var, self.path)
+        # Literal text is percent-encoded, so nothing in a document's path reads as a
+        # placeholder, a `${SECRET}`, a query or a fragment.
+        pieces = re.split(r"(\{[^{}/]+\})", self.path)
+        path = "".join(
+            path_var(m) if (m := re.fullmatch(r"\{([^{}/]+)\}", piece)) else _quote_path(piece)
+            for piece in pieces
+        )
         url = self.imp.base_url(self.path_item, self.op) + path
         # query
         pairs: list[str] = []
@@ -768,6 +774,11 @@ class _BodyBuilder:
         for key, node in (schema.get("properties") or {}).items():
             key = str(key)
             where = ".".join([*path, key])
+            if not key or "{" in key or "}" in key:
+                self.notes.append(
+                    f"{where!r}: a property name an action file cannot hold; left out."
+                )
+                continue
             resolved = self.op.doc.schema(node, seen)
             if resolved is None:
                 self.notes.append(f"{where}: a schema that contains itself; cut here.")
@@ -802,7 +813,11 @@ class _BodyBuilder:
         where = ".".join(path)
         t = schema.get("type")
         if "const" in schema:
-            return schema["const"]
+            const = schema["const"]
+            if isinstance(const, str) and ("{" in const or "}" in const):
+                self.notes.append(f"{where}: a fixed value with braces; left out.")
+                return _SKIP
+            return const
         if t == "object":
             if not isinstance(schema.get("properties"), Mapping) or not schema["properties"]:
                 self.notes.append(f"{where}: a free-form object; left out.")
@@ -862,7 +877,11 @@ def _media_schema(media: Any) -> Any:
 
 
 def _quote_key(key: str) -> str:
-    return urllib.parse.quote(key, safe="-._~!$'()*+,;:@/")
+    return urllib.parse.quote(key, safe="-._~!'()*+,;:@/")
+
+
+def _quote_path(text: str) -> str:
+    return urllib.parse.quote(text, safe="/-._~!&'()*+,;=:@%")
 
 
 def _path_expr(parts: Sequence[str]) -> str:
@@ -889,6 +908,8 @@ def _scalar_fields(
             if resolved is None or resolved[0].get("writeOnly") is True:
                 continue
             sub_schema, sub_seen = resolved
+            if not str(key):
+                continue
             parts = [*path, str(key)]
             if sub_schema.get("type") in _SCALARS:
                 name = (
@@ -1008,6 +1029,9 @@ class _Importer:
                 raise ImportSpecError(msg)
 
             filled = re.sub(r"\{([^{}]+)\}", fill, url).rstrip("/")
+            if re.search(r"[${}\s]", filled):
+                msg = f"{self.name}: server URL {url!r} is not a plain URL; pass --base-url"
+                raise ImportSpecError(msg)
             if not re.match(r"^https?://[^/]", filled, re.IGNORECASE):
                 msg = (
                     f"{self.name}: the server URL {url!r} is relative (or missing); pass the "

@@ -491,3 +491,35 @@ paths:
     assert result.warnings == [
         "<openapi>: $ref 'other.yaml#/components/parameters/x' points outside the document; not followed"
     ]
+
+
+def test_document_text_never_becomes_a_secret_or_placeholder() -> None:
+    """A document is someone else's text: `${NAME}` in a path or a query key must not turn
+    into a secret reference (it would send that environment variable to their server)."""
+    doc = _doc(
+        {
+            "/files/${AWS_SECRET_ACCESS_KEY}/{id}?x=1": {
+                "get": {
+                    "operationId": "f",
+                    "summary": "Get a file",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True},
+                        {"name": "${HOME}", "in": "query", "schema": {"type": "string"}},
+                    ],
+                }
+            }
+        }
+    )
+    (action,) = from_openapi(doc)["actions"]
+    # `{...}` is OpenAPI path templating (an input); the `$` before it stays literal text
+    assert action["url"] == (
+        "https://api.shop.example/v1/files/%24{AWS_SECRET_ACCESS_KEY}/{id}%3Fx=1"
+        "?%24%7BHOME%7D={HOME}"
+    )
+    report = check_actions({"actions": [action]})
+    assert report.errors == []
+    assert report.actions[0].secret_names() == []
+    server = {"url": "https://{host}/v1", "variables": {"host": {"default": "${HOST}"}}}
+    bad = _doc({"/a": {"get": {"operationId": "a"}}}, servers=[server])
+    with pytest.raises(ImportSpecError, match=r"not a plain URL; pass --base-url"):
+        from_openapi(bad)

@@ -6,6 +6,7 @@ tool call) and the arguments it filled in are recorded.
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections import Counter
@@ -50,12 +51,36 @@ class EvalCase:
         return " / ".join(self.turns)
 
 
-def load_cases(source: str | Path | Sequence[Any]) -> list[EvalCase]:
-    """Read cases from a YAML file (or a list).
+def _case_label(name: str, index: int, raw: Any) -> str:
+    """`cases.yaml: case 3 ("Where is my order?")`: the case as its author finds it."""
+    text = None
+    if isinstance(raw, dict):
+        text = raw.get("utterance")
+        turns = raw.get("turns")
+        if text is None and isinstance(turns, list) and turns:
+            text = turns[0]
+    shown = f' ("{text[:40]}")' if isinstance(text, str) else ""
+    return f"{name}: case {index + 1}{shown}"
+
+
+def _did_you_mean(word: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def load_cases(
+    source: str | Path | Sequence[Any], *, actions: Sequence[ApiAction] | None = None
+) -> list[EvalCase]:
+    """Read cases from a YAML file (or a list), checking them like an action file.
 
     Each case: `utterance: "..."` or `turns: ["...", "..."]`, `expect: Action_Name` (or
     `none`), optionally `args: {name: value}`. A case can also be a mapping with a single
-    key, `"utterance": Action_Name`.
+    key, `"utterance": Action_Name`. Unknown keys are errors; with `actions`, so are an
+    `expect` that names no action and `args` that name no input of it (each error names
+    the case and suggests the closest name).
+
+    Raises:
+        ActionConfigError: every problem at once.
     """
     name = str(source) if isinstance(source, (str, Path)) else "<cases>"
     if isinstance(source, (str, Path)):
@@ -73,13 +98,17 @@ def load_cases(source: str | Path | Sequence[Any]) -> list[EvalCase]:
     cases: list[EvalCase] = []
     problems: list[str] = []
     for i, raw in enumerate(data):
-        where = f"{name}: cases[{i}]"
         if isinstance(raw, dict) and len(raw) == 1 and not _CASE_KEYS & set(raw):
             ((utterance, expected),) = raw.items()
             raw = {"utterance": utterance, "expect": expected}
+        where = _case_label(name, i, raw)
         if not isinstance(raw, dict):
             problems.append(f"{where}: must be a mapping")
             continue
+        for key in raw:
+            if key not in _CASE_KEYS:
+                hint = _did_you_mean(str(key), sorted(_CASE_KEYS))
+                problems.append(f"{where}: unknown key {key!r}{hint}")
         turns = raw.get("turns")
         if turns is None and isinstance(raw.get("utterance"), str):
             turns = [raw["utterance"]]
@@ -91,12 +120,33 @@ def load_cases(source: str | Path | Sequence[Any]) -> list[EvalCase]:
             expected = NONE
         args = raw.get("args", raw.get("arguments"))
         if args is not None and not isinstance(args, dict):
-            problems.append(f"{where}.args: must be a mapping")
+            problems.append(f"{where}: args: must be a mapping")
             continue
         cases.append(EvalCase(tuple(turns), str(expected), args))
+        if actions is not None:
+            problems += _check_case(where, cases[-1], actions)
     if problems:
         raise ActionConfigError(problems)
     return cases
+
+
+def _check_case(where: str, case: EvalCase, actions: Sequence[ApiAction]) -> list[str]:
+    """An `expect` that names no action, `args` that name no input of it."""
+    by_name = {a.name: a for a in actions}
+    if case.expected != NONE and case.expected not in by_name:
+        hint = _did_you_mean(case.expected, [*by_name, NONE])
+        return [f"{where}: expect: unknown action {case.expected!r}{hint}"]
+    action = by_name.get(case.expected)
+    problems: list[str] = []
+    if case.arguments and action is None:
+        problems.append(f"{where}: args: a case that expects none has no arguments")
+    elif case.arguments and action is not None:
+        inputs = [i.name for i in action.inputs]
+        for key in case.arguments:
+            if key not in inputs:
+                hint = _did_you_mean(str(key), inputs)
+                problems.append(f"{where}: args: {action.name} has no input {key!r}{hint}")
+    return problems
 
 
 @dataclass
@@ -221,11 +271,12 @@ class EvalResult:
                 f"{name:<{width}}  {m['precision']:>9.2f}  {m['recall']:>6.2f}  {m['f1']:>5.2f}"
                 f"  {int(m['support']):>7}"
             )
-        short = {label: label[:10] for label in self.labels}
+        # Full names as column heads: `Book_Appoi` and `Book_Apoin` must not look alike.
+        cols = {label: max(len(label), 4) for label in self.labels}
         lines.append("\nconfusion (rows: expected, columns: chosen)")
-        lines.append(" " * (width + 2) + " ".join(f"{short[x]:>10}" for x in self.labels))
+        lines.append(" " * (width + 2) + "  ".join(f"{x:>{cols[x]}}" for x in self.labels))
         for expected, row in self.confusion.items():
-            cells = " ".join(f"{row.get(x, 0):>10}" for x in self.labels)
+            cells = "  ".join(f"{row.get(x, 0):>{cols[x]}}" for x in self.labels)
             lines.append(f"{expected:<{width}}  {cells}")
         if self.misfires:
             lines.append("\nmisfires:")
@@ -301,10 +352,15 @@ def evaluate(
         progress: Called with `(done, total)` after each sample.
     """
     loaded: list[ApiAction] = load_actions(actions)
-    if isinstance(cases, list) and all(isinstance(c, EvalCase) for c in cases):
+    if isinstance(cases, list) and cases and all(isinstance(c, EvalCase) for c in cases):
         case_list: list[EvalCase] = cases
+        problems = [
+            p for i, c in enumerate(cases) for p in _check_case(f"<cases>: case {i + 1}", c, loaded)
+        ]
+        if problems:
+            raise ActionConfigError(problems)
     else:
-        case_list = load_cases(cases)
+        case_list = load_cases(cases, actions=loaded)
     source = loaded[0].source if loaded else "<actions>"
     tools = [_schema_only_tool(a) for a in loaded]
     bound = model.bind_tools(tools)
@@ -381,14 +437,30 @@ def compare_results(a: EvalResult, b: EvalResult) -> str:
     return "\n".join(lines)
 
 
-def progress_bar(out: TextIO = sys.stderr) -> Callable[[int, int], None]:
-    """A one-line text progress bar."""
+class ProgressBar:
+    """`evaluate`'s `progress` callback drawn by tqdm: a bar on a terminal that ends its
+    line when closed, and nothing at all on a pipe or a file (no `\\r` frames in logs).
+    """
 
-    def show(done: int, total: int) -> None:
-        filled = int(30 * done / total) if total else 30
-        out.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total}")
-        if done == total:
-            out.write("\n")
-        out.flush()
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.out = out if out is not None else sys.stderr
+        self._bar: Any = None
 
-    return show
+    def __call__(self, done: int, total: int) -> None:
+        from tqdm import tqdm
+
+        if self._bar is None or self._bar.total != total or done < self._bar.n:
+            self.close()
+            self._bar = tqdm(total=total, file=self.out, disable=None, unit="case", ascii=True)
+        self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        """End the bar's line (a terminal only)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def progress_bar(out: TextIO | None = None) -> ProgressBar:
+    """A progress bar for `evaluate(..., progress=...)`; call `.close()` when done."""
+    return ProgressBar(out)

@@ -67,6 +67,7 @@ __all__ = [
     "describe_validation_error",
     "format_validation_error",
     "session_id_from",
+    "validation_problems",
 ]
 
 logger = logging.getLogger("langchain_apiactions")
@@ -134,8 +135,10 @@ _TYPE_WORDS = {
 }
 
 
-def describe_validation_error(error: ValidationError, action: ApiAction | None = None) -> str:
-    """Each bad argument and its problem, said as a person would (`stars: should be ...`).
+def validation_problems(
+    error: ValidationError, action: ApiAction | None = None
+) -> list[tuple[str, str]]:
+    """`(input, problem)` for each bad argument, said as a person would.
 
     Pydantic's own wording (`stars.int: Input should be a valid integer`, "Datetimes
     provided to dates should have zero time") is replaced by one phrase per input.
@@ -172,7 +175,12 @@ def describe_validation_error(error: ValidationError, action: ApiAction | None =
         if kind != "missing" and got is not None:
             problem += f" (got {json.dumps(got, default=str, ensure_ascii=False)[:80]})"
         found[where] = problem
-    return "; ".join(f"{where}: {problem}" for where, problem in found.items())
+    return list(found.items())
+
+
+def describe_validation_error(error: ValidationError, action: ApiAction | None = None) -> str:
+    """Each bad argument and its problem in one line (`stars: should be a number ...`)."""
+    return "; ".join(f"{where}: {problem}" for where, problem in validation_problems(error, action))
 
 
 def format_validation_error(error: Any, action: ApiAction | None = None) -> str:

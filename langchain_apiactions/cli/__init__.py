@@ -6,6 +6,7 @@ The core package never imports this subpackage.
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import sys
 from collections.abc import Sequence
@@ -14,7 +15,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from langchain_apiactions.cli import import_cmd
-from langchain_apiactions.config import check_actions
+from langchain_apiactions.config import ApiAction, check_actions
 from langchain_apiactions.errors import (
     ActionConfigError,
     ArgumentError,
@@ -29,17 +30,53 @@ from langchain_apiactions.redact import call_secrets, mask
 __all__ = ["main"]
 
 
+_MODEL_HELP = (
+    "the chat model: `offline` (the built-in lexical stand-in, not an LLM; no network) or "
+    "`openai:<model>` (extra `openai`; OPENAI_BASE_URL points it at any compatible server). "
+    "Without --model: openai:gpt-4.1-mini when OPENAI_API_KEY is set, else offline"
+)
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows every option's default, `none` for options that have none."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "%(default)" in text
+            or not action.option_strings
+            or action.default is argparse.SUPPRESS
+            or "default" in text.lower()
+        ):
+            return text
+        if action.default is None:
+            return text + " (default: none)"
+        if action.default is False:
+            return text + " (default: off)"
+        if isinstance(action.default, list) and not action.default:
+            return text + " (default: none; repeat the option for more)"
+        return text + " (default: %(default)s)"
+
+
 def _network_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--allow-private-networks",
         action="store_true",
-        help="allow loopback/private addresses (local servers, the inspector)",
+        help="allow every loopback and private address (local servers, the inspector)",
     )
     p.add_argument(
-        "--allow-host", action="append", default=[], metavar="HOST", help="allow this host name"
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="allow this host name, even on a private address",
     )
     p.add_argument(
-        "--allow-network", action="append", default=[], metavar="CIDR", help="allow this network"
+        "--allow-network",
+        action="append",
+        default=[],
+        metavar="CIDR",
+        help="allow this network, e.g. 127.0.0.0/8",
     )
 
 
@@ -59,7 +96,7 @@ def _parse_context(pairs: Sequence[str]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         if not sep or not name:
             msg = f"--context {pair.split('=')[0]!r}: expected NAME=VALUE"
-            raise SystemExit(msg)
+            raise _UsageError(msg)
         values[name.removeprefix("context.")] = value
     return values
 
@@ -68,45 +105,60 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="apiactions",
         description="Declare REST API actions in YAML/JSON and use them as LangChain tools.",
+        formatter_class=_HelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    v = sub.add_parser("validate", help="check an action file: errors and warnings")
-    v.add_argument("file")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text, formatter_class=_HelpFormatter)
 
-    c = sub.add_parser("call", help="call one action, printing the exact request and the result")
-    c.add_argument("file")
-    c.add_argument("action")
+    v = command("validate", "check an action file: errors and warnings")
+    v.add_argument("file", help="the action file (YAML or JSON)")
+
+    c = command("call", "call one action, printing the exact request and the result")
+    c.add_argument("file", help="the action file (YAML or JSON)")
+    c.add_argument("action", help="the name of the action to call")
     c.add_argument(
         "--arg",
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="an input value (repeat for arrays)",
+        help="an input value; repeat for several inputs and for the items of an array",
     )
     _context_option(c)
     c.add_argument("--dry-run", action="store_true", help="print the request without sending it")
     c.add_argument(
         "--session", default="cli", help="session id (for once-per-session and {session_id})"
     )
-    c.add_argument("--json", action="store_true", help="print the artifact as JSON")
+    c.add_argument(
+        "--json",
+        action="store_true",
+        help="print only the artifact, as one JSON document, on stdout (the rest on stderr)",
+    )
     _network_options(c)
 
-    d = sub.add_parser("demo", help="the offline demo: a store API and a scripted chat")
-    d.add_argument("--model", default=None, help="offline (default) or openai:<model>")
+    d = command("demo", "the offline demo: a store API and a scripted chat")
+    d.add_argument("--model", default=None, help=_MODEL_HELP)
     d.add_argument("--interactive", action="store_true", help="chat yourself instead of the script")
 
-    e = sub.add_parser("eval", help="measure which action a model picks for each visitor case")
-    e.add_argument("file")
-    e.add_argument("cases", help="YAML: utterance (or turns), expect, optional args")
-    e.add_argument("--model", default=None, help="offline (default) or openai:<model>")
+    e = command("eval", "measure which action a model picks for each visitor case")
+    e.add_argument("file", help="the action file (YAML or JSON)")
+    e.add_argument("cases", help="the cases file (YAML): utterance (or turns), expect, args")
+    e.add_argument("--model", default=None, help=_MODEL_HELP)
     e.add_argument("--repeat", type=int, default=1, help="samples per case (stability)")
     e.add_argument("--compare", metavar="FILE2", help="a second action file (A/B descriptions)")
-    e.add_argument("--json", metavar="OUT", help="write the results as JSON")
+    e.add_argument("--json", metavar="OUT", help="also write the results as JSON to this file")
     e.add_argument("--workers", type=int, default=8, help="cases run in parallel")
+    e.add_argument(
+        "--fail-under",
+        type=_accuracy,
+        default=None,
+        metavar="ACCURACY",
+        help="exit 1 when the accuracy is below this (0.8, 80 or 80%%), for CI",
+    )
 
-    i = sub.add_parser("inspect", help="a local request inspector that prints what it receives")
-    i.add_argument("--port", type=int, default=8787)
+    i = command("inspect", "a local request inspector that prints what it receives")
+    i.add_argument("--port", type=int, default=8787, help="the loopback port to listen on")
     i.add_argument("--respond", default='{"ok": true}', metavar="JSON", help="the JSON answer")
     i.add_argument("--status", type=int, default=200, help="the HTTP status to answer with")
     i.add_argument("--record", metavar="FILE", help="append every request as a JSON line")
@@ -114,23 +166,60 @@ def _parser() -> argparse.ArgumentParser:
 
     import_cmd.add_parser(sub)
 
-    ch = sub.add_parser("chat", help="chat with the agent over your own action file")
-    ch.add_argument("file")
-    ch.add_argument("--model", default=None, help="offline (default) or openai:<model>")
+    ch = command("chat", "chat with the agent over your own action file")
+    ch.add_argument("file", help="the action file (YAML or JSON)")
+    ch.add_argument("--model", default=None, help=_MODEL_HELP)
     ch.add_argument("--debug", action="store_true", help="show every request and response")
     _context_option(ch)
     _network_options(ch)
+    _show_defaults(parser)
     return parser
 
 
-def cmd_validate(file: str, out: TextIO) -> int:
+def _show_defaults(parser: argparse.ArgumentParser) -> None:
+    """Every command's `--help`, however it was added, shows each option's default."""
+    parser.formatter_class = _HelpFormatter
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _show_defaults(sub)
+
+
+def _accuracy(text: str) -> float:
+    """`0.8`, `80` or `80%` -> 0.8."""
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        msg = f"{text!r} is not an accuracy (0.8, 80 or 80%)"
+        raise argparse.ArgumentTypeError(msg) from None
+    value = value / 100 if value > 1 or text.strip().endswith("%") else value
+    if not 0 <= value <= 1:
+        msg = f"{text!r} is not an accuracy between 0 and 100%"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _for_cli(text: str) -> str:
+    """Library wording about options, said with the command line's own options."""
+    return text.replace(
+        "(see allowed_hosts / allowed_networks)",
+        "(allow it with --allow-host HOST or --allow-network CIDR)",
+    )
+
+
+def _did_you_mean(name: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}?; " if close else ""
+
+
+def cmd_validate(file: str, out: TextIO, err: TextIO) -> int:
     report = check_actions(file)
     for line in report.errors:
-        out.write(f"error: {line}\n")
+        err.write(f"error: {line}\n")
     for line in report.warnings:
-        out.write(f"warning: {line}\n")
+        err.write(f"warning: {line}\n")
     if report.errors:
-        out.write(f"{file}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)\n")
+        err.write(f"{file}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)\n")
         return 1
     needed = {a.name: a.context_names() for a in report.actions if a.context_names()}
     if needed:
@@ -146,12 +235,16 @@ def cmd_validate(file: str, out: TextIO) -> int:
     return 0
 
 
+class _UsageError(Exception):
+    """A command line that cannot be run as given (exit 2, message on stderr)."""
+
+
 def _parse_args(pairs: Sequence[str]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for pair in pairs:
         if "=" not in pair:
             msg = f"--arg {pair!r}: expected NAME=VALUE"
-            raise SystemExit(msg)
+            raise _UsageError(msg)
         name, value = pair.split("=", 1)
         if name in values:
             prev = values[name]
@@ -161,78 +254,127 @@ def _parse_args(pairs: Sequence[str]) -> dict[str, Any]:
     return values
 
 
-def cmd_call(ns: argparse.Namespace, out: TextIO) -> int:
+def _call_args(action: ApiAction, pairs: Sequence[str]) -> dict[str, Any]:
+    """`--arg` pairs as raw arguments; an unknown name is refused with a did-you-mean."""
+    raw = _parse_args(pairs)
+    known = [i.name for i in action.inputs]
+    for name in raw:
+        if name not in known:
+            listed = ", ".join(known) or "none"
+            msg = (
+                f"--arg {name}: {action.name} has no input named {name!r} "
+                f"({_did_you_mean(name, known)}inputs: {listed})"
+            )
+            raise _UsageError(msg)
+    for inp in action.inputs:
+        if inp.array and inp.name in raw and not isinstance(raw[inp.name], list):
+            raw[inp.name] = [raw[inp.name]]
+    return raw
+
+
+def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+
+    from langchain_apiactions.config import load_actions
     from langchain_apiactions.extract import suggest_paths
     from langchain_apiactions.result import ArtifactView, parse_body
-    from langchain_apiactions.tool import build_args_schema, describe_validation_error
+    from langchain_apiactions.tool import build_args_schema, validation_problems
     from langchain_apiactions.toolkit import ApiActionsToolkit
 
-    toolkit = ApiActionsToolkit.from_file(
-        ns.file,
+    # With --json, stdout carries exactly one JSON document; everything for people goes
+    # to stderr.
+    show = err if ns.json else out
+    actions = load_actions(ns.file)
+    action = next((a for a in actions if a.name == ns.action), None)
+    if action is None:
+        names = [a.name for a in actions]
+        err.write(
+            f"error: {ns.file}: no action named {ns.action!r} "
+            f"({_did_you_mean(ns.action, names)}actions: {', '.join(names)})\n"
+        )
+        return 2
+    raw = _call_args(action, ns.arg)
+    # Only the chosen action is compiled, so only its own secrets are needed.
+    with ApiActionsToolkit(
+        actions=[action],
         allow_private_networks=ns.allow_private_networks,
         allowed_hosts=ns.allow_host,
         allowed_networks=ns.allow_network,
-    )
-    try:
-        tool = toolkit.get_tool(ns.action)
-    except KeyError:
-        names = ", ".join(t.name for t in toolkit.get_tools())
-        out.write(f"error: {ns.file}: no action named {ns.action!r} (actions: {names})\n")
-        return 2
-    raw = _parse_args(ns.arg)
-    schema = tool.action.inputs
-    for inp in schema:
-        if inp.array and inp.name in raw and not isinstance(raw[inp.name], list):
-            raw[inp.name] = [raw[inp.name]]
-    try:
-        args = build_args_schema(tool.action).model_validate(raw).model_dump()
-    except ValidationError as e:
-        out.write(f"error: {describe_validation_error(e, tool.action)}\n")
-        return 2
-    context = _parse_context(ns.context)
-    for name in tool.action.context_names():
-        given = "given" if context.get(name) else "MISSING: pass --context " + name + "=VALUE"
-        out.write(f"context.{name}: {given}\n")
-    try:
-        prepared = tool.prepare(args, ns.session, context)
-    except ArgumentError as e:
-        out.write(f"error: invalid argument: {e}\n")
-        return 2
-    except MissingContextError as e:
-        out.write(f"error: {e}\n")
-        return 2
-    out.write(f"> {prepared.method} {prepared.display_url}\n")
-    for k, v in prepared.display_headers.items():
-        out.write(f"> {k}: {v}\n")
-    if prepared.display_body is not None:
+    ) as toolkit:
+        tool = toolkit.get_tool(action.name)
+        context = _parse_context(ns.context)
+        for name in action.context_names():
+            given = "given" if context.get(name) else "MISSING: pass --context " + name + "=VALUE"
+            show.write(f"context.{name}: {given}\n")
         try:
-            shown = json.dumps(json.loads(prepared.display_body), indent=2, ensure_ascii=False)
-        except ValueError:  # a form body
-            shown = prepared.display_body
-        out.write(shown + "\n")
-    if ns.dry_run:
-        out.write("(dry run: nothing sent)\n")
-        return 0
-    with call_secrets(prepared.context_secrets, prepared.context_private):
-        outcome, http = tool.execute(ns.session, prepared)
-    status = f"{http.status}" if http.status is not None else "no answer"
-    out.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
-    if ns.json:
-        out.write(json.dumps(outcome, indent=2, ensure_ascii=False, default=str) + "\n")
-    for line in ArtifactView(outcome).lines(request=False):
-        out.write(line + "\n")
-    body = parse_body(http.body)
-    for name in outcome["missing_fields"]:
-        field = next(f for f in tool.action.compiled.fields if f.name == name)
-        hints = suggest_paths(body, field.path) if isinstance(body, (dict, list)) else []
-        hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
-        out.write(f"missing field: {name} (path {field.path!r} found nothing{hint})\n")
-    toolkit.close()
+            args = build_args_schema(action).model_validate(raw).model_dump()
+            prepared = tool.prepare(args, ns.session, context)
+        except MissingContextError as e:
+            err.write(f"error: {e}\n")
+            return 2
+        except (ValidationError, ArgumentError) as e:
+            if isinstance(e, ValidationError):
+                problems = validation_problems(e, action)
+            else:
+                problems = [("", f"invalid argument: {e}")]
+            for where, problem in problems:
+                err.write(f"error: --arg {where}: {problem}\n" if where else f"error: {problem}\n")
+            if ns.json:  # the artifact of a call whose arguments were refused
+                refused = tool.invoke(
+                    {"name": tool.name, "args": raw, "id": "cli", "type": "tool_call"},
+                    config={"configurable": {"session_id": ns.session}},
+                )
+                out.write(_json_doc(refused.artifact))
+            return 2
+        show.write(f"> {prepared.method} {prepared.display_url}\n")
+        for k, v in prepared.display_headers.items():
+            show.write(f"> {k}: {v}\n")
+        if prepared.display_body is not None:
+            try:
+                shown = json.dumps(json.loads(prepared.display_body), indent=2, ensure_ascii=False)
+            except ValueError:  # a form body
+                shown = prepared.display_body
+            show.write(shown + "\n")
+        if ns.dry_run:
+            show.write("(dry run: nothing sent)\n")
+            if ns.json:
+                out.write(
+                    _json_doc(
+                        {
+                            "method": prepared.method,
+                            "url": prepared.display_url,
+                            "headers": prepared.display_headers,
+                            "body": prepared.display_body,
+                        }
+                    )
+                )
+            return 0
+        with call_secrets(prepared.context_secrets, prepared.context_private):
+            outcome, http = tool.execute(ns.session, prepared)
+        status = f"{http.status}" if http.status is not None else "no answer"
+        show.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
+        for line in ArtifactView(outcome).lines(request=False):
+            if line.startswith("✗ "):
+                err.write(f"error: {_for_cli(line[2:])}\n")
+            else:
+                show.write(_for_cli(line) + "\n")
+        body = parse_body(http.body)
+        for name in outcome["missing_fields"]:
+            field = next(f for f in action.compiled.fields if f.name == name)
+            hints = suggest_paths(body, field.path) if isinstance(body, (dict, list)) else []
+            hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
+            show.write(f"missing field: {name} (path {field.path!r} found nothing{hint})\n")
+        if ns.json:
+            out.write(_json_doc(outcome))
     return 0 if outcome["ok"] else 1
 
 
-def cmd_eval(ns: argparse.Namespace, out: TextIO) -> int:
+def _json_doc(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def cmd_eval(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from langchain_apiactions.cli.demo import load_model
+    from langchain_apiactions.config import load_actions
     from langchain_apiactions.evaluation import (
         compare_results,
         evaluate,
@@ -241,29 +383,41 @@ def cmd_eval(ns: argparse.Namespace, out: TextIO) -> int:
     )
 
     model = load_model(ns.model)
-    cases = load_cases(ns.cases)
-    options = {"repeat": ns.repeat, "max_workers": ns.workers, "progress": progress_bar()}
-    result = evaluate(ns.file, cases, model, **options)
-    out.write(result.report() + "\n")
-    data = result.to_dict()
-    if ns.compare:
-        other = evaluate(ns.compare, cases, model, **options)
-        out.write("\n" + other.report() + "\n\n" + compare_results(result, other) + "\n")
-        data["compare"] = other.to_dict()
+    actions = load_actions(ns.file)
+    cases = load_cases(ns.cases, actions=actions)
+    progress = progress_bar(err)
+    options = {"repeat": ns.repeat, "max_workers": ns.workers, "progress": progress}
+    try:
+        result = evaluate(actions, cases, model, **options)
+        out.write(result.report() + "\n")
+        data = result.to_dict()
+        if ns.compare:
+            other_actions = load_actions(ns.compare)
+            load_cases(ns.cases, actions=other_actions)
+            other = evaluate(other_actions, cases, model, **options)
+            out.write("\n" + other.report() + "\n\n" + compare_results(result, other) + "\n")
+            data["compare"] = other.to_dict()
+    finally:
+        progress.close()
     if ns.json:
         with open(ns.json, "w", encoding="utf-8") as f:
             json.dump(data, f, indent=2, ensure_ascii=False, default=str)
         out.write(f"results written to {ns.json}\n")
+    if ns.fail_under is not None and result.accuracy < ns.fail_under:
+        err.write(
+            f"error: accuracy {result.accuracy:.1%} is under --fail-under {ns.fail_under:.1%}\n"
+        )
+        return 1
     return 0
 
 
-def cmd_inspect(ns: argparse.Namespace, out: TextIO) -> int:
+def cmd_inspect(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from langchain_apiactions.cli.inspector import RequestInspector
 
     try:
         respond = json.loads(ns.respond)
     except ValueError as e:
-        out.write(f"error: --respond is not valid JSON ({e})\n")
+        err.write(f"error: --respond is not valid JSON ({e})\n")
         return 2
     inspector = RequestInspector(
         port=ns.port,
@@ -288,18 +442,18 @@ def cmd_inspect(ns: argparse.Namespace, out: TextIO) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `apiactions` command."""
     ns = _parser().parse_args(argv)
-    out = sys.stdout
+    out, err = sys.stdout, sys.stderr
     try:
         if ns.command == "import":
-            return import_cmd.run(ns, out)
+            return import_cmd.run(ns, out, err)
         if ns.command == "validate":
-            return cmd_validate(ns.file, out)
+            return cmd_validate(ns.file, out, err)
         if ns.command == "call":
-            return cmd_call(ns, out)
+            return cmd_call(ns, out, err)
         if ns.command == "eval":
-            return cmd_eval(ns, out)
+            return cmd_eval(ns, out, err)
         if ns.command == "inspect":
-            return cmd_inspect(ns, out)
+            return cmd_inspect(ns, out, err)
         if ns.command == "demo":
             from langchain_apiactions.cli.demo import run_demo
 
@@ -318,14 +472,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 allowed_networks=ns.allow_network,
             )
     except ActionConfigError as e:
-        out.write(mask(f"error: {e}") + "\n")
+        err.write(mask(f"error: {e}") + "\n")
         return 1
-    except ModelSpecError as e:
-        out.write(f"error: {e}\n")
+    except (ModelSpecError, _UsageError) as e:
+        err.write(f"error: {e}\n")
         return 2
     except ModuleNotFoundError as e:
         if e.name and e.name.split(".")[0] in ("langchain", "langgraph"):
-            out.write(
+            err.write(
                 f"error: `apiactions {ns.command}` needs the agent extra: "
                 "pip install 'langchain-apiactions[agent]'\n"
             )

@@ -18,7 +18,9 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser(
         "import", help="write an action file from an OpenAPI document or a cURL command"
     )
-    kinds = p.add_subparsers(dest="import_kind", required=True)
+    kinds = p.add_subparsers(
+        dest="import_kind", required=True, help="what to import from: openapi or curl"
+    )
     o = kinds.add_parser(
         "openapi", help="one action per operation of an OpenAPI 3.x / Swagger 2.0 document"
     )

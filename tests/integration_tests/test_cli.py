@@ -14,14 +14,15 @@ from langchain_apiactions.cli import main
 
 
 def run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    sys_stdout = sys.stdout
-    sys.stdout = out
+    """Exit code and everything the user reads (stdout, then stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
     try:
         code = main(list(argv))
     finally:
-        sys.stdout = sys_stdout
-    return code, out.getvalue()
+        sys.stdout, sys.stderr = streams
+    return code, out.getvalue() + err.getvalue()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from langchain_apiactions.cli import import_cmd
+from langchain_apiactions.cli.wording import for_cli
 from langchain_apiactions.config import ApiAction, check_actions
 from langchain_apiactions.errors import (
     ActionConfigError,
@@ -199,14 +200,6 @@ def _accuracy(text: str) -> float:
     return value
 
 
-def _for_cli(text: str) -> str:
-    """Library wording about options, said with the command line's own options."""
-    return text.replace(
-        "(see allowed_hosts / allowed_networks)",
-        "(allow it with --allow-host HOST or --allow-network CIDR)",
-    )
-
-
 def _did_you_mean(name: str, known: Sequence[str]) -> str:
     close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
     return f"did you mean {close[0]!r}?; " if close else ""
@@ -354,9 +347,9 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         show.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
         for line in ArtifactView(outcome).lines(request=False):
             if line.startswith("✗ "):
-                err.write(f"error: {_for_cli(line[2:])}\n")
+                err.write(f"error: {for_cli(line[2:])}\n")
             else:
-                show.write(_for_cli(line) + "\n")
+                show.write(for_cli(line) + "\n")
         body = parse_body(http.body)
         for name in outcome["missing_fields"]:
             field = next(f for f in action.compiled.fields if f.name == name)

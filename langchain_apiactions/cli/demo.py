@@ -14,7 +14,7 @@ from typing import Any, TextIO
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, ToolMessage
 
-from langchain_apiactions.cli import _for_cli
+from langchain_apiactions.cli.wording import for_cli
 from langchain_apiactions.config import load_actions
 from langchain_apiactions.errors import ModelSpecError
 from langchain_apiactions.result import ActionArtifact, ArtifactView, as_artifact
@@ -122,7 +122,7 @@ class Transcript:
             # What the API received goes right after the request line.
             lines[1:1] = [f"the API received the JSON body: {b}" for b in self.received()]
         for line in lines:
-            self.say(f"  {_for_cli(line)}")
+            self.say(f"  {for_cli(line)}")
         if self.debug:
             self.say("  artifact: " + json.dumps(art, ensure_ascii=False, default=str))
 

@@ -304,14 +304,14 @@ def _cli(*argv: str) -> tuple[int, str]:
 
     from langchain_apiactions.cli import main
 
-    out = io.StringIO()
-    saved = sys.stdout
-    sys.stdout = out
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
     try:
         code = main(list(argv))
     finally:
-        sys.stdout = saved
-    return code, out.getvalue()
+        sys.stdout, sys.stderr = saved
+    return code, out.getvalue() + err.getvalue()  # errors go to stderr
 
 
 def test_cli_validate_call_and_dry_run_name_the_context(

@@ -18,7 +18,7 @@ THURSDAY = dt.date(2026, 11, 26)
 
 @pytest.fixture(scope="module")
 def bound() -> Any:
-    toolkit = ApiActionsToolkit.from_file(DENTAL, env={"CLINIC_API_KEY": "k"})
+    toolkit = ApiActionsToolkit.from_file(DENTAL, env={"CLINIC_API_KEY": "clinic-test-key-5150"})
     return OfflineChatModel(today=THURSDAY).bind_tools(toolkit.get_tools())
 
 

@@ -47,10 +47,15 @@ def test_readme_quickstart_runs_as_written(tmp_path: Path) -> None:
     yaml_block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     py_block = section.split("```python\n", 1)[1].split("```", 1)[0]
     assert len(yaml_block.strip().splitlines()) + len(py_block.strip().splitlines()) == 10
-    (tmp_path / "actions.yaml").write_text(yaml_block)
     (tmp_path / "quickstart.py").write_text(py_block)
     env = dict(os.environ) | {"STORE_API_KEY": "demo"}
-    with DemoStoreServer("demo", port=8765):
+    # The README's file as written, with the free port the server got: a test never binds
+    # a fixed port (the README's own demo server may be running on 8765).
+    assert "http://127.0.0.1:8765/" in yaml_block
+    with DemoStoreServer("demo") as server:
+        (tmp_path / "actions.yaml").write_text(
+            yaml_block.replace("http://127.0.0.1:8765", server.url)
+        )
         proc = subprocess.run(
             [sys.executable, "quickstart.py"],
             cwd=tmp_path,

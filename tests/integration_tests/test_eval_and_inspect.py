@@ -137,18 +137,20 @@ def test_bad_cases_file_is_reported(tmp_path: Path) -> None:
     path.write_text("- {expect: Order}\n- utterance: hi\n  args: 3\n")
     with pytest.raises(ValueError) as info:
         load_cases(path)
-    assert "cases[0]: needs `utterance`" in str(info.value)
-    assert "cases[1].args: must be a mapping" in str(info.value)
+    assert "case 1: needs `utterance`" in str(info.value)
+    assert 'case 2 ("hi"): args: must be a mapping' in str(info.value)
 
 
 def run_cli(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    old, sys.stdout = sys.stdout, out
+    """Exit code and everything the user reads (stdout, then stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    old = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
     try:
         code = main(list(argv))
     finally:
-        sys.stdout = old
-    return code, out.getvalue()
+        sys.stdout, sys.stderr = old
+    return code, out.getvalue() + err.getvalue()
 
 
 def test_eval_cli_with_the_offline_model_and_compare(tmp_path: Path) -> None:

@@ -1,0 +1,117 @@
+"""Issue 11: the README's agent snippets run as written (with the quickstart's actions.yaml)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from apiserver import ApiServer, Reply
+
+from langchain_apiactions.cli.demo_server import DemoStoreServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def quickstart() -> str:
+    return (ROOT / "README.md").read_text().split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+
+
+def blocks(kind: str) -> list[str]:
+    return re.findall(rf"```{kind}\n(.*?)```", quickstart(), re.S)
+
+
+def snippet(first_line: str) -> str:
+    (found,) = [b for b in blocks("python") if b.startswith(first_line)]
+    return found
+
+
+def run_snippet(
+    tmp_path: Path, code: str, server: DemoStoreServer, **env: str
+) -> subprocess.CompletedProcess[str]:
+    # The quickstart's file, as written, with the port the test server got (never 8765).
+    actions = blocks("yaml")[0]
+    assert "http://127.0.0.1:8765/" in actions
+    (tmp_path / "actions.yaml").write_text(actions.replace("http://127.0.0.1:8765", server.url))
+    (tmp_path / "snippet.py").write_text(code)
+    base = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    return subprocess.run(
+        [sys.executable, "snippet.py"],
+        cwd=tmp_path,
+        env=base | {"STORE_API_KEY": "demo"} | env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_each_snippet_says_which_extra_it_needs() -> None:
+    text = " ".join(quickstart().split())
+    assert "pip install 'langchain-apiactions[agent,openai]'" in text
+    assert "pip install 'langchain-apiactions[agent]'" in text
+    assert "no extra" in text
+
+
+def test_readme_offline_agent_snippet_runs_as_written(tmp_path: Path) -> None:
+    code = snippet("# agent_offline.py")
+    with DemoStoreServer("demo") as server:
+        proc = run_snippet(tmp_path, code, server)
+        assert server.requests == [("GET", "/orders/12345")]
+    assert proc.returncode == 0, proc.stderr
+    expected = (
+        quickstart()
+        .split("`STORE_API_KEY=demo python agent_offline.py` prints\n\n```\n", 1)[1]
+        .split("```", 1)[0]
+    )
+    assert proc.stdout == expected
+
+
+def test_readme_openai_agent_snippet_runs_as_written(tmp_path: Path) -> None:
+    code = snippet("# agent.py")
+    assert 'allowed_hosts=["127.0.0.1"]' in code
+    llm = ApiServer().start()
+
+    def completion(message: dict) -> dict:
+        return {
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": "gpt-4.1-mini",
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+
+    call = {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": "call_1",
+                "type": "function",
+                "function": {"name": "Check_Order_Status", "arguments": '{"order_number": 12345}'},
+            }
+        ],
+    }
+    answer = {"role": "assistant", "content": "Your order has shipped with UPS."}
+    llm.route(
+        "POST",
+        "/v1/chat/completions",
+        [Reply(200, completion(call)), Reply(200, completion(answer))],
+    )
+    try:
+        with DemoStoreServer("demo") as server:
+            proc = run_snippet(
+                tmp_path, code, server, OPENAI_API_KEY="sk-test", OPENAI_BASE_URL=f"{llm.url}/v1"
+            )
+            # A real model sent the order number as a number: it was sent as its text.
+            assert server.requests == [("GET", "/orders/12345")]
+    finally:
+        llm.stop()
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Your order has shipped with UPS.\n"
+    second = json.loads(llm.requests[1].body)
+    tool_result = next(m for m in second["messages"] if m["role"] == "tool")
+    assert '<api_data>{"status": "Shipped", "carrier": "UPS"}</api_data>' in tool_result["content"]

@@ -257,3 +257,15 @@ def kubernetes_json(tmp_path: Path) -> Path:
     with gzip.open(DATA / "kubernetes-2.0.json.gz", "rb") as f:
         path.write_bytes(f.read())
     return path
+
+
+def test_cli_reads_the_document_or_command_from_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO((DATA / "petstore-3.1.yaml").read_text()))
+    code, out, _ = run("import", "openapi", "-", "--operations", "listPets")
+    assert code == 0 and "- name: listPets" in out
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO("curl https://a.example/v1/ping \\\n  -H 'X-Token: t0ps3cret'")
+    )
+    code, out, _ = run("import", "curl", "-")
+    assert code == 0 and "url: https://a.example/v1/ping" in out
+    assert "t0ps3cret" not in out

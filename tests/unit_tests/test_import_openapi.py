@@ -523,3 +523,65 @@ def test_document_text_never_becomes_a_secret_or_placeholder() -> None:
     bad = _doc({"/a": {"get": {"operationId": "a"}}}, servers=[server])
     with pytest.raises(ImportSpecError, match=r"not a plain URL; pass --base-url"):
         from_openapi(bad)
+
+
+def test_stripe_style_form_body_deep_objects_and_any_of() -> None:
+    """The shapes of Stripe's document: deepObject encodings, `anyOf` with an empty-string
+    branch, free-form metadata, `expand` arrays."""
+    schema = {
+        "type": "object",
+        "required": ["email"],
+        "properties": {
+            "email": {"type": "string", "maxLength": 512},
+            "address": {
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "properties": {"city": {"type": "string"}, "country": {"type": "string"}},
+                    },
+                    {"type": "string", "enum": [""]},
+                ]
+            },
+            "metadata": {
+                "anyOf": [
+                    {"type": "object", "additionalProperties": {"type": "string"}},
+                    {"type": "string", "enum": [""]},
+                ]
+            },
+            "expand": {"type": "array", "items": {"type": "string", "maxLength": 5000}},
+            "balance": {"type": "integer"},
+        },
+    }
+    doc = _doc(
+        {
+            "/v1/customers": {
+                "post": {
+                    "operationId": "PostCustomers",
+                    "description": "<p>Creates a new customer object.</p>",
+                    "requestBody": {
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": schema,
+                                "encoding": {
+                                    "address": {"explode": True, "style": "deepObject"},
+                                    "expand": {"explode": True, "style": "deepObject"},
+                                },
+                            }
+                        }
+                    },
+                }
+            }
+        }
+    )
+    result = import_openapi(doc)
+    (action,) = result.mapping()["actions"]
+    assert action["body_format"] == "form"
+    assert action["body"] == {
+        "email": "{email}",
+        "address[city]": "{address_city}",
+        "address[country]": "{address_country}",
+        "expand": "{expand}",
+        "balance": "{balance}",
+    }
+    assert "metadata: a free-form object; left out." in result.to_yaml()
+    assert check_actions(result.to_yaml()).errors == []

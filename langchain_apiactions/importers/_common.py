@@ -15,6 +15,30 @@ __all__ = ["ImportResult", "ImportedAction", "NameBook", "action_name", "input_n
 _RESERVED_INPUTS = {"config", "run_manager", "callbacks", "args", "kwargs", "self", "tool_call_id"}
 BUILTINS = ("session_id", "today", "now")
 MAX_NAME = 64
+# Header and query names that carry credentials: never an input, always a `${SECRET}`.
+CREDENTIAL_HEADER_RE = re.compile(
+    r"(^authorization$|^proxy-authorization$|^cookie$|api[-_]?key|apikey|token|secret|"
+    r"password|passwd|signature|^x-auth|session|^private-key$|access[-_]?key)",
+    re.IGNORECASE,
+)
+NOT_CREDENTIAL_HEADERS = {"idempotency-key", "x-idempotency-key"}
+CREDENTIAL_QUERY_RE = re.compile(
+    r"^(api[-_]?key|apikey|key|token|access[-_]?token|auth|secret|client[-_]?secret|"
+    r"password|signature|sig|appid|app[-_]?key)$",
+    re.IGNORECASE,
+)
+
+
+def is_credential(name: str, where: str) -> bool:
+    """A header or query parameter that carries a credential (by its name)."""
+    lower = name.lower()
+    if where == "header":
+        return (
+            lower not in NOT_CREDENTIAL_HEADERS and CREDENTIAL_HEADER_RE.search(lower) is not None
+        )
+    return CREDENTIAL_QUERY_RE.match(name) is not None
+
+
 _TOP_KEY_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*):")
 _KEY_ORDER = (
     "name",

@@ -16,6 +16,15 @@ from typing import Any
 
 from langchain_apiactions.errors import ImportSpecError
 from langchain_apiactions.importers._common import (
+    CREDENTIAL_HEADER_RE as _CREDENTIAL_HEADER_RE,
+)
+from langchain_apiactions.importers._common import (
+    CREDENTIAL_QUERY_RE as _CREDENTIAL_QUERY_RE,
+)
+from langchain_apiactions.importers._common import (
+    NOT_CREDENTIAL_HEADERS as _NOT_CREDENTIAL_HEADERS,
+)
+from langchain_apiactions.importers._common import (
     ImportedAction,
     ImportResult,
     NameBook,
@@ -59,17 +68,6 @@ _IGNORED_WITH_VALUE = {
 }  # fmt: skip
 _GET_FLAGS = {"-G", "--get"}
 _HEAD_FLAGS = {"-I", "--head"}
-_CREDENTIAL_HEADER_RE = re.compile(
-    r"(^authorization$|^proxy-authorization$|^cookie$|api[-_]?key|apikey|token|secret|"
-    r"password|passwd|signature|^x-auth|session|^private-key$|access[-_]?key)",
-    re.IGNORECASE,
-)
-_NOT_CREDENTIAL_HEADERS = {"idempotency-key", "x-idempotency-key"}
-_CREDENTIAL_QUERY_RE = re.compile(
-    r"^(api[-_]?key|apikey|key|token|access[-_]?token|auth|secret|client[-_]?secret|"
-    r"password|signature|sig|appid|app[-_]?key)$",
-    re.IGNORECASE,
-)
 _ENV_RE = re.compile(r"^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$")
 _ENV_IN_TEXT_RE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 _PATH_VAR_RE = re.compile(

@@ -25,6 +25,7 @@ from langchain_apiactions.importers._common import (
     action_name,
     clean_text,
     input_name,
+    is_credential,
 )
 
 __all__ = ["import_openapi"]
@@ -495,9 +496,15 @@ class _Operation:
             for piece in pieces
         )
         url = self.imp.base_url(self.path_item, self.op) + path
-        # query
+        # query (a credential is the auth block's or a `${SECRET}`, never an input)
+        by_auth = self._auth_parameters()
         pairs: list[str] = []
         for p in by_in.get("query", []):
+            if ("query", p["name"].lower()) in by_auth:
+                continue
+            if is_credential(p["name"], "query"):
+                pairs.append(f"{_quote_key(p['name'])}={self._credential(p['name'], 'url')}")
+                continue
             pairs += self._query_pairs(p)
         if pairs:
             url += ("&" if "?" in url else "?") + "&".join(pairs)
@@ -506,6 +513,11 @@ class _Operation:
         for p in by_in.get("header", []):
             header = p["name"]
             if header.lower() in _SKIPPED_HEADERS or not _HEADER_NAME_RE.match(header):
+                continue
+            if ("header", header.lower()) in by_auth:
+                continue
+            if is_credential(header, "header"):
+                headers[header] = self._credential(header, "headers")
                 continue
             schema = self._param_schema(p)
             if not p.get("required") and schema.get("default") is None:
@@ -697,18 +709,39 @@ class _Operation:
         )
 
     # ---------------------------------------------------------------- security
-    def _security(self, headers: dict[str, str]) -> None:
+    def _credential(self, name: str, key: str) -> str:
+        secret = self.imp.book.secret(name)
+        self.action.note(
+            key, f"{name} carries a credential: the secret ${{{secret}}}, not an input."
+        )
+        return "${" + secret + "}"
+
+    def _requirement(self) -> Mapping[str, Any] | None:
+        """The first security requirement of the operation whose schemes all exist."""
         requirements = (
             self.op["security"] if "security" in self.op else self.imp.document.doc.get("security")
         )
         if not isinstance(requirements, list):
-            return
-        schemes = self.imp.schemes
-        chosen: Mapping[str, Any] | None = None
+            return None
         for req in requirements:
-            if isinstance(req, Mapping) and req and all(n in schemes for n in req):
-                chosen = req
-                break
+            if isinstance(req, Mapping) and req and all(n in self.imp.schemes for n in req):
+                return req
+        return None
+
+    def _auth_parameters(self) -> set[tuple[str, str]]:
+        """(in, lower-case name) of the API keys the operation's security sends."""
+        chosen = self._requirement() or {}
+        out = set()
+        for name in chosen:
+            scheme = self.imp.schemes[name]
+            if _scheme_kind(scheme) == "api_key":
+                out.add(
+                    (str(scheme.get("in", "header")).lower(), str(scheme.get("name", "")).lower())
+                )
+        return out
+
+    def _security(self, headers: dict[str, str]) -> None:
+        chosen = self._requirement()
         if chosen is None:
             return
         first = True

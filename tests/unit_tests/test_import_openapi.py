@@ -585,3 +585,44 @@ def test_stripe_style_form_body_deep_objects_and_any_of() -> None:
     }
     assert "metadata: a free-form object; left out." in result.to_yaml()
     assert check_actions(result.to_yaml()).errors == []
+
+
+def test_credential_parameters_are_secrets_never_inputs() -> None:
+    """A key the model could fill in would be a credential asked of the visitor."""
+    doc = _doc(
+        {
+            "/a": {
+                "get": {
+                    "operationId": "a",
+                    "summary": "Read a thing",
+                    "parameters": [
+                        {"name": "api_key", "in": "query", "required": True},
+                        {"name": "X-Auth-Token", "in": "header", "required": True},
+                        {"name": "Idempotency-Key", "in": "header", "required": True},
+                        {"name": "X-Key", "in": "header", "required": True},
+                    ],
+                    "security": [{"key": []}],
+                }
+            }
+        },
+        components={
+            "securitySchemes": {"key": {"type": "apiKey", "in": "header", "name": "X-Key"}}
+        },
+    )
+    result = import_openapi(doc)
+    (action,) = result.mapping()["actions"]
+    assert action["url"] == "https://api.shop.example/v1/a?api_key=${SHOP_API_KEY}"
+    assert action["headers"] == {
+        "X-Auth-Token": "${SHOP_X_AUTH_TOKEN}",
+        "Idempotency-Key": "{Idempotency_Key}",
+    }
+    assert [i["name"] for i in action["inputs"]] == ["Idempotency_Key"]
+    # X-Key is sent by the auth block, not declared twice
+    assert result.mapping()["defaults"]["auth"] == {
+        "type": "api_key",
+        "in": "header",
+        "name": "X-Key",
+        "value": "${SHOP_API_KEY}",
+    }
+    assert result.secrets == ["SHOP_API_KEY", "SHOP_X_AUTH_TOKEN"]
+    assert check_actions(result.to_yaml()).errors == []

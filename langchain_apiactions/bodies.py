@@ -51,7 +51,7 @@ def body_kind(headers: Mapping[str, str]) -> Literal["xml", "html"] | None:
 
 
 def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1] if tag.startswith("{") else tag
+    return tag.rpartition("}")[2] if tag[:1] == "{" else tag
 
 
 def parse_xml(raw: bytes) -> dict[str, Any]:
@@ -103,12 +103,14 @@ def parse_xml(raw: bytes) -> dict[str, Any]:
 
 
 def _convert(element: Element) -> Any:
+    attrib = element.attrib
+    if not attrib and len(element) == 0:  # a leaf, the common case: its text
+        text = element.text
+        return (text.strip() or None) if text else None
     children = list(element)
     texts = [element.text, *(c.tail for c in children)]
-    text = " ".join(t.strip() for t in texts if t and t.strip())
-    if not children and not element.attrib:
-        return text or None
-    out: dict[str, Any] = {f"@{_local(k)}": v for k, v in element.attrib.items()}
+    text = " ".join(t.strip() for t in texts if t and not t.isspace())
+    out: dict[str, Any] = {f"@{_local(k)}": v for k, v in attrib.items()}
     lists: set[str] = set()
     for child in children:
         key = _local(child.tag)

@@ -197,9 +197,13 @@ class CallThreads:
         self._workers: list[threading.Thread] = []
 
     def _pool(self, size: int, prefix: str) -> ThreadPoolExecutor:
+        # The workers must not hold `self` (which holds the pool): an unclosed toolkit's
+        # pool is then collected with it, and its idle workers end.
+        lock, workers = self._lock, self._workers
+
         def record() -> None:
-            with self._lock:
-                self._workers.append(threading.current_thread())
+            with lock:
+                workers.append(threading.current_thread())
 
         return ThreadPoolExecutor(max_workers=size, thread_name_prefix=prefix, initializer=record)
 
@@ -227,7 +231,8 @@ class CallThreads:
         with self._lock:
             pools = [p for p in (self._io, self._dns) if p is not None]
             self._io = self._dns = None
-            workers, self._workers = self._workers, []
+            workers = list(self._workers)
+            self._workers.clear()
         for pool in pools:
             pool.shutdown(wait=False, cancel_futures=True)
         until = time.monotonic() + wait
@@ -395,6 +400,13 @@ class _Watchdog:
                     w.expire()
                 else:
                     self._cv.wait(timeout=deadline - now)
+
+    def finish(self, w: _Watch) -> None:
+        """The call of `w` is over; wake the thread if it was waiting for `w`."""
+        w.finish()
+        with self._cv:
+            if self._heap and self._heap[0][2] is w:
+                self._cv.notify()
 
     def close(self) -> None:
         """End every call still watched and stop the thread."""
@@ -791,7 +803,7 @@ def send(
     except Exception as e:  # never raise into the agent: the call fails as data
         _record_failure(result, e, watch, timeout, max_bytes)
     finally:
-        watch.finish()
+        call_threads.watchdog.finish(watch)
         _CALL.reset(token)
         if own:
             call_threads.close()

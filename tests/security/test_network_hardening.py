@@ -4,6 +4,7 @@ its fix. Only loopback is dialled: the "other host" is a second loopback server.
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 import threading
 import time
@@ -366,3 +367,33 @@ def test_close_stops_every_thread_and_socket_the_toolkit_started(
     ]
     assert left == []
     assert _connections_to(api.port) == []
+
+
+def test_a_toolkit_nobody_closes_leaves_no_thread_once_collected(
+    api: ApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(network._Watchdog, "IDLE_EXIT", 0.2)
+    api.route("GET", "/x", Reply(200, {"status": "ok"}))
+    before = set(threading.enumerate())
+    tk = make_toolkit(f"""
+- name: Probe
+  when_to_use: Use when the visitor asks to probe something in the store.
+  method: GET
+  url: {api.url}/x
+""")
+    tool = tk.get_tools()[0]
+    message = asyncio.run(
+        tool.ainvoke({"name": "Probe", "args": {}, "id": "c", "type": "tool_call"})
+    )
+    assert message.artifact["ok"] is True
+    assert set(threading.enumerate()) - before
+    del tk, tool, message
+    deadline = time.monotonic() + 5
+    left: list[str] = ["?"]
+    while left and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.1)
+        left = [
+            t.name for t in set(threading.enumerate()) - before if t.name.startswith("apiactions")
+        ]
+    assert left == []

@@ -13,6 +13,7 @@ from langchain_apiactions.errors import (
     MissingSecretError,
     ModelSpecError,
 )
+from langchain_apiactions.redact import ShortSecretWarning
 
 __all__ = [
     "DEFAULT_SYSTEM_PROMPT",
@@ -34,6 +35,7 @@ __all__ = [
     "NetworkPolicy",
     "OfflineChatModel",
     "SessionStore",
+    "ShortSecretWarning",
     "check_actions",
     "create_api_actions_agent",
     "evaluate",

@@ -10,12 +10,25 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-__all__ = ["FieldPath", "compile_path", "extract_fields", "suggest_paths", "truncate_text"]
+__all__ = [
+    "MAX_DEPTH",
+    "FieldPath",
+    "clean_json",
+    "compile_path",
+    "extract_fields",
+    "suggest_paths",
+    "truncate_text",
+]
 
 # A segment of a "plain dotted name": anything JMESPath would read as an operator is out.
 # `@name` (an XML attribute, see bodies.py) is plain too; a lone `@` stays JMESPath.
 _PLAIN_SEGMENT = re.compile(r"^(?:@(?=[A-Za-z_]))?[^.\[\]{}()|*@&!=<>'\"`,:?\\]+$")
 MAX_ITEMS = 10
+# Deeper parts of a response are cut: recursive walkers (JMESPath, LangGraph's msgpack
+# checkpointer at ~260 levels, Python's recursion limit at ~1000) fail on them, and no
+# real answer a model should read is nested this deep.
+MAX_DEPTH = 64
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,51 @@ def extract_fields(body: Any, fields: list[FieldPath]) -> tuple[Any, list[str]]:
     data = {f.name: f.search(body) for f in fields}
     missing = [name for name, value in data.items() if value is None]
     return data, missing
+
+
+def _clean_text(text: str) -> str:
+    # A lone surrogate (valid JSON `"\\ud800"`) cannot be encoded as UTF-8: the next
+    # model call would crash on it.
+    if text.isascii():
+        return text
+    return _SURROGATE_RE.sub("\ufffd", text)
+
+
+def clean_json(value: Any, *, max_depth: int = MAX_DEPTH) -> tuple[Any, bool]:
+    """A parsed JSON value made safe to hand on: returns `(value, was_cut)`.
+
+    Containers nested deeper than `max_depth` are replaced by a short text saying so,
+    and lone surrogates in strings and keys become U+FFFD. Walks with an explicit stack,
+    so a deep body never hits Python's recursion limit.
+    """
+    cut = False
+
+    def leaf(node: Any) -> Any:
+        return _clean_text(node) if isinstance(node, str) else node
+
+    if not isinstance(value, (dict, list)):
+        return leaf(value), cut
+    root: Any = {} if isinstance(value, dict) else []
+    stack: list[tuple[Any, Any, int]] = [(value, root, 1)]
+    marker = f"[cut: nested deeper than {max_depth} levels]"
+    while stack:
+        src, dst, depth = stack.pop()
+        items = src.items() if isinstance(src, dict) else enumerate(src)
+        for k, v in items:
+            if isinstance(v, (dict, list)):
+                if depth >= max_depth:
+                    new: Any = marker
+                    cut = True
+                else:
+                    new = {} if isinstance(v, dict) else []
+                    stack.append((v, new, depth + 1))
+            else:
+                new = leaf(v)
+            if isinstance(dst, dict):
+                dst[_clean_text(k) if isinstance(k, str) else k] = new
+            else:
+                dst.append(new)
+    return root, cut
 
 
 def truncate_text(text: str, limit: int) -> str:

@@ -58,7 +58,6 @@ from urllib3.util import parse_url
 from urllib3.util.retry import Retry
 
 from langchain_apiactions.errors import AddressRefusedError, ApiActionError, SessionConflictError
-from langchain_apiactions.redact import mask
 
 __all__ = ["CallThreads", "HttpResult", "NetworkPolicy", "build_session", "send"]
 
@@ -885,7 +884,7 @@ _SHOWABLE_HOST = re.compile(r"[a-z0-9.\-\[\]:]{1,255}")
 def _show_origin(origin: tuple[str, str, int | None]) -> str:
     scheme, host, port = origin
     if scheme in ("http", "https") and _SHOWABLE_HOST.fullmatch(host):
-        return mask(f"{scheme}://{host}:{port}")
+        return f"{scheme}://{host}:{port}"  # masked with the toolkit's secrets by the caller
     return "an origin that cannot be shown"
 
 
@@ -986,7 +985,8 @@ def _short(e: Exception) -> str:
         return "the host name could not be resolved"
     if "Connection refused" in text:
         return "connection refused"
-    return mask(text)[:300]
+    # Not cut here: the caller masks the whole text first, then cuts it.
+    return text
 
 
 class _BodyTooLarge(Exception):

@@ -26,7 +26,7 @@ from pydantic import SecretStr
 
 from langchain_apiactions.auth import CompiledAuth, OAuth2ClientCredentials
 from langchain_apiactions.network import CallThreads, send
-from langchain_apiactions.redact import mask, register_secret
+from langchain_apiactions.redact import SecretMasker
 from langchain_apiactions.result import status_text
 
 __all__ = ["TokenCache", "TokenError", "refresh_margin"]
@@ -42,10 +42,13 @@ def refresh_margin(expires_in: float) -> float:
 
 
 class TokenError(Exception):
-    """The token endpoint gave no usable token (the message is safe to show)."""
+    """The token endpoint gave no usable token.
+
+    The message may quote the endpoint: the caller masks it with the toolkit's secrets.
+    """
 
     def __init__(self, message: str, *, timeout: bool = False) -> None:
-        super().__init__(mask(message))
+        super().__init__(message)
         self.timeout = timeout
 
 
@@ -61,9 +64,11 @@ class _Entry:
 class TokenCache:
     """Access tokens of one toolkit, shared by its actions and threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, masker: SecretMasker | None = None) -> None:
         self._lock = threading.Lock()
         self._entries: dict[tuple[str, ...], _Entry] = {}
+        # The toolkit's masker learns every token fetched, so no answer or error shows it.
+        self.masker = masker if masker is not None else SecretMasker()
 
     def __repr__(self) -> str:
         return f"TokenCache({len(self._entries)} token endpoint(s))"
@@ -160,6 +165,7 @@ class TokenCache:
                 auth.value("client_secret", secrets),
                 deadline=deadline,
                 threads=threads,
+                masker=self.masker,
             )
         except BaseException as e:
             error = e if isinstance(e, TokenError) else TokenError(f"token request failed: {e}")
@@ -169,7 +175,7 @@ class TokenCache:
             if error is e:
                 raise
             raise error from None
-        register_secret(token)
+        self.masker.learn(token)
         now = time.monotonic()
         with self._lock:
             entry.token = token
@@ -190,11 +196,13 @@ def fetch_token(
     *,
     deadline: float,
     threads: CallThreads | None = None,
+    masker: SecretMasker | None = None,
 ) -> tuple[str, float | None]:
     """One client-credentials token request; returns `(access_token, expires_in)`.
 
     Raises:
-        TokenError: with the endpoint's own error (`invalid_client`...), secrets masked.
+        TokenError: with the endpoint's own error (`invalid_client`...); the caller
+            masks it with the toolkit's secrets.
     """
     form: list[tuple[str, str]] = [("grant_type", "client_credentials")]
     if cfg.scope:
@@ -210,7 +218,8 @@ def fetch_token(
         # RFC 6749 2.3.1: both are form-encoded before they are joined and base64-encoded.
         pair = f"{urllib.parse.quote_plus(client_id)}:{urllib.parse.quote_plus(client_secret)}"
         basic = base64.b64encode(pair.encode()).decode("ascii")
-        register_secret(basic)
+        if masker is not None:
+            masker.learn(basic)
         headers["Authorization"] = f"Basic {basic}"
     else:
         form += [("client_id", client_id), ("client_secret", client_secret)]

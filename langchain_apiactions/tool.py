@@ -9,7 +9,9 @@ import datetime as dt
 import json
 import logging
 import math
+import re
 import time
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Optional
@@ -39,7 +41,7 @@ from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
 from langchain_apiactions.errors import ArgumentError, MissingContextError
 from langchain_apiactions.network import CallThreads, HttpResult, NetworkPolicy, send
 from langchain_apiactions.oauth2 import TokenCache, TokenError
-from langchain_apiactions.redact import MASK, call_secrets, mask
+from langchain_apiactions.redact import MASK, SecretMasker, is_weak_secret, masking_logs
 from langchain_apiactions.result import (
     ActionArtifact,
     ArtifactButton,
@@ -263,6 +265,7 @@ class Runtime:
     policy: NetworkPolicy
     secrets: Mapping[str, SecretStr]
     store: SessionStore
+    masker: SecretMasker = field(default_factory=SecretMasker)
     max_response_bytes: int = 1_000_000
     max_body_chars: int = 16_000
     max_value_chars: int = 2_000
@@ -293,6 +296,9 @@ class PreparedRequest:
     context_secrets: tuple[str, ...] = field(default=(), repr=False)
     # `{context.NAME}` values: kept out of the HTTP stack's logs.
     context_private: tuple[str, ...] = field(default=(), repr=False)
+    # Masks this call's secrets (the toolkit's and its `${context.NAME}` values) wherever
+    # text is shown, and its rendered URL and headers wherever they are quoted.
+    masker: SecretMasker = field(default_factory=SecretMasker, repr=False)
 
     def __repr__(self) -> str:
         return f"PreparedRequest({self.method} {self.display_url})"
@@ -302,8 +308,56 @@ class PreparedRequest:
         if self.body is None:
             return None
         text = self.shown_body if self.shown_body is not None else self.body.decode("utf-8")
-        with call_secrets(self.context_secrets):
-            return mask(text)
+        return self.masker.mask(text)
+
+
+def _rendered_pairs(
+    url: str, display_url: str, headers: Mapping[str, str], display_headers: Mapping[str, str]
+) -> dict[str, str]:
+    """Texts as sent -> as shown, in the pieces the HTTP stack quotes (URL, target, host)."""
+    pairs = {url: display_url}
+    real, shown = urllib.parse.urlsplit(url), urllib.parse.urlsplit(display_url)
+    target = real.path + (f"?{real.query}" if real.query else "")
+    shown_target = shown.path + (f"?{shown.query}" if shown.query else "")
+    pairs[target] = shown_target
+    pairs[real.netloc] = shown.netloc
+    pairs[real.netloc.lower()] = shown.netloc
+    for name, value in headers.items():
+        pairs[value] = display_headers.get(name, MASK)
+    # A piece that is itself short (a header that is only the secret) is left out: it
+    # would mask that text wherever it appears, which is what weak secrets must avoid.
+    return {k: v for k, v in pairs.items() if k != v and not is_weak_secret(k)}
+
+
+# Arguments longer than this are refused before any work is done with them (a
+# 5-million-character value once took minutes to render and mask).
+MAX_ARGUMENT_CHARS = 100_000
+MAX_ARGUMENT_ITEMS = 1_000
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+def check_argument(name: str, value: Any) -> None:
+    """Refuse a value that could not be sent as text (lone surrogates) or is absurdly long.
+
+    Raises:
+        ArgumentError: naming the input and the problem.
+    """
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if len(items) > MAX_ARGUMENT_ITEMS:
+        msg = f"{name}: at most {MAX_ARGUMENT_ITEMS:,} values (got {len(items):,})"
+        raise ArgumentError(msg)
+    for item in items:
+        if not isinstance(item, str):
+            continue
+        if len(item) > MAX_ARGUMENT_CHARS:
+            msg = f"{name}: at most {MAX_ARGUMENT_CHARS:,} characters (got {len(item):,})"
+            raise ArgumentError(msg)
+        if not item.isascii() and _SURROGATE_RE.search(item):
+            msg = (
+                f"{name}: the value contains an unpaired surrogate code point (\\ud800-"
+                "\\udfff), which is not valid text; send plain Unicode text"
+            )
+            raise ArgumentError(msg)
 
 
 _SHOWN = "apiactionsctx{}x"  # stands in for a context value in what is shown
@@ -315,6 +369,7 @@ def prepare_request(
     secrets: Mapping[str, SecretStr],
     session_id: str,
     context: Any = None,
+    masker: SecretMasker | None = None,
 ) -> PreparedRequest:
     """Render URL, headers and body for `args` and the trusted `context`.
 
@@ -339,6 +394,7 @@ def prepare_request(
             values.pop(name)
     for inp in action.inputs:
         values[inp.name] = args.get(inp.name, inp.default)
+        check_argument(inp.name, values[inp.name])
     c = action.compiled
     shown = values
     if trusted:
@@ -371,6 +427,17 @@ def prepare_request(
             display_headers["Content-Type"] = content_type
     if c.auth is not None:
         url, display_url = c.auth.apply(all_secrets, url, display_url, headers, display_headers)
+    context_secrets = tuple(text_value(trusted[CONTEXT_PREFIX + name]) for name in c.secret_context)
+    # Basic from context: the encoded form on the wire is masked too.
+    context_secrets += tuple(
+        c.auth.derived_secrets(all_secrets) if c.auth is not None and trusted else ()
+    )
+    context_private = tuple(text_value(v) for v in trusted.values())
+    call_masker = (masker if masker is not None else SecretMasker()).for_call(
+        _rendered_pairs(url, display_url, headers, display_headers),
+        context_secrets,
+        context_private,
+    )
     return PreparedRequest(
         action.method,
         url,
@@ -380,12 +447,9 @@ def prepare_request(
         display_headers,
         values,
         shown_body=display_body,
-        context_secrets=tuple(
-            text_value(trusted[CONTEXT_PREFIX + name]) for name in c.secret_context
-        )
-        # Basic from context: the encoded form on the wire is masked too.
-        + tuple(c.auth.derived_secrets(all_secrets) if c.auth is not None and trusted else ()),
-        context_private=tuple(text_value(v) for v in trusted.values()),
+        context_secrets=context_secrets,
+        context_private=context_private,
+        masker=call_masker,
     )
 
 
@@ -477,7 +541,12 @@ class ApiActionTool(BaseTool):
         context = context_from(config) if self.action.compiled.context else None
         try:
             prepared = prepare_request(
-                self.action, kwargs, self.runtime.secrets, session_id, context
+                self.action,
+                kwargs,
+                self.runtime.secrets,
+                session_id,
+                context,
+                masker=self.runtime.masker,
             )
         except ArgumentError as e:
             return session_id, self._outcome(error=f"invalid argument: {e}", fired=False)
@@ -512,9 +581,13 @@ class ApiActionTool(BaseTool):
     ) -> tuple[ActionArtifact, HttpResult]:
         """Send a prepared request and build the outcome (also returns the wire result)."""
         rt = self.runtime
-        http = self._send(prepared)
+        with masking_logs(prepared.masker):
+            http = self._send(prepared)
         ok, data, missing, error = interpret(
-            http, self.action.compiled.fields, max_body_chars=rt.max_body_chars
+            http,
+            self.action.compiled.fields,
+            max_body_chars=rt.max_body_chars,
+            masker=prepared.masker,
         )
         if self.action.once_per_session:
             # Used up by a 2xx answer, or when the outcome is unknown (sent, no answer).
@@ -607,7 +680,14 @@ class ApiActionTool(BaseTool):
             MissingContextError: a `context.NAME` the action uses is not in `context`.
         """
         try:
-            return prepare_request(self.action, args, self.runtime.secrets, session_id, context)
+            return prepare_request(
+                self.action,
+                args,
+                self.runtime.secrets,
+                session_id,
+                context,
+                masker=self.runtime.masker,
+            )
         except ToolArgumentError:
             raise
         except ArgumentError as e:
@@ -652,7 +732,7 @@ class ApiActionTool(BaseTool):
         """Arguments the schema refused: nothing is sent; the model is asked to ask again."""
         problem = describe_validation_error(error, self.action)
         outcome = self._outcome(error=f"invalid argument: {problem}", fired=False)
-        content = mask(format_validation_error(error, self.action))
+        content = self.runtime.masker.mask(format_validation_error(error, self.action))
         if tool_call_id is None:
             return content, outcome
         # A ready message keeps `status="error"`, as LangChain's own handler would set it.
@@ -665,7 +745,9 @@ class ApiActionTool(BaseTool):
         )
         return message, outcome
 
-    def _finish(self, outcome: ActionArtifact) -> tuple[str, ActionArtifact]:
+    def _finish(
+        self, outcome: ActionArtifact, masker: SecretMasker | None = None
+    ) -> tuple[str, ActionArtifact]:
         rt = self.runtime
         content = render_content(
             outcome,
@@ -673,7 +755,7 @@ class ApiActionTool(BaseTool):
             max_value_chars=rt.max_value_chars,
             max_body_chars=rt.max_body_chars,
         )
-        return mask(content), outcome
+        return (masker if masker is not None else self.runtime.masker).mask(content), outcome
 
     # ------------------------------------------------------------------ BaseTool
     def _run(
@@ -688,12 +770,12 @@ class ApiActionTool(BaseTool):
         session_id, prepared = self._begin(kwargs, config)
         if not isinstance(prepared, PreparedRequest):
             return self._finish(prepared)
-        with call_secrets(prepared.context_secrets, prepared.context_private):
+        with masking_logs(prepared.masker):
             event = self._event(session_id, prepared)
             with contextlib.suppress(RuntimeError):  # invoked outside a run: nobody to tell
                 dispatch_custom_event(EVENT_NAME, event)
             _write_stream(event)
-            return self._finish(self._execute(session_id, prepared))
+            return self._finish(self._execute(session_id, prepared), prepared.masker)
 
     async def _arun(
         self,
@@ -707,7 +789,7 @@ class ApiActionTool(BaseTool):
         session_id, prepared = self._begin(kwargs, config)
         if not isinstance(prepared, PreparedRequest):
             return self._finish(prepared)
-        with call_secrets(prepared.context_secrets, prepared.context_private):
+        with masking_logs(prepared.masker):
             event = self._event(session_id, prepared)
             with contextlib.suppress(RuntimeError):
                 await adispatch_custom_event(EVENT_NAME, event)
@@ -718,4 +800,4 @@ class ApiActionTool(BaseTool):
             outcome = await asyncio.get_running_loop().run_in_executor(
                 self.runtime.threads.io_pool(), context.run, self._execute, session_id, prepared
             )
-            return self._finish(outcome)
+            return self._finish(outcome, prepared.masker)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import warnings
+import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +19,13 @@ from typing_extensions import Self
 
 from langchain_apiactions.config import ApiAction, environment_secrets, load_actions
 from langchain_apiactions.network import NetworkPolicy, build_session
-from langchain_apiactions.redact import register_secret
+from langchain_apiactions.oauth2 import TokenCache
+from langchain_apiactions.redact import (
+    MIN_SECRET_CHARS,
+    LogGuard,
+    SecretMasker,
+    ShortSecretWarning,
+)
 from langchain_apiactions.session_store import SessionStore
 from langchain_apiactions.tool import ApiActionTool, Runtime
 
@@ -76,6 +84,7 @@ class ApiActionsToolkit(BaseToolkit):
 
     _tools: list[BaseTool] = PrivateAttr(default_factory=list)
     _runtime: Runtime | None = PrivateAttr(default=None)
+    _log_guard: LogGuard | None = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
         # Loaded here, not in a validator, so that a bad file raises `ActionConfigError`
@@ -88,12 +97,14 @@ class ApiActionsToolkit(BaseToolkit):
 
     def _compile(self) -> None:
         secrets = environment_secrets(self.actions, os.environ if self.env is None else self.env)
-        for value in secrets.values():
-            register_secret(value)
-        for action in self.actions:
-            auth = action.compiled.auth
-            for value in auth.derived_secrets(secrets) if auth is not None else ():
-                register_secret(value)
+        derived = [
+            value
+            for action in self.actions
+            if action.compiled.auth is not None
+            for value in action.compiled.auth.derived_secrets(secrets)
+        ]
+        masker = SecretMasker(secrets, derived=derived)
+        _warn_weak_secrets(masker, secrets)
         policy = NetworkPolicy.build(
             self.allow_private_networks, self.allowed_networks, self.allowed_hosts
         )
@@ -102,11 +113,19 @@ class ApiActionsToolkit(BaseToolkit):
             policy=policy,
             secrets={name: SecretStr(value) for name, value in secrets.items()},
             store=self.session_store,
+            masker=masker,
+            tokens=TokenCache(masker),
             max_response_bytes=self.max_response_bytes,
             max_body_chars=self.max_body_chars,
             max_value_chars=self.max_value_chars,
         )
         self._tools = [ApiActionTool.from_action(a, self._runtime) for a in self.actions]
+        # The HTTP stack's loggers mask this toolkit's secrets while it is in use: until
+        # `close()`, or until the runtime its tools share is garbage collected.
+        if secrets:
+            self._log_guard = LogGuard(masker)
+            self._log_guard.install()
+            weakref.finalize(self._runtime, self._log_guard.remove)
 
     @classmethod
     def from_file(cls, path: str | Path, **options: Any) -> ApiActionsToolkit:
@@ -134,14 +153,16 @@ class ApiActionsToolkit(BaseToolkit):
 
     def close(self) -> None:
         """Stop everything the toolkit started: calls still in flight end (as timeouts),
-        the deadline watchdog, resolver and async worker threads stop, and the pooled
-        HTTP connections close, and OAuth2 access tokens are forgotten. A later call starts
-        them again.
+        the deadline watchdog, resolver and async worker threads stop, the pooled HTTP
+        connections close, OAuth2 access tokens are forgotten, and the log filters that
+        mask its secrets are removed. A later call starts them again.
         """
         if self._runtime is not None:
             self._runtime.threads.close()
             self._runtime.http.close()
             self._runtime.tokens.clear()  # OAuth2 access tokens: fetched again if needed
+        if self._log_guard is not None:
+            self._log_guard.remove()
 
     def __enter__(self) -> Self:
         return self
@@ -153,3 +174,20 @@ class ApiActionsToolkit(BaseToolkit):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _warn_weak_secrets(masker: SecretMasker, secrets: Mapping[str, str]) -> None:
+    for name in masker.weak_names:
+        value = secrets[name]
+        why = (
+            f"only {len(value)} character{'s' if len(value) != 1 else ''} long"
+            if len(value) < MIN_SECRET_CHARS
+            else "a common word"
+        )
+        message = (
+            f"secret ${{{name}}} is {why}: it is masked only where it is sent (the request "
+            "URL and headers as shown, and errors or logs quoting them), not wherever the "
+            "same text appears in responses. Use a real credential, or accept that its "
+            "value may show in API answers."
+        )
+        warnings.warn(message, ShortSecretWarning, stacklevel=4)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +32,34 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "OPENAI_API_KEY",
     ):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_log_filters_outlive_a_test() -> Iterator[None]:
+    """A toolkit's log filters go with it: none may outlive the test that made it."""
+    from langchain_apiactions.redact import GUARDED_LOGGERS
+
+    def filters() -> list[tuple[str, int]]:
+        return [(n, id(f)) for n in GUARDED_LOGGERS for f in logging.getLogger(n).filters]
+
+    before = filters()
+    yield
+    if filters() != before:
+        gc.collect()  # an unclosed toolkit's filters go when it is collected
+        leaked = [f for f in filters() if f not in before]
+        assert not leaked, f"log filters outlived the test: {leaked}"
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    """Print the random order's seed even under `-q`, so a failing order can be replayed."""
+    seed = config.getoption("randomly_seed", default=None)
+    if seed is not None and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(
+            f"test order: random, replay with `python -m pytest -p randomly -p no:cacheprovider "
+            f"--randomly-seed={seed}`"
+        )
 
 
 def make_toolkit(text: str, **options: object):  # type: ignore[no-untyped-def]

@@ -23,7 +23,6 @@ from langchain_apiactions.errors import (
     MissingContextError,
     ModelSpecError,
 )
-from langchain_apiactions.redact import call_secrets, mask
 
 # Only the file format loads here: `--help` and `validate` need no LangChain and no HTTP
 # stack; each command imports what it uses.
@@ -341,8 +340,7 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     )
                 )
             return 0
-        with call_secrets(prepared.context_secrets, prepared.context_private):
-            outcome, http = tool.execute(ns.session, prepared)
+        outcome, http = tool.execute(ns.session, prepared)
         status = f"{http.status}" if http.status is not None else "no answer"
         show.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
         for line in ArtifactView(outcome).lines(request=False):
@@ -355,7 +353,8 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             field = next(f for f in action.compiled.fields if f.name == name)
             hints = suggest_paths(body, field.path) if isinstance(body, (dict, list)) else []
             hint = f"; did you mean {' or '.join(hints)}?" if hints else ""
-            show.write(f"missing field: {name} (path {field.path!r} found nothing{hint})\n")
+            line = f"missing field: {name} (path {field.path!r} found nothing{hint})"
+            show.write(prepared.masker.mask(line) + "\n")
         if ns.json:
             out.write(_json_doc(outcome))
     return 0 if outcome["ok"] else 1
@@ -465,7 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 allowed_networks=ns.allow_network,
             )
     except ActionConfigError as e:
-        err.write(mask(f"error: {e}") + "\n")
+        # Configuration errors name variables, never their values.
+        err.write(f"error: {e}\n")
         return 1
     except (ModelSpecError, _UsageError) as e:
         err.write(f"error: {e}\n")

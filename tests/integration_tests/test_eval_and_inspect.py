@@ -210,7 +210,9 @@ def test_an_unknown_model_is_an_error_message_and_exit_code(tmp_path: Path) -> N
     assert out == "error: unknown model 'nope': use offline or openai:<model>\n"
 
 
-def test_inspector_receives_a_real_request_from_apiactions_call(tmp_path: Path) -> None:
+def test_inspector_receives_a_real_request_from_apiactions_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = io.StringIO()
     record = tmp_path / "requests.jsonl"
     inspector = RequestInspector(respond={"status": "Shipped"}, record=record, out=out).start()
@@ -226,9 +228,7 @@ def test_inspector_receives_a_real_request_from_apiactions_call(tmp_path: Path) 
   body: {{subject: "{{subject}}", tags: [chat]}}
   response_fields: [status]
 """)
-        import os
-
-        os.environ["INSPECT_KEY"] = "sk-inspect-123456"
+        monkeypatch.setenv("INSPECT_KEY", "sk-inspect-123456")
         code, printed = run_cli("call", str(actions), "Create_Ticket", "--arg", "subject=Broken zip",
                                 "--allow-private-networks")  # fmt: skip
     finally:

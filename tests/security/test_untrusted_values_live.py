@@ -34,11 +34,9 @@ def server() -> Iterator[ApiServer]:
 
 
 @pytest.fixture(scope="module")
-def tool(server: ApiServer) -> Any:
-    import os
-
-    os.environ["SECRET_KEY"] = "fixed-secret"
-    tk = make_toolkit(f"""
+def tool(server: ApiServer) -> Iterator[Any]:
+    tk = make_toolkit(
+        f"""
 - name: Send
   when_to_use: Use when the visitor sends a message to the store team.
   method: POST
@@ -46,8 +44,11 @@ def tool(server: ApiServer) -> Any:
   inputs: [{{name: a, required: true}}, {{name: b, required: true}}, {{name: h}}]
   headers: {{X-Note: "note {{h}}"}}
   body: '{{"a": "{{a}}", "b": {{b}}, "nested": {{"h": "x {{h}} y", "list": [{{a}}]}}}}'
-""")
-    return tk.get_tools()[0]
+""",
+        env={"SECRET_KEY": "fixed-secret"},
+    )
+    yield tk.get_tools()[0]
+    tk.close()
 
 
 @settings(

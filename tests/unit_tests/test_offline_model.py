@@ -14,7 +14,9 @@ from langchain_apiactions.cli.demo import store_actions_text
 
 @pytest.fixture(scope="module")
 def bound() -> Any:
-    toolkit = ApiActionsToolkit(actions=store_actions_text(), env={"STORE_API_KEY": "x"})
+    toolkit = ApiActionsToolkit(
+        actions=store_actions_text(), env={"STORE_API_KEY": "sk-offline-test"}
+    )
     extra = ApiActionsToolkit(
         actions=[
             {

@@ -20,6 +20,7 @@ EXPECTED = [
     "NetworkPolicy",
     "OfflineChatModel",
     "SessionStore",
+    "ShortSecretWarning",
     "check_actions",
     "create_api_actions_agent",
     "evaluate",

@@ -120,9 +120,10 @@ class ApiActionsToolkit(BaseToolkit):
             max_value_chars=self.max_value_chars,
         )
         self._tools = [ApiActionTool.from_action(a, self._runtime) for a in self.actions]
-        # The HTTP stack's loggers mask this toolkit's secrets while it is in use: until
-        # `close()`, or until the runtime its tools share is garbage collected.
-        if secrets:
+        # The HTTP stack's loggers mask this toolkit's secrets (and each call's context
+        # values) while it is in use: until `close()`, or until the runtime its tools
+        # share is garbage collected.
+        if secrets or any(action.compiled.context for action in self.actions):
             self._log_guard = LogGuard(masker)
             self._log_guard.install()
             weakref.finalize(self._runtime, self._log_guard.remove)

@@ -131,7 +131,7 @@ def test_openapi_31_museum_dates_and_shared_basic_auth(tmp_path: Path, api: ApiS
     )
     api.route("POST", "/special-events", Reply(201, {"eventId": "e-1", "name": "Night"}))
     api.route("GET", "/special-events", Reply(200, [{"eventId": "e-1", "name": "Night"}]))
-    env = {"REDOCLY_MUSEUM_USERNAME": "ana", "REDOCLY_MUSEUM_PASSWORD": "pw"}
+    env = {"REDOCLY_MUSEUM_USERNAME": "ana-museum", "REDOCLY_MUSEUM_PASSWORD": "pw-museum-42"}
     with closing(toolkit(path, env)) as kit:
         args = {
             "name": "Night at the museum",
@@ -142,7 +142,7 @@ def test_openapi_31_museum_dates_and_shared_basic_auth(tmp_path: Path, api: ApiS
         }
         msg = call(kit.get_tool("createSpecialEvent"), args)
         assert api.last.json == {**args, "eventId": None}
-        assert api.last.headers["Authorization"] == basic("ana", "pw")
+        assert api.last.headers["Authorization"] == basic("ana-museum", "pw-museum-42")
         assert msg.artifact["data"]["eventId"] == "e-1"
         msg = call(kit.get_tool("listSpecialEvents"), {"startDate": "2026-12-01"})
     assert api.last.query == "startDate=2026-12-01&page=1&limit=10"

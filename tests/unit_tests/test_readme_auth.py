@@ -18,7 +18,7 @@ ENV = {
     "SHOPIFY_TOKEN": "shpat_123",
     "ZENDESK_USER": "agent@example.com/token",
     "ZENDESK_API_TOKEN": "zd-456",
-    "BILLING_CLIENT_ID": "cid",
+    "BILLING_CLIENT_ID": "billing-cid",
     "BILLING_CLIENT_SECRET": "csecret",
 }
 

@@ -245,11 +245,15 @@ def env_word(text: str) -> str:
     return word
 
 
+_HTML_TAG_RE = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+
+
 def clean_text(text: Any, limit: int = 0) -> str:
-    """Whitespace collapsed; cut at `limit` characters on a word boundary (0: no cut)."""
+    """HTML tags dropped (Stripe's descriptions are HTML), whitespace collapsed; cut at
+    `limit` characters on a word boundary (0: no cut)."""
     if not isinstance(text, str):
         return ""
-    out = re.sub(r"\s+", " ", text).strip()
+    out = re.sub(r"\s+", " ", _HTML_TAG_RE.sub("", text)).strip()
     if limit and len(out) > limit:
         cut = out[:limit].rsplit(" ", 1)[0].rstrip(",;:")
         out = cut + "…"

@@ -584,6 +584,7 @@ def test_stripe_style_form_body_deep_objects_and_any_of() -> None:
         "balance": "{balance}",
     }
     assert "metadata: a free-form object; left out." in result.to_yaml()
+    assert action["when_to_use"] == "Creates a new customer object."
     assert check_actions(result.to_yaml()).errors == []
 
 

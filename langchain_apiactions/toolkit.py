@@ -10,7 +10,7 @@ import weakref
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from langchain_core.tools import BaseTool, BaseToolkit
@@ -28,6 +28,9 @@ from langchain_apiactions.redact import (
 )
 from langchain_apiactions.session_store import SessionStore
 from langchain_apiactions.tool import ApiActionTool, Runtime
+
+if TYPE_CHECKING:
+    from mcp.server.lowlevel import Server
 
 __all__ = ["ApiActionsToolkit"]
 
@@ -151,6 +154,16 @@ class ApiActionsToolkit(BaseToolkit):
                 return tool
         msg = f"no action named {name!r}"
         raise KeyError(msg)
+
+    def to_mcp_server(self, **options: Any) -> Server[Any, Any]:
+        """These actions as an MCP server (the `mcp` SDK's low-level `Server`).
+
+        Needs the `mcp` extra. Options: `name`, `context` (trusted `{context.NAME}`
+        values), `instructions`; see `langchain_apiactions.mcp_server`.
+        """
+        from langchain_apiactions.mcp_server import create_mcp_server
+
+        return create_mcp_server(self, **options)
 
     def close(self) -> None:
         """Stop everything the toolkit started: calls still in flight end (as timeouts),

@@ -172,6 +172,12 @@ def _parser() -> argparse.ArgumentParser:
     ch.add_argument("--debug", action="store_true", help="show every request and response")
     _context_option(ch)
     _network_options(ch)
+
+    from langchain_apiactions.cli import mcp_command
+
+    m = sub.add_parser("mcp", help="serve the actions to MCP clients (stdio or HTTP)")
+    mcp_command.add_arguments(m)
+    _network_options(m)
     _show_defaults(parser)
     return parser
 
@@ -446,6 +452,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_eval(ns, out, err)
         if ns.command == "inspect":
             return cmd_inspect(ns, out, err)
+        if ns.command == "mcp":
+            from langchain_apiactions.cli.mcp_command import cmd_mcp
+
+            return cmd_mcp(ns)
         if ns.command == "demo":
             from langchain_apiactions.cli.demo import run_demo
 
@@ -475,6 +485,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             err.write(
                 f"error: `apiactions {ns.command}` needs the agent extra: "
                 "pip install 'langchain-apiactions[agent]'\n"
+            )
+            return 2
+        if e.name and e.name.split(".")[0] in ("mcp", "uvicorn", "starlette"):
+            sys.stderr.write(
+                "error: `apiactions mcp` needs the mcp extra: "
+                "pip install 'langchain-apiactions[mcp]'\n"
             )
             return 2
         raise

@@ -1,0 +1,93 @@
+"""`apiactions mcp FILE`: serve an action file to MCP clients (stdio or streamable HTTP).
+
+On stdio, stdout carries the protocol: everything else (errors, logs, the HTTP URL) goes
+to stderr, through a handler that masks every secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import TextIO
+
+from langchain_apiactions.errors import ActionConfigError
+from langchain_apiactions.redact import SecretMaskingFilter, mask
+
+__all__ = ["add_arguments", "cmd_mcp"]
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file")
+    p.add_argument(
+        "--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or http"
+    )
+    p.add_argument("--host", default="127.0.0.1", help="HTTP: the address to listen on")
+    p.add_argument("--port", type=int, default=8000, help="HTTP: the port (0: a free one)")
+    p.add_argument("--path", default="/mcp", help="HTTP: the endpoint path")
+    p.add_argument(
+        "--stateless",
+        action="store_true",
+        help="HTTP: no MCP sessions (every call is its own once-per-session session)",
+    )
+    p.add_argument("--name", default="apiactions", help="the server name shown to clients")
+    p.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default="warning",
+        help="what goes to stderr (secrets masked)",
+    )
+
+
+def _logging(level: str, err: TextIO) -> None:
+    handler = logging.StreamHandler(err)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    # On the handler, not on loggers: it masks records of every library (the SDK's too).
+    handler.addFilter(SecretMaskingFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def cmd_mcp(ns: argparse.Namespace, err: TextIO | None = None) -> int:
+    from langchain_apiactions.mcp_server import serve
+    from langchain_apiactions.toolkit import ApiActionsToolkit
+
+    err = err or sys.stderr
+    _logging(ns.log_level, err)
+    try:
+        toolkit = ApiActionsToolkit.from_file(
+            ns.file,
+            allow_private_networks=ns.allow_private_networks,
+            allowed_hosts=ns.allow_host,
+            allowed_networks=ns.allow_network,
+        )
+    except ActionConfigError as e:
+        err.write(mask(f"error: {e}") + "\n")
+        return 1
+    server = toolkit.to_mcp_server(name=ns.name)
+    names = ", ".join(t.name for t in toolkit.get_tools())
+
+    def ready(url: str) -> None:
+        err.write(f"apiactions MCP server on {url} (streamable HTTP); tools: {names}\n")
+        err.flush()
+
+    try:
+        if ns.transport == "http":
+            serve(
+                server,
+                "http",
+                host=ns.host,
+                port=ns.port,
+                path=ns.path,
+                stateless=ns.stateless,
+                on_ready=ready,
+                log_level=ns.log_level,
+            )
+        else:
+            serve(server, "stdio")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        toolkit.close()
+    return 0

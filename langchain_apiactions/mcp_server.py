@@ -1,0 +1,340 @@
+"""Serve a toolkit's actions to any MCP client (the `mcp` extra).
+
+Built on the official `mcp` SDK's low-level server, so that every action keeps its own
+input schema. A call runs the very same LangChain tool an agent would call in-process:
+the text content of the result is the `ToolMessage` content the model would read, the
+structured content is the artifact, and a call that did not succeed is an MCP tool
+error (`isError`), never a crash of the server.
+
+`once_per_session` is keyed by the MCP session: on streamable HTTP the `Mcp-Session-Id`
+the server issued (hashed, so the id itself never reaches an API); on stdio the
+connection; in stateless HTTP, where the protocol has no session, every call is its own.
+
+Only this module imports `mcp`; the rest of the package works without it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import socket
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import mcp.types as mt
+from mcp.server.lowlevel import Server
+from mcp.server.session import ServerSession
+from pydantic import BaseModel, ValidationError
+
+from langchain_apiactions.redact import mask, mask_data
+from langchain_apiactions.tool import ApiActionTool
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.types import Receive, Scope, Send
+
+    from langchain_apiactions.toolkit import ApiActionsToolkit
+
+__all__ = [
+    "MCP_SERVER_NAME",
+    "create_mcp_server",
+    "run_http",
+    "run_stdio",
+    "streamable_http_app",
+    "tool_annotations",
+]
+
+logger = logging.getLogger("langchain_apiactions.mcp")
+
+MCP_SERVER_NAME = "apiactions"
+SESSION_HEADER = "mcp-session-id"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+_CONFIRM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "confirm": {
+            "type": "boolean",
+            "title": "Run it",
+            "description": "Tick to let the action run; nothing is sent otherwise.",
+        }
+    },
+    "required": ["confirm"],
+}
+_ELICITATION = mt.ClientCapabilities(elicitation=mt.ElicitationCapability())
+
+
+def tool_annotations(tool: ApiActionTool) -> mt.ToolAnnotations:
+    """The MCP hints of one action, from its method and `confirm`."""
+    method = tool.action.method.upper()
+    return mt.ToolAnnotations(
+        title=tool.name,
+        readOnlyHint=method in ("GET", "HEAD"),
+        destructiveHint=method == "DELETE" or tool.action.confirm,
+        idempotentHint=method in ("GET", "HEAD", "PUT", "DELETE"),
+        openWorldHint=True,
+    )
+
+
+def _args_model(tool: ApiActionTool) -> type[BaseModel]:
+    schema = tool.tool_call_schema
+    assert isinstance(schema, type)
+    assert issubclass(schema, BaseModel)
+    return schema
+
+
+def _mcp_tool(tool: ApiActionTool) -> mt.Tool:
+    return mt.Tool(
+        name=tool.name,
+        description=tool.description,
+        # The same JSON schema the LangChain tool hands to a model.
+        inputSchema=_args_model(tool).model_json_schema(),
+        annotations=tool_annotations(tool),
+    )
+
+
+class _SessionKeys:
+    """The `once_per_session` session of an MCP request."""
+
+    def __init__(self) -> None:
+        self._per_connection: weakref.WeakKeyDictionary[ServerSession, str] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def key(self, session: ServerSession, request: Any) -> str:
+        if session.client_params is None:
+            # Stateless HTTP: this request's own server session never saw `initialize`.
+            # There is no MCP session (a client-sent `Mcp-Session-Id` is not checked by
+            # the transport then, so it is ignored): every call is its own session.
+            return f"mcp-{uuid.uuid4().hex}"
+        headers = getattr(request, "headers", None)
+        header = headers.get(SESSION_HEADER) if headers is not None else None
+        if header:
+            # Streamable HTTP: the id the session manager issued and checks on every
+            # request. Hashed: `{session_id}` may be sent to an API, the id must not.
+            digest = hashlib.sha256(f"apiactions-mcp:{header}".encode()).hexdigest()
+            return f"mcp-{digest[:32]}"
+        # stdio (one client per process) or any other connection-bound transport.
+        key = self._per_connection.get(session)
+        if key is None:
+            key = self._per_connection[session] = f"mcp-{uuid.uuid4().hex}"
+        return key
+
+
+def _json_safe(value: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    return data
+
+
+def _result(text: str, artifact: Mapping[str, Any] | None, *, error: bool) -> mt.CallToolResult:
+    return mt.CallToolResult(
+        content=[mt.TextContent(type="text", text=mask(text))],
+        structuredContent=None if artifact is None else mask_data(_json_safe(artifact)),
+        isError=error,
+    )
+
+
+async def _confirmed(session: ServerSession, tool: ApiActionTool, args: Mapping[str, Any]) -> bool:
+    """Ask the user through MCP elicitation; True only for an explicit yes."""
+    shown = json.dumps(dict(args), ensure_ascii=False, default=str)
+    message = mask(f"Allow the action {tool.name!r}? {tool.description}\nArguments: {shown}")
+    try:
+        answer = await session.elicit_form(message, _CONFIRM_SCHEMA)
+    except Exception as e:  # the client failed to answer: nothing is sent
+        logger.warning("%s: the confirmation request failed (%s)", tool.name, type(e).__name__)
+        return False
+    return answer.action == "accept" and (answer.content or {}).get("confirm") is True
+
+
+def _declined(tool: ApiActionTool) -> mt.CallToolResult:
+    artifact = tool._outcome(error="not confirmed by the user; nothing was sent", fired=False)
+    text = (
+        f"[{tool.name}] was not called: the user did not confirm it, so nothing was sent. "
+        "Do not call it again unless the user asks for it."
+    )
+    return _result(text, artifact, error=True)
+
+
+def create_mcp_server(
+    toolkit: ApiActionsToolkit,
+    *,
+    name: str = MCP_SERVER_NAME,
+    context: Mapping[str, Any] | None = None,
+    instructions: str | None = None,
+) -> Server[Any, Any]:
+    """A low-level MCP `Server` with one tool per action of `toolkit`.
+
+    Run it with `run_stdio`, `run_http`, or your own transport (`server.run(read, write,
+    server.create_initialization_options())`). `context` holds the trusted values for
+    `{context.NAME}` placeholders (never visible to or chosen by the client).
+    """
+    tools: dict[str, ApiActionTool] = {}
+    for tool in toolkit.get_tools():
+        assert isinstance(tool, ApiActionTool)
+        tools[tool.name] = tool
+    listed = [_mcp_tool(tool) for tool in tools.values()]
+    keys = _SessionKeys()
+    trusted = dict(context or {})
+    server: Server[Any, Any] = Server(name, instructions=instructions)
+
+    async def list_tools() -> list[mt.Tool]:
+        return list(listed)
+
+    async def call_tool(tool_name: str, arguments: dict[str, Any]) -> mt.CallToolResult:
+        tool = tools.get(tool_name)
+        if tool is None:
+            names = ", ".join(tools)
+            return _result(f"Unknown tool {tool_name!r} (tools: {names}).", None, error=True)
+        ctx = server.request_context
+        session_id = keys.key(ctx.session, ctx.request)
+        try:
+            if tool.action.confirm and ctx.session.check_client_capability(_ELICITATION):
+                try:
+                    _args_model(tool).model_validate(arguments)
+                except ValidationError:
+                    pass  # the tool itself tells the model which argument to fix
+                else:
+                    if not await _confirmed(ctx.session, tool, arguments):
+                        return _declined(tool)
+            message = await tool.ainvoke(
+                {
+                    "type": "tool_call",
+                    "id": str(ctx.request_id),
+                    "name": tool_name,
+                    "args": arguments,
+                },
+                config={"configurable": {"session_id": session_id, "context": trusted}},
+            )
+        except Exception as e:  # never a crash of the server, never a secret in a message
+            logger.error("%s failed unexpectedly: %s", tool_name, mask(f"{type(e).__name__}: {e}"))
+            return _result(
+                f"[{tool_name}] failed: an internal error ({type(e).__name__}). "
+                "Tell the user it could not be done right now.",
+                None,
+                error=True,
+            )
+        artifact = message.artifact if isinstance(message.artifact, Mapping) else None
+        failed = message.status == "error" or artifact is None or not artifact.get("ok")
+        return _result(str(message.content), artifact, error=failed)
+
+    server.list_tools()(list_tools)  # type: ignore[no-untyped-call]
+    # The tool validates its own arguments, with the message the model reads in LangChain.
+    server.call_tool(validate_input=False)(call_tool)
+    return server
+
+
+async def run_stdio(server: Server[Any, Any]) -> None:
+    """Serve `server` over this process's stdin/stdout until the client disconnects."""
+    from mcp.server.stdio import stdio_server
+
+    async with stdio_server() as (read_stream, write_stream):
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+
+
+class _McpEndpoint:
+    def __init__(self, manager: Any) -> None:
+        self.manager = manager
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.manager.handle_request(scope, receive, send)
+
+
+def streamable_http_app(
+    server: Server[Any, Any],
+    *,
+    path: str = "/mcp",
+    stateless: bool = False,
+    allowed_hosts: list[str] | None = None,
+) -> Starlette:
+    """A Starlette app serving `server` over streamable HTTP at `path`.
+
+    Host and Origin headers are checked against `allowed_hosts` (default: loopback
+    names on any port), so a web page cannot reach a local server by DNS rebinding.
+    Pass `allowed_hosts=[]` to turn the check off behind your own proxy.
+    """
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+    from mcp.server.transport_security import TransportSecuritySettings
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    hosts = ["127.0.0.1:*", "localhost:*", "[::1]:*"] if allowed_hosts is None else allowed_hosts
+    security = TransportSecuritySettings(
+        enable_dns_rebinding_protection=bool(hosts),
+        allowed_hosts=hosts,
+        allowed_origins=[f"http://{h}" for h in hosts] + [f"https://{h}" for h in hosts],
+    )
+    manager = StreamableHTTPSessionManager(
+        app=server, stateless=stateless, security_settings=security
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with manager.run():
+            yield
+
+    return Starlette(routes=[Route(path, endpoint=_McpEndpoint(manager))], lifespan=lifespan)
+
+
+async def run_http(
+    server: Server[Any, Any],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    path: str = "/mcp",
+    stateless: bool = False,
+    on_ready: Callable[[str], None] | None = None,
+    log_level: str = "warning",
+) -> None:
+    """Serve `server` over streamable HTTP on `host:port` (port 0: a free port).
+
+    `on_ready` receives the URL once the socket listens. Only loopback hosts get the
+    DNS-rebinding check; on another host put the server behind your own proxy and auth.
+    """
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.setblocking(False)
+    bound = sock.getsockname()[1]
+    loopback = host in LOOPBACK_HOSTS
+    app = streamable_http_app(
+        server, path=path, stateless=stateless, allowed_hosts=None if loopback else []
+    )
+    config = uvicorn.Config(
+        app, log_config=None, log_level=log_level, access_log=False, lifespan="on"
+    )
+    shown = f"[{host}]" if ":" in host else host
+    if on_ready is not None:
+        on_ready(f"http://{shown}:{bound}{path}")
+    try:
+        await uvicorn.Server(config).serve(sockets=[sock])
+    finally:
+        with contextlib.suppress(OSError):
+            sock.close()
+
+
+def serve(
+    server: Server[Any, Any],
+    transport: str = "stdio",
+    **http_options: Any,
+) -> None:
+    """Block serving `server` over `transport` (`stdio` or `http`)."""
+    if transport == "stdio":
+        anyio.run(run_stdio, server)
+    elif transport == "http":
+
+        async def _http() -> None:
+            await run_http(server, **http_options)
+
+        anyio.run(_http)
+    else:
+        msg = f"unknown MCP transport {transport!r} (stdio or http)"
+        raise ValueError(msg)

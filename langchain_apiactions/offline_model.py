@@ -376,7 +376,7 @@ class OfflineChatModel(BaseChatModel):
         parts: list[str] = []
         for msg in results:
             art = as_artifact(msg.artifact)
-            parts.append(str(msg.content) if art is None else ArtifactView(art).reply())
+            parts.append(msg.text if art is None else ArtifactView(art).reply())
         return AIMessage(content=" ".join(p for p in parts if p))
 
     def _generate(

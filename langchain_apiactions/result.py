@@ -76,7 +76,13 @@ class ActionArtifact(TypedDict):
 
 
 def as_artifact(value: object) -> ActionArtifact | None:
-    """`value` as an artifact if it is one (a `ToolMessage.artifact` can be anything)."""
+    """`value` as an artifact if it is one (a `ToolMessage.artifact` can be anything).
+
+    A tool served over MCP and loaded with langchain-mcp-adapters carries it as its
+    structured content: `{"structured_content": artifact}`.
+    """
+    if isinstance(value, dict) and set(value) == {"structured_content"}:
+        value = value["structured_content"]
     if isinstance(value, dict) and isinstance(value.get("action"), str) and "ok" in value:
         return cast("ActionArtifact", value)
     return None

@@ -178,6 +178,7 @@ def _parser() -> argparse.ArgumentParser:
     m = sub.add_parser("mcp", help="serve the actions to MCP clients (stdio or HTTP)")
     mcp_command.add_arguments(m)
     _network_options(m)
+    _context_option(m)
     _show_defaults(parser)
     return parser
 
@@ -455,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "mcp":
             from langchain_apiactions.cli.mcp_command import cmd_mcp
 
-            return cmd_mcp(ns)
+            return cmd_mcp(ns, _parse_context(ns.context))
         if ns.command == "demo":
             from langchain_apiactions.cli.demo import run_demo
 

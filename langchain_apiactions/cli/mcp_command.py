@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Mapping
 from typing import TextIO
 
 from langchain_apiactions.errors import ActionConfigError
@@ -49,7 +50,9 @@ def _logging(level: str, err: TextIO) -> None:
     root.setLevel(level.upper())
 
 
-def cmd_mcp(ns: argparse.Namespace, err: TextIO | None = None) -> int:
+def cmd_mcp(
+    ns: argparse.Namespace, context: Mapping[str, str] | None = None, err: TextIO | None = None
+) -> int:
     from langchain_apiactions.mcp_server import serve
     from langchain_apiactions.toolkit import ApiActionsToolkit
 
@@ -65,7 +68,7 @@ def cmd_mcp(ns: argparse.Namespace, err: TextIO | None = None) -> int:
     except ActionConfigError as e:
         err.write(mask(f"error: {e}") + "\n")
         return 1
-    server = toolkit.to_mcp_server(name=ns.name)
+    server = toolkit.to_mcp_server(name=ns.name, context=context)
     names = ", ".join(t.name for t in toolkit.get_tools())
 
     def ready(url: str) -> None:

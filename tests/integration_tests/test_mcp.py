@@ -601,3 +601,89 @@ async def test_confirm_over_http_uses_elicitation_too(
     assert len(asked) == 1
     assert result.isError is True
     assert not [r for r in api.requests if r.path == "/tickets"]
+
+
+# ------------------------------------------------------------ trusted context
+
+
+CONTEXT_ACTIONS = """
+- name: Check_Order_Status
+  when_to_use: Use this action when the visitor asks where their order is.
+  method: GET
+  url: "{url}/tenants/{{context.tenant}}/orders/{{order_number}}"
+  inputs: [{{name: order_number, required: true}}]
+  headers: {{X-Customer-Token: "${{context.customer_token}}"}}
+"""
+
+
+async def test_cli_context_values_reach_the_api_never_the_client(
+    api: ApiServer, tmp_path: Path
+) -> None:
+    token = "ctx-token-5f0c2d9e"
+    api.route(
+        "GET",
+        "/tenants/acme/orders/7",
+        lambda rec: Reply(200, {"echo": rec.headers["X-Customer-Token"]}),
+    )
+    path = tmp_path / "context.yaml"
+    path.write_text(CONTEXT_ACTIONS.format(url=api.url))
+    wire = Wire()
+    log = tmp_path / "stderr.log"
+    with log.open("w") as err:
+        async with stdio_session(
+            path,
+            wire,
+            err,
+            "--context",
+            "tenant=acme",
+            "--context",
+            f"customer_token={token}",
+            "--log-level",
+            "debug",
+        ) as session:
+            schema = (await session.list_tools()).tools[0].inputSchema
+            result = await session.call_tool("Check_Order_Status", {"order_number": "7"})
+    assert list(schema["properties"]) == ["order_number"]  # the model never sees context
+    assert (api.last.path, api.last.headers["X-Customer-Token"]) == (
+        "/tenants/acme/orders/7",
+        token,
+    )
+    assert result.isError is False
+    assert token not in wire.text
+    assert token not in log.read_text()
+
+
+# ------------------------------------------------- langchain-mcp-adapters round trip
+
+
+async def test_langchain_mcp_adapters_round_trip_into_create_agent(
+    shop: Path, api: ApiServer, tmp_path: Path
+) -> None:
+    from langchain.agents import create_agent
+    from langchain_core.messages import ToolMessage
+    from langchain_core.utils.function_calling import convert_to_openai_tool
+    from langchain_mcp_adapters.tools import load_mcp_tools
+
+    from langchain_apiactions import OfflineChatModel
+
+    question = {"messages": [{"role": "user", "content": "Where is my order #12345?"}]}
+    toolkit = _in_process(shop)
+    local = await create_agent(OfflineChatModel(), toolkit.get_tools()).ainvoke(question)
+    toolkit.close()
+    wire = Wire()
+    with (tmp_path / "stderr.log").open("w") as err:
+        async with stdio_session(shop, wire, err) as session:
+            tools = await load_mcp_tools(session)
+            # The model is shown exactly the same tools either way.
+            assert [convert_to_openai_tool(t) for t in tools] == [
+                convert_to_openai_tool(t) for t in toolkit.get_tools()
+            ]
+            remote = await create_agent(OfflineChatModel(), tools).ainvoke(question)
+    assert [(r.method, r.path) for r in api.requests] == [("GET", "/orders/12345")] * 2
+    (local_tool,) = [m for m in local["messages"] if isinstance(m, ToolMessage)]
+    (remote_tool,) = [m for m in remote["messages"] if isinstance(m, ToolMessage)]
+    assert remote_tool.text == local_tool.content
+    assert remote_tool.artifact["structured_content"]["data"] == {"status": "Shipped", "echo": None}
+    answer = remote["messages"][-1].content
+    assert answer == local["messages"][-1].content
+    assert "Shipped" in answer

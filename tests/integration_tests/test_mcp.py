@@ -7,6 +7,7 @@ no secret crossed the wire or reached the server's stderr.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -687,3 +688,110 @@ async def test_langchain_mcp_adapters_round_trip_into_create_agent(
     answer = remote["messages"][-1].content
     assert answer == local["messages"][-1].content
     assert "Shipped" in answer
+
+
+# ------------------------------------------------------------------ README snippets
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _readme_mcp_section() -> str:
+    readme = (ROOT / "README.md").read_text()
+    return readme.split("## MCP server", 1)[1].split("\n## ", 1)[0]
+
+
+def _quickstart_actions(tmp_path: Path, port: int) -> Path:
+    readme = (ROOT / "README.md").read_text()
+    quickstart = readme.split("## Quickstart", 1)[1]
+    yaml_block = quickstart.split("```yaml\n", 1)[1].split("```", 1)[0]
+    assert "127.0.0.1:8765" in yaml_block
+    path = tmp_path / "actions.yaml"
+    path.write_text(yaml_block.replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
+    return path
+
+
+def _path_with_venv() -> str:
+    return f"{EXE.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+async def test_readme_claude_desktop_config_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from langchain_apiactions.cli.demo_server import DemoStoreServer
+
+    block = _readme_mcp_section().split("```json\n", 1)[1].split("```", 1)[0]
+    server = json.loads(block)["mcpServers"]["store"]
+    monkeypatch.setenv("PATH", _path_with_venv())
+    with DemoStoreServer("demo") as store:
+        actions = _quickstart_actions(tmp_path, int(store.url.rsplit(":", 1)[1]))
+        args = [
+            str(actions) if a == "/absolute/path/to/actions.yaml" else a for a in server["args"]
+        ]
+        assert args != server["args"]
+        params = StdioServerParameters(command=server["command"], args=args, env=server["env"])
+        with (tmp_path / "stderr.log").open("w") as err:
+            async with (
+                stdio_client(params, errlog=err) as (read, write),
+                ClientSession(read, write) as session,
+            ):
+                await session.initialize()
+                tools = (await session.list_tools()).tools
+                result = await session.call_tool("Check_Order_Status", {"order_number": "12345"})
+    assert [t.name for t in tools] == ["Check_Order_Status"]
+    assert result.isError is False
+    assert '<api_data>{"status": "Shipped", "carrier": "UPS"}</api_data>' in _text(result)
+
+
+def test_readme_langchain_mcp_adapters_round_trip_runs_as_written(
+    tmp_path: Path,
+) -> None:
+    from langchain_apiactions.cli.demo_server import DemoStoreServer
+
+    section = _readme_mcp_section()
+    script = section.split("```python\n", 1)[1].split("```", 1)[0]
+    expected = section.split("prints\n\n```\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "mcp_agent.py").write_text(script)
+    env = dict(os.environ) | {"STORE_API_KEY": "demo", "PATH": _path_with_venv()}
+    with DemoStoreServer("demo") as store:
+        _quickstart_actions(tmp_path, int(store.url.rsplit(":", 1)[1]))
+        proc = subprocess.run(
+            [sys.executable, "mcp_agent.py"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == expected
+
+
+# ------------------------------------------------------------------ embedding
+
+
+async def test_to_mcp_server_runs_on_your_own_transport(shop: Path, api: ApiServer) -> None:
+    from mcp.shared.memory import create_connected_server_and_client_session
+
+    with _in_process(shop) as toolkit:
+        server = toolkit.to_mcp_server(name="shop")
+        assert server.name == "shop"
+        async with create_connected_server_and_client_session(server) as session:
+            first = await session.call_tool("Subscribe_Newsletter", {"email": "a@example.com"})
+            again = await session.call_tool("Subscribe_Newsletter", {"email": "a@example.com"})
+    assert (first.isError, again.isError) == (False, True)
+    assert api.last.json["email"] == "a@example.com"
+    assert len(api.requests) == 1
+
+
+def test_the_package_does_not_import_mcp_until_asked() -> None:
+    code = (
+        "import sys, langchain_apiactions as la\n"
+        "tk = la.ApiActionsToolkit(actions=[{'name': 'x', 'method': 'GET', "
+        "'url': 'https://example.com/'}])\n"
+        "tk.get_tools()\n"
+        "assert 'mcp' not in sys.modules, 'mcp imported'\n"
+        "tk.to_mcp_server()\n"
+        "assert 'mcp' in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 import mcp.types as mt
+from langchain_core.tools import BaseToolkit
 from mcp.server.lowlevel import Server
 from mcp.server.session import ServerSession
 from pydantic import BaseModel, ValidationError
@@ -37,8 +38,6 @@ from langchain_apiactions.tool import ApiActionTool
 if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.types import Receive, Scope, Send
-
-    from langchain_apiactions.toolkit import ApiActionsToolkit
 
 __all__ = [
     "MCP_SERVER_NAME",
@@ -161,13 +160,13 @@ def _declined(tool: ApiActionTool) -> mt.CallToolResult:
 
 
 def create_mcp_server(
-    toolkit: ApiActionsToolkit,
+    toolkit: BaseToolkit,
     *,
     name: str = MCP_SERVER_NAME,
     context: Mapping[str, Any] | None = None,
     instructions: str | None = None,
 ) -> Server[Any, Any]:
-    """A low-level MCP `Server` with one tool per action of `toolkit`.
+    """A low-level MCP `Server` with one tool per action of `toolkit` (an `ApiActionsToolkit`).
 
     Run it with `run_stdio`, `run_http`, or your own transport (`server.run(read, write,
     server.create_initialization_options())`). `context` holds the trusted values for

@@ -349,7 +349,10 @@ async def test_stdio_failing_api_is_a_tool_error_and_the_server_keeps_serving(
     assert failed.structuredContent["status_code"] == 500
     # The arguments are checked by the tool: the model is told which one to fix.
     assert invalid.isError is True
-    assert "order_number: Field required" in _text(invalid)
+    with _in_process(shop) as toolkit:
+        refused = _langchain_call(toolkit, "Check_Order_Status", {})
+    assert _text(invalid) == refused.content
+    assert "order_number" in _text(invalid)
     assert unknown.isError is True
     assert "Unknown tool 'No_Such_Action'" in _text(unknown)
     assert ok.isError is False

@@ -489,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             return 2
         if e.name and e.name.split(".")[0] in ("mcp", "uvicorn", "starlette"):
-            sys.stderr.write(
+            err.write(
                 "error: `apiactions mcp` needs the mcp extra: "
                 "pip install 'langchain-apiactions[mcp]'\n"
             )

@@ -19,7 +19,7 @@ __all__ = ["add_arguments", "cmd_mcp"]
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file")
+    p.add_argument("file", help="the action file (YAML or JSON)")
     p.add_argument(
         "--transport", choices=("stdio", "http"), default="stdio", help="stdio (default) or http"
     )

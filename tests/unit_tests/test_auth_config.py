@@ -204,41 +204,42 @@ def prepared(extra: str, env: dict[str, str], **kw: str) -> object:
 # Short values keep the expected renderings readable; short secrets are tested elsewhere.
 @pytest.mark.filterwarnings("ignore::langchain_apiactions.ShortSecretWarning")
 def test_auth_is_put_on_the_request_and_shown_masked() -> None:
-    p: object = prepared('  auth: {type: bearer, token: "${T}"}', {"T": "tok-1"})
-    assert p.headers["Authorization"] == "Bearer tok-1"  # type: ignore[attr-defined]
+    p: object = prepared('  auth: {type: bearer, token: "${T}"}', {"T": "tok-live-1a2b3c4d"})
+    assert p.headers["Authorization"] == "Bearer tok-live-1a2b3c4d"  # type: ignore[attr-defined]
     assert p.display_headers["Authorization"] == "Bearer ***"  # type: ignore[attr-defined]
 
     p = prepared(
-        '  auth: {type: basic, username: "${U}", password: "${P}"}', {"U": "ü", "P": "p:w"}
+        '  auth: {type: basic, username: "${U}", password: "${P}"}',
+        {"U": "ünï-user-4f3e", "P": "p:w-9f8e7d6c"},
     )
     assert (
         p.headers["Authorization"]
         == "Basic "
         + base64.b64encode(  # type: ignore[attr-defined]
-            "ü:p:w".encode()
+            "ünï-user-4f3e:p:w-9f8e7d6c".encode()
         ).decode()
     )
     assert p.display_headers["Authorization"] == "Basic ***"  # type: ignore[attr-defined]
 
     p = prepared(
         '  auth: {type: api_key, in: query, name: api_key, value: "${K}"}',
-        {"K": "a&b=c"},
+        {"K": "a&b=c-key-7d6e5f"},
         url="https://api.example.com/o?x=1#frag",
     )
-    assert p.url == "https://api.example.com/o?x=1&api_key=a%26b%3Dc#frag"  # type: ignore[attr-defined]
+    assert p.url == "https://api.example.com/o?x=1&api_key=a%26b%3Dc-key-7d6e5f#frag"  # type: ignore[attr-defined]
     assert p.display_url == "https://api.example.com/o?x=1&api_key=***#frag"  # type: ignore[attr-defined]
 
     p = prepared(
         '  headers: {Cookie: "lang=en"}\n  auth: {type: api_key, in: cookie, name: sid, value: "${K}"}',
-        {"K": "s3"},
+        {"K": "s3-cookie-9a8b7c"},
     )
-    assert p.headers["Cookie"] == "lang=en; sid=s3"  # type: ignore[attr-defined]
+    assert p.headers["Cookie"] == "lang=en; sid=s3-cookie-9a8b7c"  # type: ignore[attr-defined]
     assert p.display_headers["Cookie"] == "lang=en; sid=***"  # type: ignore[attr-defined]
 
     p = prepared(
         "  auth: {type: oauth2, token_url: 'https://a.example/t', client_id: '${I}', "
         "client_secret: '${S}'}",
-        {"I": "id", "S": "sec"},
+        {"I": "client-id-5e4d3c", "S": "client-sec-3c2b1a"},
     )
     assert "Authorization" not in p.headers  # type: ignore[attr-defined]  # set when sent
     assert p.display_headers["Authorization"] == "Bearer ***"  # type: ignore[attr-defined]

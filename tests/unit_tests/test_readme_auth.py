@@ -15,11 +15,11 @@ README = (Path(__file__).parents[2] / "README.md").read_text()
 SECTION = README.split("### Authentication", 1)[1].split("\n## ", 1)[0]
 BLOCKS = [b.split("```", 1)[0] for b in SECTION.split("```yaml\n")[1:]]
 ENV = {
-    "SHOPIFY_TOKEN": "shpat_123",
+    "SHOPIFY_TOKEN": "shpat_1a2b3c4d5e6f",
     "ZENDESK_USER": "agent@example.com/token",
-    "ZENDESK_API_TOKEN": "zd-456",
-    "BILLING_CLIENT_ID": "billing-cid",
-    "BILLING_CLIENT_SECRET": "csecret",
+    "ZENDESK_API_TOKEN": "zd-api-token-9f8e7d",
+    "BILLING_CLIENT_ID": "billing-client-6a5b4c",
+    "BILLING_CLIENT_SECRET": "billing-secret-3d2e1f",
 }
 
 
@@ -40,12 +40,12 @@ def test_readme_auth_example_validates_cleanly(block: str) -> None:
 def test_readme_examples_render_as_documented() -> None:
     shop = ApiActionsToolkit(actions=BLOCKS[0], env=ENV).get_tools()[0]
     p = shop.prepare({"order_id": "1001"})  # type: ignore[attr-defined]
-    assert p.headers["X-Shopify-Access-Token"] == "shpat_123"
+    assert p.headers["X-Shopify-Access-Token"] == "shpat_1a2b3c4d5e6f"
     assert p.display_headers["X-Shopify-Access-Token"] == "***"
 
     zendesk = ApiActionsToolkit(actions=BLOCKS[1], env=ENV).get_tools()[0]
     p = zendesk.prepare({"subject": "Broken", "details": "It broke"})  # type: ignore[attr-defined]
-    expected = base64.b64encode(b"agent@example.com/token:zd-456").decode()
+    expected = base64.b64encode(b"agent@example.com/token:zd-api-token-9f8e7d").decode()
     assert p.headers["Authorization"] == f"Basic {expected}"
     assert p.display_headers["Authorization"] == "Basic ***"
 

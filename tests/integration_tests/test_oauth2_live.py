@@ -354,9 +354,10 @@ def test_cli_call_shows_the_oauth2_token_masked(
     code = cli_main(["call", str(path), "Check_Order", "--allow-network", "127.0.0.0/8", "--json"])
     out = capsys.readouterr()
     assert code == 0, out
-    assert "> Authorization: Bearer ***" in out.out
+    shown = out.out + out.err  # with --json, the request view goes to stderr
+    assert "> Authorization: Bearer ***" in shown
     token = api.last.headers["Authorization"].removeprefix("Bearer ")
-    assert token not in out.out + out.err
+    assert token not in shown
     assert '"echo": "Bearer ***"' in out.out
     clean(out.out, out.err)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import socket
 import threading
 import time
@@ -20,6 +21,7 @@ from conftest import call, make_toolkit
 from langchain_apiactions import ApiActionsToolkit, network
 from langchain_apiactions.errors import ApiActionError, SessionConflictError
 from langchain_apiactions.network import missing_internals
+from langchain_apiactions.redact import GUARDED_LOGGERS, SecretMaskingFilter
 
 KEY = "xkey-4471-secret-value"
 
@@ -311,6 +313,15 @@ def test_requests_and_urllib3_are_bounded_below_their_next_major() -> None:
 # ----------------------------------------------------------------- lifecycle
 
 
+def _masking_filters() -> list[tuple[str, SecretMaskingFilter]]:
+    return [
+        (name, f)
+        for name in GUARDED_LOGGERS
+        for f in logging.getLogger(name).filters
+        if isinstance(f, SecretMaskingFilter)
+    ]
+
+
 def _connections_to(port: int) -> list[Any]:
     return [
         c
@@ -328,20 +339,24 @@ def test_close_stops_every_thread_and_socket_the_toolkit_started(
         "getaddrinfo",
         lambda host, *a, **k: real("127.0.0.1" if host == "store.example" else host, *a, **k),
     )
+    monkeypatch.setenv("API_KEY", KEY)
     api.route("GET", "/x", Reply(200, {"status": "ok"}))
     api.route("GET", "/slow", Reply(200, {"status": "late"}, delay=3))
     before = set(threading.enumerate())
+    filters_before = _masking_filters()
     with make_toolkit(f"""
 - name: Probe
   when_to_use: Use when the visitor asks to probe something in the store.
   method: GET
   url: http://store.example:{api.port}/x
+  headers: {{X-API-Key: "${{API_KEY}}"}}
 - name: Slow
   when_to_use: Use when the visitor asks for the slow report of the store.
   method: GET
   url: {api.url}/slow
 """) as tk:
         probe, slow = tk.get_tools()
+        assert len(_masking_filters()) == len(filters_before) + len(GUARDED_LOGGERS)
         assert call(probe, {}).artifact["ok"] is True  # watchdog + resolver threads
         message = asyncio.run(
             probe.ainvoke({"name": "Probe", "args": {}, "id": "c2", "type": "tool_call"})
@@ -360,6 +375,7 @@ def test_close_stops_every_thread_and_socket_the_toolkit_started(
     assert time.monotonic() - closing < 1.0
     assert in_flight[0]["ok"] is False and in_flight[0]["error"].startswith("timeout")
     assert tk.runtime.threads.alive() == []
+    assert _masking_filters() == filters_before  # the log filters masking its secret
     left = [
         t.name
         for t in set(threading.enumerate()) - before

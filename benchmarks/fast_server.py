@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import socket
 import sys
 
@@ -66,7 +67,7 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     # Serve until the parent closes our stdin (or dies).
     await loop.run_in_executor(None, sys.stdin.read)
-    server.close()
+    os._exit(0)  # open keep-alive connections need no goodbye
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ query keys, add a header, or change the shape of the JSON body.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import urllib.parse
@@ -287,6 +288,11 @@ class UrlTemplate:
             )
         return cls(origin, tuple(segments), tuple(query), fragment, url), problems
 
+    @functools.cached_property
+    def has_secrets(self) -> bool:
+        """Whether a `${...}` appears: if not, the shown form is the sent one."""
+        return any(isinstance(p, Secret) for p in self.all_parts())
+
     def all_parts(self) -> list[Part]:
         parts: list[Part] = list(self.origin)
         for seg in self.segments:
@@ -365,6 +371,11 @@ class HeaderTemplate:
                 )
             items.append((name, parts))
         return cls(tuple(items)), problems
+
+    @functools.cached_property
+    def has_secrets(self) -> bool:
+        """Whether a `${...}` appears: if not, the shown form is the sent one."""
+        return any(isinstance(p, Secret) for p in self.all_parts())
 
     def all_parts(self) -> list[Part]:
         return [p for _, parts in self.headers for p in parts]

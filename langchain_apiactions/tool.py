@@ -1,6 +1,9 @@
-"""One action, one LangChain tool: args schema, request rendering and the call."""
+"""One action, one LangChain tool: args schema, request rendering and the call.
 
-from __future__ import annotations
+No `from __future__ import annotations` here: LangChain reads `_run`'s annotations on
+every call (to find its config parameter), and string annotations would be evaluated
+each time.
+"""
 
 import asyncio
 import contextlib
@@ -407,9 +410,17 @@ def prepare_request(
     else:
         all_secrets = secrets
     url = c.url.render(values, all_secrets)
-    display_url = _unshow(c.url.render(shown, None), trusted)
     headers = c.headers.render(values, all_secrets)
-    display_headers = {k: _unshow(v, trusted) for k, v in c.headers.render(shown, None).items()}
+    # Rendered a second time for display only where a secret or a context value differs.
+    if trusted or c.url.has_secrets:
+        display_url = _unshow(c.url.render(shown, None), trusted)
+    else:
+        display_url = url
+    if trusted or c.headers.has_secrets:
+        shown_headers = c.headers.render(shown, None)
+        display_headers = {k: _unshow(v, trusted) for k, v in shown_headers.items()}
+    else:
+        display_headers = dict(headers)
     body: bytes | None = None
     display_body: str | None = None
     if c.body is not None:
@@ -502,6 +513,19 @@ def _write_stream(event: dict[str, Any]) -> None:
     writer({"event": EVENT_NAME, **event})
 
 
+def _listening(
+    run_manager: CallbackManagerForToolRun | AsyncCallbackManagerForToolRun | None,
+) -> bool:
+    """Whether any callback handler takes custom events (dispatching one costs ~100 µs).
+
+    The handlers a custom event reaches are among the tool run's own, so none there that
+    takes custom events means nobody would see it.
+    """
+    if run_manager is None:
+        return False
+    return any(not handler.ignore_custom_event for handler in run_manager.handlers)
+
+
 class ApiActionTool(BaseTool):
     """A LangChain tool that calls one declared API action, server-side."""
 
@@ -511,7 +535,7 @@ class ApiActionTool(BaseTool):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     @classmethod
-    def from_action(cls, action: ApiAction, runtime: Runtime) -> ApiActionTool:
+    def from_action(cls, action: ApiAction, runtime: Runtime) -> "ApiActionTool":
         return cls(
             name=action.name,
             description=action.when_to_use or f"Call the {action.name} API action.",
@@ -772,8 +796,9 @@ class ApiActionTool(BaseTool):
             return self._finish(prepared)
         with masking_logs(prepared.masker):
             event = self._event(session_id, prepared)
-            with contextlib.suppress(RuntimeError):  # invoked outside a run: nobody to tell
-                dispatch_custom_event(EVENT_NAME, event)
+            if _listening(run_manager):
+                with contextlib.suppress(RuntimeError):  # invoked outside a run
+                    dispatch_custom_event(EVENT_NAME, event)
             _write_stream(event)
             return self._finish(self._execute(session_id, prepared), prepared.masker)
 
@@ -791,8 +816,9 @@ class ApiActionTool(BaseTool):
             return self._finish(prepared)
         with masking_logs(prepared.masker):
             event = self._event(session_id, prepared)
-            with contextlib.suppress(RuntimeError):
-                await adispatch_custom_event(EVENT_NAME, event)
+            if _listening(run_manager):
+                with contextlib.suppress(RuntimeError):
+                    await adispatch_custom_event(EVENT_NAME, event)
             _write_stream(event)
             # Our own pool (not the loop's default one, sized 5 + CPUs): a model's parallel
             # tool calls must not queue behind each other.

@@ -47,6 +47,8 @@ SECRET_RE = re.compile(r"\$\{(" + _REF_NAME + r")\}")
 _TOKEN_RE = re.compile(r"\$\{(?P<secret>" + _REF_NAME + r")\}|\{(?P<var>" + _VAR_NAME + r")\}")
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _FORBIDDEN_HEADER_CHARS = ("\r", "\n", "\x00")
+# Headers that route or frame the request: written out in the file, never templated.
+FIXED_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
 
 
 @dataclass(frozen=True)
@@ -369,6 +371,15 @@ class HeaderTemplate:
                 problems.append(
                     TemplateProblem(field, f"placeholder {{{u}}} is not a declared input")
                 )
+            if name.lower() in FIXED_HEADERS and (unknown or vars_in(parts)):
+                # These decide where the request goes and how its body is framed: a value
+                # from the conversation must never choose them.
+                problems.append(
+                    TemplateProblem(
+                        field, f"the {name} header cannot contain a placeholder; write it out"
+                    )
+                )
+                continue
             items.append((name, parts))
         return cls(tuple(items)), problems
 
@@ -594,9 +605,9 @@ class BodyTemplate:
                     if p.in_string:
                         out.append(json.dumps(text_value(value))[1:-1])
                     else:
-                        out.append(json.dumps(json_value(value)))
+                        out.append(json.dumps(json_value(value), allow_nan=False))
             return "".join(out)
-        return json.dumps(_render_structure(self.structure, values))
+        return json.dumps(_render_structure(self.structure, values), allow_nan=False)
 
 
 @dataclass(frozen=True)

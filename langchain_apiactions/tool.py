@@ -82,7 +82,10 @@ DEFAULT_SESSION = "default"
 
 # A number keeps integers exact (an id above 2**53 keeps its digits); the model sees
 # the JSON schema type `number`.
-Number = Annotated[int | float, WithJsonSchema({"type": "number"})]
+# NaN and infinities are refused: no request ever carries them (`/nan`, `NaN` in JSON).
+Number = Annotated[
+    int | Annotated[float, Field(allow_inf_nan=False)], WithJsonSchema({"type": "number"})
+]
 
 
 def _number_as_text(value: Any) -> Any:
@@ -350,6 +353,9 @@ def check_argument(name: str, value: Any) -> None:
         msg = f"{name}: at most {MAX_ARGUMENT_ITEMS:,} values (got {len(items):,})"
         raise ArgumentError(msg)
     for item in items:
+        if isinstance(item, float) and not math.isfinite(item):
+            msg = f"{name}: a number must be finite (got {item})"
+            raise ArgumentError(msg)
         if not isinstance(item, str):
             continue
         if len(item) > MAX_ARGUMENT_CHARS:

@@ -14,8 +14,10 @@ from langchain_apiactions.cli.local_server import JsonHandler, LoopbackServer
 
 __all__ = ["RequestInspector"]
 
+# `X-Key`, `X-API-Key`, `api_key`, `Ocp-Apim-Subscription-Key`... (not `keyword`).
 _SENSITIVE = re.compile(
-    r"authorization|cookie|api[-_]?key|token|secret|password|credential|signature",
+    r"(?:^|[-_.])key(?:$|[-_.])|apikey|subscription|authorization|auth|cookie|token|secret"
+    r"|password|passwd|credential|signature|session",
     re.IGNORECASE,
 )
 # Query and form names that carry credentials without saying so (`?key=...`, `?sig=...`).

@@ -32,7 +32,7 @@ from mcp.server.lowlevel import Server
 from mcp.server.session import ServerSession
 from pydantic import BaseModel, ValidationError
 
-from langchain_apiactions.redact import mask, mask_data
+from langchain_apiactions.redact import SecretMasker
 from langchain_apiactions.tool import ApiActionTool
 
 if TYPE_CHECKING:
@@ -130,10 +130,13 @@ def _json_safe(value: Any) -> dict[str, Any]:
     return data
 
 
-def _result(text: str, artifact: Mapping[str, Any] | None, *, error: bool) -> mt.CallToolResult:
+def _result(
+    masker: SecretMasker, text: str, artifact: Mapping[str, Any] | None, *, error: bool
+) -> mt.CallToolResult:
+    # The tool has masked both already; this is the last check before the wire.
     return mt.CallToolResult(
-        content=[mt.TextContent(type="text", text=mask(text))],
-        structuredContent=None if artifact is None else mask_data(_json_safe(artifact)),
+        content=[mt.TextContent(type="text", text=masker.mask(text))],
+        structuredContent=None if artifact is None else masker.mask_data(_json_safe(artifact)),
         isError=error,
     )
 
@@ -141,7 +144,9 @@ def _result(text: str, artifact: Mapping[str, Any] | None, *, error: bool) -> mt
 async def _confirmed(session: ServerSession, tool: ApiActionTool, args: Mapping[str, Any]) -> bool:
     """Ask the user through MCP elicitation; True only for an explicit yes."""
     shown = json.dumps(dict(args), ensure_ascii=False, default=str)
-    message = mask(f"Allow the action {tool.name!r}? {tool.description}\nArguments: {shown}")
+    message = tool.runtime.masker.mask(
+        f"Allow the action {tool.name!r}? {tool.description}\nArguments: {shown}"
+    )
     try:
         answer = await session.elicit_form(message, _CONFIRM_SCHEMA)
     except Exception as e:  # the client failed to answer: nothing is sent
@@ -156,7 +161,7 @@ def _declined(tool: ApiActionTool) -> mt.CallToolResult:
         f"[{tool.name}] was not called: the user did not confirm it, so nothing was sent. "
         "Do not call it again unless the user asks for it."
     )
-    return _result(text, artifact, error=True)
+    return _result(tool.runtime.masker, text, artifact, error=True)
 
 
 def create_mcp_server(
@@ -188,7 +193,9 @@ def create_mcp_server(
         tool = tools.get(tool_name)
         if tool is None:
             names = ", ".join(tools)
-            return _result(f"Unknown tool {tool_name!r} (tools: {names}).", None, error=True)
+            return _result(
+                SecretMasker(), f"Unknown tool {tool_name!r} (tools: {names}).", None, error=True
+            )
         ctx = server.request_context
         session_id = keys.key(ctx.session, ctx.request)
         try:
@@ -210,8 +217,13 @@ def create_mcp_server(
                 config={"configurable": {"session_id": session_id, "context": trusted}},
             )
         except Exception as e:  # never a crash of the server, never a secret in a message
-            logger.error("%s failed unexpectedly: %s", tool_name, mask(f"{type(e).__name__}: {e}"))
+            logger.error(
+                "%s failed unexpectedly: %s",
+                tool_name,
+                tool.runtime.masker.mask(f"{type(e).__name__}: {e}"),
+            )
             return _result(
+                tool.runtime.masker,
                 f"[{tool_name}] failed: an internal error ({type(e).__name__}). "
                 "Tell the user it could not be done right now.",
                 None,
@@ -219,7 +231,7 @@ def create_mcp_server(
             )
         artifact = message.artifact if isinstance(message.artifact, Mapping) else None
         failed = message.status == "error" or artifact is None or not artifact.get("ok")
-        return _result(str(message.content), artifact, error=failed)
+        return _result(tool.runtime.masker, str(message.content), artifact, error=failed)
 
     server.list_tools()(list_tools)  # type: ignore[no-untyped-call]
     # The tool validates its own arguments, with the message the model reads in LangChain.

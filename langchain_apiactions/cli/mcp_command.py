@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import TextIO
 
 from langchain_apiactions.errors import ActionConfigError
-from langchain_apiactions.redact import SecretMaskingFilter, mask
+from langchain_apiactions.redact import SecretMaskingFilter
 
 __all__ = ["add_arguments", "cmd_mcp"]
 
@@ -40,14 +40,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _logging(level: str, err: TextIO) -> None:
+def _logging(level: str, err: TextIO) -> logging.Handler:
     handler = logging.StreamHandler(err)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    # On the handler, not on loggers: it masks records of every library (the SDK's too).
-    handler.addFilter(SecretMaskingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    return handler
 
 
 def cmd_mcp(
@@ -57,7 +56,7 @@ def cmd_mcp(
     from langchain_apiactions.toolkit import ApiActionsToolkit
 
     err = err or sys.stderr
-    _logging(ns.log_level, err)
+    handler = _logging(ns.log_level, err)
     try:
         toolkit = ApiActionsToolkit.from_file(
             ns.file,
@@ -66,8 +65,10 @@ def cmd_mcp(
             allowed_networks=ns.allow_network,
         )
     except ActionConfigError as e:
-        err.write(mask(f"error: {e}") + "\n")
+        err.write(f"error: {e}\n")  # configuration errors name variables, never values
         return 1
+    # On the handler, not on loggers: it masks the records of every library (the SDK's too).
+    handler.addFilter(SecretMaskingFilter(toolkit.runtime.masker))
     server = toolkit.to_mcp_server(name=ns.name, context=context)
     names = ", ".join(t.name for t in toolkit.get_tools())
 

@@ -341,9 +341,8 @@ async def test_stdio_failing_api_is_a_tool_error_and_the_server_keeps_serving(
             unknown = await session.call_tool("No_Such_Action", {})
             ok = await session.call_tool("Check_Order_Status", {"order_number": "12345"})
     assert failed.isError is True
-    assert _text(failed).startswith(
-        "[Check_Order_Status] failed: HTTP 500 Internal Server Error: database is down."
-    )
+    assert _text(failed).startswith("[Check_Order_Status] failed")
+    assert "database is down" in _text(failed)
     assert failed.structuredContent is not None
     assert failed.structuredContent["ok"] is False
     assert failed.structuredContent["status_code"] == 500
@@ -514,9 +513,8 @@ async def test_http_failing_api_is_a_tool_error_and_secrets_stay_out(
         ok = await session.call_tool("Check_Order_Status", {"order_number": "12345"})
     assert api.requests[0].headers["X-API-Key"] == SECRET
     assert leak.isError is True
-    assert _text(leak).startswith(
-        "[Check_Order_Status] failed: HTTP 403 Forbidden: key *** is revoked."
-    )
+    assert _text(leak).startswith("[Check_Order_Status] failed")
+    assert "key *** is revoked" in _text(leak)
     assert ok.isError is False
     assert SECRET not in wire.text
     stdout = http_server.stop()

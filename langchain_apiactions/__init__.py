@@ -10,8 +10,10 @@ from langchain_apiactions.errors import (
     AddressRefusedError,
     ApiActionError,
     ArgumentError,
+    MissingContextError,
     MissingSecretError,
     ModelSpecError,
+    SessionStoreError,
 )
 from langchain_apiactions.redact import ShortSecretWarning
 
@@ -29,13 +31,18 @@ __all__ = [
     "ArtifactButton",
     "ArtifactRequest",
     "ArtifactView",
+    "BaseSessionStore",
     "EvalResult",
+    "MissingContextError",
     "MissingSecretError",
     "ModelSpecError",
     "NetworkPolicy",
     "OfflineChatModel",
+    "RedisSessionStore",
     "SessionStore",
+    "SessionStoreError",
     "ShortSecretWarning",
+    "SqliteSessionStore",
     "check_actions",
     "create_api_actions_agent",
     "evaluate",
@@ -56,7 +63,10 @@ _LAZY = {
     "ApiActionTool": "langchain_apiactions.tool",
     "ApiActionsToolkit": "langchain_apiactions.toolkit",
     "NetworkPolicy": "langchain_apiactions.network",
+    "BaseSessionStore": "langchain_apiactions.session_store",
     "SessionStore": "langchain_apiactions.session_store",
+    "SqliteSessionStore": "langchain_apiactions.session_store",
+    "RedisSessionStore": "langchain_apiactions.session_store",
     "DEFAULT_SYSTEM_PROMPT": "langchain_apiactions.agent",
     "create_api_actions_agent": "langchain_apiactions.agent",
     "last_turn_actions": "langchain_apiactions.agent",
@@ -80,7 +90,12 @@ if _typing.TYPE_CHECKING:
         ArtifactRequest,
         ArtifactView,
     )
-    from langchain_apiactions.session_store import SessionStore
+    from langchain_apiactions.session_store import (
+        BaseSessionStore,
+        RedisSessionStore,
+        SessionStore,
+        SqliteSessionStore,
+    )
     from langchain_apiactions.tool import ApiActionTool
     from langchain_apiactions.toolkit import ApiActionsToolkit
 

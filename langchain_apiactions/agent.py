@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, AnyMessage, HumanMessage, ToolMessage
 
+from langchain_apiactions.errors import SessionStoreError
 from langchain_apiactions.result import ActionArtifact, as_artifact
 from langchain_apiactions.tool import session_id_from
 from langchain_apiactions.toolkit import ApiActionsToolkit
@@ -75,7 +76,10 @@ def ApiActionsMiddleware(toolkit: ApiActionsToolkit) -> Any:
                 session = session_id_from(get_config())
             except RuntimeError:
                 return request
-            hidden = {name for name in once if store.has_run(session, name)}
+            try:
+                hidden = {name for name in once if store.has_run(session, name)}
+            except SessionStoreError:
+                return request  # the call itself will say the store is down
             if not hidden:
                 return request
             tools = [t for t in request.tools if getattr(t, "name", None) not in hidden]
@@ -141,7 +145,8 @@ def create_api_actions_agent(
         model: A LangChain chat model (or a `provider:model` string for `init_chat_model`).
         actions_or_toolkit: An `ApiActionsToolkit`, or anything `load_actions` accepts.
         checkpointer: Where conversations are kept (default: in memory, keyed by
-            `thread_id`).
+            `thread_id`); `False` for none of its own (under LangGraph's server, which
+            keeps them itself).
         system_prompt: Replaces `DEFAULT_SYSTEM_PROMPT`.
         middleware: More middleware, run after ours.
         max_concurrency: How many tool calls of one turn run at once (LangGraph's
@@ -184,7 +189,13 @@ def create_api_actions_agent(
         toolkit.get_tools(),
         system_prompt=system_prompt or DEFAULT_SYSTEM_PROMPT,
         middleware=stack,
-        checkpointer=checkpointer if checkpointer is not None else InMemorySaver(),
+        checkpointer=(
+            None
+            if checkpointer is False
+            else checkpointer
+            if checkpointer is not None
+            else InMemorySaver()
+        ),
         context_schema=context_schema,
     )
     # LangGraph runs a turn's tool calls in a thread pool sized by `max_concurrency`

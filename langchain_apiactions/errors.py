@@ -14,7 +14,8 @@ ApiActionError                      root of everything this package raises
     │                               (`..` as a path segment, CR/LF in a header);
     │                               the model sees the message and can ask again
     ├── AddressRefusedError         the network policy refused the address
-    └── MissingContextError         a `{context.NAME}` value was not provided by the app
+    ├── MissingContextError         a `{context.NAME}` value was not provided by the app
+    └── SessionStoreError           the session store (SQLite, Redis) cannot be used
 ```
 
 Failures of the API or the network (timeouts, 4xx/5xx, refused addresses) are not raised
@@ -41,6 +42,7 @@ __all__ = [
     "MissingSecretError",
     "ModelSpecError",
     "SessionConflictError",
+    "SessionStoreError",
 ]
 
 
@@ -103,3 +105,7 @@ class MissingContextError(ActionCallError):
             "missing trusted context " + ", ".join(self.names) + ": the application did not "
             "provide it for this run, so nothing was sent"
         )
+
+
+class SessionStoreError(ActionCallError, ValueError):
+    """The session store cannot be used (a bad URL, Redis not reachable, SQLite locked)."""

@@ -1,66 +1,615 @@
-"""Which `once_per_session` actions already ran in which session (thread-safe)."""
+"""Which `once_per_session` actions already ran in which session.
+
+Three stores follow the same rules:
+
+- `SessionStore`: in memory, one process (the default).
+- `SqliteSessionStore`: a SQLite file (standard library), several processes on one machine.
+- `RedisSessionStore`: a Redis server (extra `redis`), several machines.
+
+The rules, in every store:
+
+- `claim()` is atomic across threads, processes and machines: of several concurrent calls
+  of one action in one session exactly one gets `True` and is sent.
+- A claim is then kept (`finish(used=True)`: the API answered 2xx, or the outcome is
+  unknown) or released (`used=False`: nothing was sent, or the API answered with an
+  error status, so the visitor can try again). A release removes only the claim this
+  store object made, never a claim another worker made since.
+- A kept claim lasts `ttl` seconds after its session was last used (a claim, a refused
+  claim or a finish in that session). After that the session is forgotten and its
+  once-per-session actions may run again.
+- A claim in flight is never evicted: it lasts at least `IN_FLIGHT_SECONDS` (longer than
+  any call's deadline) even with a shorter `ttl`, and the in-memory cap never removes it.
+- A worker that dies mid-call leaves its claim in place: the call counts as used (its
+  outcome is unknown), until the claim expires.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
 import threading
+import time
+import urllib.parse
+import uuid
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-__all__ = ["SessionStore"]
+from langchain_apiactions.errors import SessionStoreError
 
-_RUNNING = "running"
-_DONE = "done"
+__all__ = [
+    "IN_FLIGHT_SECONDS",
+    "BaseSessionStore",
+    "RedisSessionStore",
+    "SessionStore",
+    "SqliteSessionStore",
+    "session_store_from_url",
+]
+
+DEFAULT_TTL = 86_400.0
+# A claim in flight outlives any call: an action's deadline is at most 600 s.
+IN_FLIGHT_SECONDS = 1_800.0
 
 
-class SessionStore:
-    """In-memory record of once-per-session actions, shared by a toolkit's tools.
+class BaseSessionStore:
+    """What a session store provides (subclass it for another backend)."""
 
-    `claim()` is atomic: of several concurrent calls in one session exactly one gets
-    `True`. A claim is then either kept (`finish(used=True)`: the API answered 2xx, or
-    the outcome is unknown) or released (`used=False`: nothing was sent, or the API
-    answered with an error status), so the visitor can try again.
-
-    The store keeps at most `max_sessions` sessions (oldest forgotten first). For several
-    processes, subclass it over a shared store (Redis, a database) with the same four
-    methods.
-    """
-
-    def __init__(self, max_sessions: int = 100_000) -> None:
-        self._lock = threading.Lock()
-        self._sessions: OrderedDict[str, dict[str, str]] = OrderedDict()
-        self._max = max_sessions
+    ttl: float = DEFAULT_TTL
 
     def claim(self, session_id: str, action: str) -> bool:
-        """Reserve the one call of `action` in `session_id`; False if taken."""
-        with self._lock:
-            actions = self._sessions.setdefault(session_id, {})
-            self._sessions.move_to_end(session_id)
-            if action in actions:
-                return False
-            actions[action] = _RUNNING
-            while len(self._sessions) > self._max:
-                self._sessions.popitem(last=False)
-            return True
+        """Reserve the one call of `action` in `session_id`; False if it is taken.
+
+        Raises:
+            SessionStoreError: the store cannot be reached (nothing should be sent).
+        """
+        raise NotImplementedError
 
     def finish(self, session_id: str, action: str, *, used: bool) -> None:
-        """Keep (`used=True`) or release the claim made by `claim()`."""
-        with self._lock:
-            actions = self._sessions.get(session_id)
-            if actions is None:
-                return
-            if used:
-                actions[action] = _DONE
-            else:
-                actions.pop(action, None)
+        """Keep (`used=True`) or release the claim this store made with `claim()`."""
+        raise NotImplementedError
 
     def has_run(self, session_id: str, action: str) -> bool:
         """True when `action` ran (or is running) in `session_id`."""
-        with self._lock:
-            return action in self._sessions.get(session_id, {})
+        raise NotImplementedError
 
     def reset(self, session_id: str | None = None) -> None:
         """Forget one session, or all of them."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release connections (the store is not used afterwards)."""
+
+
+def _check_ttl(ttl: float) -> float:
+    if not ttl > 0:
+        msg = f"ttl must be a positive number of seconds (got {ttl!r})"
+        raise ValueError(msg)
+    return float(ttl)
+
+
+# --------------------------------------------------------------------------- memory
+
+
+@dataclass
+class _Session:
+    actions: dict[str, bool] = field(default_factory=dict)  # action -> done (False: running)
+    last_used: float = 0.0
+
+    @property
+    def running(self) -> bool:
+        return not all(self.actions.values())
+
+
+class SessionStore(BaseSessionStore):
+    """In-memory record of once-per-session actions, for one process (thread-safe).
+
+    Sessions idle for `ttl` seconds are forgotten. If more than `max_sessions` sessions
+    are still within their `ttl`, the least recently used ones are forgotten too (the cap
+    is a last resort against memory growth). A session with a claim in flight is never
+    forgotten. Forgetting a session means its once-per-session actions may run again in
+    it. For several processes use `SqliteSessionStore` or `RedisSessionStore`.
+    """
+
+    def __init__(
+        self,
+        max_sessions: int = 100_000,
+        ttl: float = DEFAULT_TTL,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_sessions < 1:
+            msg = f"max_sessions must be at least 1 (got {max_sessions!r})"
+            raise ValueError(msg)
+        self.ttl = _check_ttl(ttl)
+        self._lock = threading.Lock()
+        # Ordered by last use, oldest first.
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
+        self._max = max_sessions
+        self._clock = clock
+
+    def _live(self, session_id: str, now: float) -> _Session | None:
+        session = self._sessions.get(session_id)
+        if session is None:
+            return None
+        if now - session.last_used >= self.ttl:
+            if not session.running:
+                del self._sessions[session_id]
+                return None
+            # Idle past its ttl with a call in flight: the kept claims go, that one stays.
+            session.actions = {a: done for a, done in session.actions.items() if not done}
+        return session
+
+    def _touch(self, session_id: str, session: _Session, now: float) -> None:
+        session.last_used = now
+        self._sessions.move_to_end(session_id)
+
+    def _evict(self, now: float) -> None:
+        # Idle sessions past their ttl first (the oldest are at the front).
+        while self._sessions:
+            sid, oldest = next(iter(self._sessions.items()))
+            if now - oldest.last_used < self.ttl or oldest.running:
+                break
+            del self._sessions[sid]
+        if len(self._sessions) <= self._max:
+            return
+        # The cap, as a last resort: the least recently used sessions with no call in
+        # flight. Sessions with a claim in flight stay, even above the cap.
+        excess = len(self._sessions) - self._max
+        victims: list[str] = []
+        for sid, session in self._sessions.items():
+            if len(victims) >= excess:
+                break
+            if not session.running:
+                victims.append(sid)
+        for sid in victims:
+            del self._sessions[sid]
+
+    def claim(self, session_id: str, action: str) -> bool:
+        with self._lock:
+            now = self._clock()
+            session = self._live(session_id, now)
+            if session is None:
+                session = self._sessions[session_id] = _Session(last_used=now)
+            self._touch(session_id, session, now)
+            if action in session.actions:
+                return False
+            session.actions[action] = False
+            self._evict(now)
+            return True
+
+    def finish(self, session_id: str, action: str, *, used: bool) -> None:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None or session.actions.get(action) is not False:
+                return
+            if used:
+                session.actions[action] = True
+            else:
+                del session.actions[action]
+            self._touch(session_id, session, self._clock())
+
+    def has_run(self, session_id: str, action: str) -> bool:
+        with self._lock:
+            session = self._live(session_id, self._clock())
+            return session is not None and action in session.actions
+
+    def reset(self, session_id: str | None = None) -> None:
         with self._lock:
             if session_id is None:
                 self._sessions.clear()
             else:
                 self._sessions.pop(session_id, None)
+
+
+# --------------------------------------------------------------------------- SQLite
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS apiactions_claims (
+    session_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    token TEXT NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0,
+    expires REAL NOT NULL,
+    PRIMARY KEY (session_id, action)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS apiactions_sessions (
+    session_id TEXT PRIMARY KEY,
+    expires REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS apiactions_sessions_expires ON apiactions_sessions (expires);
+"""
+
+
+class _Tokens:
+    """The tokens of the claims this store object holds (to release only its own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._tokens: dict[tuple[str, str], str] = {}
+
+    def hold(self, session_id: str, action: str, token: str) -> None:
+        with self._lock:
+            self._tokens[session_id, action] = token
+
+    def forget(self, session_id: str, action: str) -> str | None:
+        with self._lock:
+            return self._tokens.pop((session_id, action), None)
+
+
+class SqliteSessionStore(BaseSessionStore):
+    """Once-per-session records in a SQLite file, shared by the processes of one machine.
+
+    A claim is one `BEGIN IMMEDIATE` transaction (an `INSERT OR IGNORE` of the claim), so
+    of concurrent callers in any number of processes exactly one wins. The file uses WAL
+    mode and a busy timeout. Expired sessions are deleted as new claims come in.
+
+    Args:
+        path: The database file (created if missing), or `":memory:"` for tests.
+        ttl: Seconds a kept claim lasts after its session was last used.
+        busy_timeout: Seconds a writer waits for another process's transaction.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        ttl: float = DEFAULT_TTL,
+        *,
+        busy_timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.ttl = _check_ttl(ttl)
+        self.path = str(path)
+        self._busy_timeout = busy_timeout
+        self._clock = clock
+        self._local = threading.local()
+        self._tokens = _Tokens()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        self._claims = 0
+        try:
+            self._db().executescript(_SCHEMA)
+        except sqlite3.Error as e:
+            raise SessionStoreError(f"session store {self.path}: {e}") from e
+
+    def __repr__(self) -> str:
+        return f"SqliteSessionStore({self.path!r}, ttl={self.ttl:g})"
+
+    def _db(self) -> sqlite3.Connection:
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                db = sqlite3.connect(
+                    self.path,
+                    timeout=self._busy_timeout,
+                    isolation_level=None,  # transactions are explicit
+                    check_same_thread=False,
+                )
+                db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+                if self.path != ":memory:":
+                    db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.Error as e:
+                raise SessionStoreError(f"session store {self.path}: {e}") from e
+            self._local.db = db
+            with self._all_lock:
+                self._all.append(db)
+        return db
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._db()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise SessionStoreError(f"session store {self.path}: {e}") from e
+
+    def _touch(self, db: sqlite3.Connection, session_id: str, now: float) -> None:
+        expires = now + self.ttl
+        db.execute(
+            "INSERT INTO apiactions_sessions (session_id, expires) VALUES (?, ?) "
+            "ON CONFLICT (session_id) DO UPDATE SET expires = excluded.expires",
+            (session_id, expires),
+        )
+        db.execute(
+            "UPDATE apiactions_claims SET expires = max(expires, ?) "
+            "WHERE session_id = ? AND done = 1",
+            (expires, session_id),
+        )
+
+    def claim(self, session_id: str, action: str) -> bool:
+        now = self._clock()
+        token = uuid.uuid4().hex
+        with self._transaction() as db:
+            # A claim past its expiry is gone (a kept one after `ttl` idle, an
+            # abandoned in-flight one after IN_FLIGHT_SECONDS).
+            db.execute(
+                "DELETE FROM apiactions_claims WHERE session_id = ? AND action = ? "
+                "AND expires <= ?",
+                (session_id, action, now),
+            )
+            cur = db.execute(
+                "INSERT OR IGNORE INTO apiactions_claims "
+                "(session_id, action, token, done, expires) VALUES (?, ?, ?, 0, ?)",
+                (session_id, action, token, now + max(self.ttl, IN_FLIGHT_SECONDS)),
+            )
+            won = cur.rowcount == 1
+            self._touch(db, session_id, now)
+            self._claims += 1
+            if self._claims % 256 == 0:
+                self._sweep(db, now)
+        if won:
+            self._tokens.hold(session_id, action, token)
+        return won
+
+    def _sweep(self, db: sqlite3.Connection, now: float) -> None:
+        db.execute("DELETE FROM apiactions_claims WHERE expires <= ?", (now,))
+        db.execute("DELETE FROM apiactions_sessions WHERE expires <= ?", (now,))
+
+    def finish(self, session_id: str, action: str, *, used: bool) -> None:
+        token = self._tokens.forget(session_id, action)
+        if token is None:
+            return
+        now = self._clock()
+        with self._transaction() as db:
+            if used:
+                db.execute(
+                    "UPDATE apiactions_claims SET done = 1, expires = ? "
+                    "WHERE session_id = ? AND action = ? AND token = ?",
+                    (now + self.ttl, session_id, action, token),
+                )
+            else:
+                db.execute(
+                    "DELETE FROM apiactions_claims WHERE session_id = ? AND action = ? "
+                    "AND token = ?",
+                    (session_id, action, token),
+                )
+            self._touch(db, session_id, now)
+
+    def has_run(self, session_id: str, action: str) -> bool:
+        try:
+            row = (
+                self._db()
+                .execute(
+                    "SELECT 1 FROM apiactions_claims WHERE session_id = ? AND action = ? "
+                    "AND expires > ?",
+                    (session_id, action, self._clock()),
+                )
+                .fetchone()
+            )
+        except sqlite3.Error as e:
+            raise SessionStoreError(f"session store {self.path}: {e}") from e
+        return row is not None
+
+    def reset(self, session_id: str | None = None) -> None:
+        with self._transaction() as db:
+            if session_id is None:
+                db.execute("DELETE FROM apiactions_claims")
+                db.execute("DELETE FROM apiactions_sessions")
+            else:
+                db.execute("DELETE FROM apiactions_claims WHERE session_id = ?", (session_id,))
+                db.execute("DELETE FROM apiactions_sessions WHERE session_id = ?", (session_id,))
+
+    def close(self) -> None:
+        with self._all_lock:
+            for db in self._all:
+                with contextlib.suppress(sqlite3.Error):
+                    db.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+# --------------------------------------------------------------------------- Redis
+
+# KEYS[1] the claim, KEYS[2] the session's set of actions; ARGV: value, in-flight ms,
+# ttl ms, action, claim key prefix of the session. Returns 1 when the claim was made.
+_CLAIM = """
+local won = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], math.max(tonumber(ARGV[2]), tonumber(ARGV[3])))
+for _, a in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  local k = ARGV[5] .. a
+  local v = redis.call('GET', k)
+  if v and string.sub(v, 1, 5) == 'done:' then redis.call('PEXPIRE', k, ARGV[3]) end
+end
+if won then return 1 end
+return 0
+"""
+# Keep: only the claim this worker made (or one that vanished) becomes `done:`.
+_KEEP = """
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] or not v then
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+  return 1
+end
+return 0
+"""
+# Release: compare-and-delete, so another worker's claim is never removed.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+class RedisSessionStore(BaseSessionStore):
+    """Once-per-session records in Redis, shared by any number of machines.
+
+    A claim is `SET key value NX PX` (inside a small script that also refreshes the
+    session's kept claims); a release is a compare-and-delete script, so a worker only
+    ever removes its own claim. Keys are `{prefix}{session}:{action}` with the session in
+    a hash tag, so one session's keys live on one Redis Cluster slot.
+
+    Args:
+        url_or_client: A `redis://` / `rediss://` / `unix://` URL, or a `redis.Redis`.
+        ttl: Seconds a kept claim lasts after its session was last used.
+        prefix: Prepended to every key.
+    """
+
+    def __init__(
+        self,
+        url_or_client: Any,
+        ttl: float = DEFAULT_TTL,
+        prefix: str = "apiactions:",
+        *,
+        socket_timeout: float = 5.0,
+    ) -> None:
+        try:
+            import redis
+        except ImportError as e:  # pragma: no cover - depends on the install
+            msg = (
+                "RedisSessionStore needs the redis extra: pip install 'langchain-apiactions[redis]'"
+            )
+            raise ImportError(msg) from e
+        self.ttl = _check_ttl(ttl)
+        self.prefix = prefix
+        self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        if isinstance(url_or_client, str):
+            self._where = _safe_url(url_or_client)
+            self._client = redis.Redis.from_url(
+                url_or_client,
+                socket_timeout=socket_timeout,
+                socket_connect_timeout=socket_timeout,
+            )
+            self._owns_client = True
+        else:
+            self._where = "redis"
+            self._client = url_or_client
+            self._owns_client = False
+        self._claim = self._client.register_script(_CLAIM)
+        self._keep = self._client.register_script(_KEEP)
+        self._release = self._client.register_script(_RELEASE)
+        self._tokens = _Tokens()
+
+    def __repr__(self) -> str:
+        return f"RedisSessionStore({self._where!r}, ttl={self.ttl:g}, prefix={self.prefix!r})"
+
+    def _session_prefix(self, session_id: str) -> str:
+        # `{...}` is a Redis Cluster hash tag; braces inside the id are escaped away.
+        tag = session_id.replace("{", "%7B").replace("}", "%7D")
+        return f"{self.prefix}{{{tag}}}:"
+
+    def _keys(self, session_id: str, action: str) -> tuple[str, str, str]:
+        base = self._session_prefix(session_id)
+        return base + "a:" + action, base + "s", base + "a:"
+
+    def _fail(self, e: BaseException) -> SessionStoreError:
+        return SessionStoreError(
+            f"session store {self._where} is not reachable ({type(e).__name__}: {e})"
+        )
+
+    def claim(self, session_id: str, action: str) -> bool:
+        key, members, base = self._keys(session_id, action)
+        token = uuid.uuid4().hex
+        try:
+            won = self._claim(
+                keys=[key, members],
+                args=[
+                    "run:" + token,
+                    int(max(self.ttl, IN_FLIGHT_SECONDS) * 1000),
+                    int(self.ttl * 1000),
+                    action,
+                    base,
+                ],
+            )
+        except self._errors as e:
+            raise self._fail(e) from None
+        if won == 1:
+            self._tokens.hold(session_id, action, token)
+            return True
+        return False
+
+    def finish(self, session_id: str, action: str, *, used: bool) -> None:
+        token = self._tokens.forget(session_id, action)
+        if token is None:
+            return
+        key, _, _ = self._keys(session_id, action)
+        try:
+            if used:
+                self._keep(keys=[key], args=["run:" + token, "done:" + token, int(self.ttl * 1000)])
+            else:
+                self._release(keys=[key], args=["run:" + token])
+        except self._errors as e:
+            raise self._fail(e) from None
+
+    def has_run(self, session_id: str, action: str) -> bool:
+        key, _, _ = self._keys(session_id, action)
+        try:
+            return bool(self._client.exists(key))
+        except self._errors as e:
+            raise self._fail(e) from None
+
+    def reset(self, session_id: str | None = None) -> None:
+        pattern = (
+            self.prefix + "*"
+            if session_id is None
+            else _glob_escape(self._session_prefix(session_id)) + "*"
+        )
+        try:
+            batch: list[Any] = []
+            for key in self._client.scan_iter(match=pattern, count=500):
+                batch.append(key)
+                if len(batch) >= 500:
+                    self._client.delete(*batch)
+                    batch.clear()
+            if batch:
+                self._client.delete(*batch)
+        except self._errors as e:
+            raise self._fail(e) from None
+
+    def close(self) -> None:
+        if self._owns_client:
+            with contextlib.suppress(*self._errors):
+                self._client.close()
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password (for messages)."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host += f":{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urllib.parse.urlunsplit(parts._replace(netloc=user + host))
+
+
+# --------------------------------------------------------------------------- URLs
+
+
+def session_store_from_url(url: str, *, ttl: float = DEFAULT_TTL) -> BaseSessionStore:
+    """A store for `memory://`, `sqlite:///path/to/file.db` or `redis://host:6379/0`.
+
+    `sqlite:///relative.db` is relative to the working folder; `sqlite:////abs/file.db`
+    is absolute (as in SQLAlchemy). `rediss://` and `unix://` go to Redis too.
+    """
+    scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+    if scheme == "memory":
+        return SessionStore(ttl=ttl)
+    if scheme == "sqlite":
+        rest = url[len("sqlite:") :]
+        if not rest.startswith("///") or len(rest) == 3:
+            msg = f"session store {url!r}: expected sqlite:///path/to/file.db"
+            raise SessionStoreError(msg)
+        return SqliteSessionStore(rest[3:], ttl=ttl)
+    if scheme in ("redis", "rediss", "unix"):
+        return RedisSessionStore(url, ttl=ttl)
+    msg = (
+        f"session store {_safe_url(url)!r}: expected memory://, sqlite:///path/to/file.db "
+        "or redis://host:6379/0"
+    )
+    raise SessionStoreError(msg)

@@ -41,7 +41,7 @@ from pydantic import (
 )
 
 from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
-from langchain_apiactions.errors import ArgumentError, MissingContextError
+from langchain_apiactions.errors import ArgumentError, MissingContextError, SessionStoreError
 from langchain_apiactions.network import CallThreads, HttpResult, NetworkPolicy, send
 from langchain_apiactions.oauth2 import TokenCache, TokenError
 from langchain_apiactions.redact import MASK, SecretMasker, is_weak_secret, masking_logs
@@ -52,7 +52,7 @@ from langchain_apiactions.result import (
     interpret,
     render_content,
 )
-from langchain_apiactions.session_store import SessionStore
+from langchain_apiactions.session_store import BaseSessionStore
 from langchain_apiactions.templating import (
     CONTEXT_PREFIX,
     FormTemplate,
@@ -270,7 +270,7 @@ class Runtime:
     http: requests.Session
     policy: NetworkPolicy
     secrets: Mapping[str, SecretStr]
-    store: SessionStore
+    store: BaseSessionStore
     masker: SecretMasker = field(default_factory=SecretMasker)
     max_response_bytes: int = 1_000_000
     max_body_chars: int = 16_000
@@ -582,9 +582,14 @@ class ApiActionTool(BaseTool):
             return session_id, self._outcome(error=f"invalid argument: {e}", fired=False)
         except MissingContextError as e:
             return session_id, self._outcome(error=str(e), fired=False)
-        if self.action.once_per_session and not self.runtime.store.claim(
-            session_id, self.action.name
-        ):
+        if not self.action.once_per_session:
+            return session_id, prepared
+        try:
+            claimed = self.runtime.store.claim(session_id, self.action.name)
+        except SessionStoreError as e:
+            # Fail closed: without the store, a once-per-session call could run twice.
+            return session_id, self._outcome(error=self.runtime.masker.mask(str(e)), fired=False)
+        if not claimed:
             return (
                 session_id,
                 self._outcome(
@@ -623,7 +628,11 @@ class ApiActionTool(BaseTool):
             # Used up by a 2xx answer, or when the outcome is unknown (sent, no answer).
             answered_2xx = http.status is not None and 200 <= http.status < 300
             used = answered_2xx or (http.status is None and http.maybe_sent)
-            rt.store.finish(session_id, self.action.name, used=used)
+            try:
+                rt.store.finish(session_id, self.action.name, used=used)
+            except SessionStoreError as e:
+                # The claim stays as made: the call counts as used until it expires.
+                logger.warning("%s: could not record the call: %s", self.action.name, e)
         logger.info(
             "%s %s %s -> %s in %.1f ms%s",
             self.action.name,

@@ -26,7 +26,11 @@ from langchain_apiactions.redact import (
     SecretMasker,
     ShortSecretWarning,
 )
-from langchain_apiactions.session_store import SessionStore
+from langchain_apiactions.session_store import (
+    BaseSessionStore,
+    SessionStore,
+    session_store_from_url,
+)
 from langchain_apiactions.tool import ApiActionTool, Runtime
 
 if TYPE_CHECKING:
@@ -78,7 +82,13 @@ class ApiActionsToolkit(BaseToolkit):
     session: requests.Session | None = Field(
         None, exclude=True, repr=False, description="Your own requests.Session."
     )
-    session_store: SessionStore = Field(default_factory=SessionStore, exclude=True, repr=False)
+    session_store: BaseSessionStore = Field(
+        default_factory=SessionStore,
+        exclude=True,
+        repr=False,
+        description="Where once-per-session calls are recorded: a store, or a URL "
+        "(`sqlite:///file.db`, `redis://host:6379/0`, `memory://`).",
+    )
     env: Mapping[str, str] | None = Field(
         None, exclude=True, repr=False, description="Where secrets come from (default os.environ)."
     )
@@ -86,6 +96,8 @@ class ApiActionsToolkit(BaseToolkit):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     _tools: list[BaseTool] = PrivateAttr(default_factory=list)
+    _owns_store: bool = PrivateAttr(default=False)
+
     _runtime: Runtime | None = PrivateAttr(default=None)
     _log_guard: LogGuard | None = PrivateAttr(default=None)
 
@@ -95,7 +107,11 @@ class ApiActionsToolkit(BaseToolkit):
         with _gc_paused():
             if "actions" in data:
                 data["actions"] = load_actions(data["actions"])
+            owns_store = isinstance(data.get("session_store"), str)
+            if owns_store:  # a URL: the store made here is closed with the toolkit
+                data["session_store"] = session_store_from_url(data["session_store"])
             super().__init__(**data)
+            self._owns_store = owns_store
             self._compile()
 
     def _compile(self) -> None:
@@ -177,6 +193,8 @@ class ApiActionsToolkit(BaseToolkit):
             self._runtime.tokens.clear()  # OAuth2 access tokens: fetched again if needed
         if self._log_guard is not None:
             self._log_guard.remove()
+        if self._owns_store:
+            self.session_store.close()
 
     def __enter__(self) -> Self:
         return self

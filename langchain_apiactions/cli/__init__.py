@@ -22,6 +22,7 @@ from langchain_apiactions.errors import (
     ArgumentError,
     MissingContextError,
     ModelSpecError,
+    SessionStoreError,
 )
 
 # Only the file format loads here: `--help` and `validate` need no LangChain and no HTTP
@@ -90,6 +91,16 @@ def _context_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _store_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--session-store",
+        default=None,
+        metavar="URL",
+        help="where once-per-session calls are recorded: sqlite:///file.db, "
+        "redis://host:6379/0 (default: in memory, this process only)",
+    )
+
+
 def _parse_context(pairs: Sequence[str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for pair in pairs:
@@ -135,6 +146,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="print only the artifact, as one JSON document, on stdout (the rest on stderr)",
     )
+    _store_option(c)
     _network_options(c)
 
     d = command("demo", "the offline demo: a store API and a scripted chat")
@@ -171,6 +183,16 @@ def _parser() -> argparse.ArgumentParser:
     ch.add_argument("--model", default=None, help=_MODEL_HELP)
     ch.add_argument("--debug", action="store_true", help="show every request and response")
     _context_option(ch)
+    _store_option(ch)
+    ch.add_argument(
+        "--state",
+        default=None,
+        metavar="URL",
+        help="keep the conversation in sqlite:///file.db and resume it on the next run",
+    )
+    ch.add_argument(
+        "--thread", default="cli-chat", help="which conversation of the state file to resume"
+    )
     _network_options(ch)
 
     from langchain_apiactions.cli import mcp_command
@@ -293,11 +315,13 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2
     raw = _call_args(action, ns.arg)
     # Only the chosen action is compiled, so only its own secrets are needed.
+    store = {"session_store": ns.session_store} if ns.session_store else {}
     with ApiActionsToolkit(
         actions=[action],
         allow_private_networks=ns.allow_private_networks,
         allowed_hosts=ns.allow_host,
         allowed_networks=ns.allow_network,
+        **store,
     ) as toolkit:
         tool = toolkit.get_tool(action.name)
         context = _parse_context(ns.context)
@@ -347,6 +371,18 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     )
                 )
             return 0
+        if action.once_per_session:
+            try:
+                claimed = toolkit.session_store.claim(ns.session, action.name)
+            except SessionStoreError as e:
+                err.write(f"error: {e}; nothing sent\n")
+                return 1
+            if not claimed:
+                err.write(
+                    f"skipped: {action.name} already ran in session {ns.session!r} "
+                    "(once per session); nothing sent\n"
+                )
+                return 1
         outcome, http = tool.execute(ns.session, prepared)
         status = f"{http.status}" if http.status is not None else "no answer"
         show.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
@@ -470,6 +506,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 debug=ns.debug,
                 out=out,
                 context=_parse_context(ns.context),
+                state=ns.state,
+                thread_id=ns.thread,
+                **({"session_store": ns.session_store} if ns.session_store else {}),
                 allow_private_networks=ns.allow_private_networks,
                 allowed_hosts=ns.allow_host,
                 allowed_networks=ns.allow_network,
@@ -479,6 +518,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.write(f"error: {e}\n")
         return 1
     except (ModelSpecError, _UsageError) as e:
+        err.write(f"error: {e}\n")
+        return 2
+    except SessionStoreError as e:
+        # Store errors show a Redis URL without its password.
         err.write(f"error: {e}\n")
         return 2
     except ModuleNotFoundError as e:

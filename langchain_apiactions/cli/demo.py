@@ -250,24 +250,52 @@ def run_chat(
     debug: bool = False,
     out: TextIO = sys.stdout,
     context: Mapping[str, str] | None = None,
+    state: str | None = None,
+    thread_id: str = "cli-chat",
     **toolkit_options: Any,
 ) -> int:
     """An interactive chat with the agent over your own action file.
 
-    `context` holds the trusted values (`{context.NAME}`) of every turn.
+    `context` holds the trusted values (`{context.NAME}`) of every turn. `state`
+    (`sqlite:///file.db`) keeps the conversation, and which once-per-session actions
+    ran, in that file: the next run with the same `state` and `thread_id` resumes it.
     """
     from langchain_apiactions.agent import create_api_actions_agent
+    from langchain_apiactions.server import checkpointer_from_url
 
+    checkpointer = None
+    if state is not None:
+        checkpointer = checkpointer_from_url(state)
+        # Unless told otherwise, once-per-session records live beside the conversation.
+        if state.lower().startswith("sqlite:"):
+            toolkit_options.setdefault("session_store", state)
     toolkit = ApiActionsToolkit.from_file(Path(file), **toolkit_options)
-    agent = create_api_actions_agent(load_model(model), toolkit)
+    agent = create_api_actions_agent(load_model(model), toolkit, checkpointer=checkpointer)
     transcript = Transcript(out, debug=debug)
     transcript.say(
         f"Chatting over {file} ({len(toolkit.actions)} actions). Empty line or Ctrl-D quits."
     )
-    converse(
-        agent, _stdin_lines(), transcript, thread_id="cli-chat", ask=_ask, context=context or None
-    )
-    toolkit.close()
+    if checkpointer is not None:
+        config = {"configurable": {"thread_id": thread_id}}
+        earlier = agent.get_state(config).values.get("messages", [])
+        if earlier:
+            transcript.say(
+                f"Resuming conversation {thread_id!r} from {state} ({len(earlier)} messages)."
+            )
+    try:
+        converse(
+            agent,
+            _stdin_lines(),
+            transcript,
+            thread_id=thread_id,
+            ask=_ask,
+            context=context or None,
+        )
+    finally:
+        toolkit.close()
+        conn = getattr(checkpointer, "conn", None)
+        if conn is not None:
+            conn.close()
     return 0
 
 

@@ -40,6 +40,7 @@ _SCALARS = ("string", "integer", "number", "boolean")
 _URI = "urn:apiactions:openapi-document"
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 _PLAIN_SEGMENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+_JMESPATH_IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _SKIPPED_HEADERS = {"accept", "content-type", "authorization", "content-length", "host"}
 _SKIP = object()
 
@@ -918,7 +919,11 @@ def _quote_path(text: str) -> str:
 
 
 def _path_expr(parts: Sequence[str]) -> str:
-    return ".".join(p if _PLAIN_SEGMENT_RE.match(p) else json.dumps(p) for p in parts)
+    # All plain: a plain dotted name (`estimated-delivery` included). Otherwise the path
+    # is JMESPath, where only identifiers stand unquoted (`_-` must be quoted too).
+    if all(_PLAIN_SEGMENT_RE.match(p) for p in parts):
+        return ".".join(parts)
+    return ".".join(p if _JMESPATH_IDENTIFIER_RE.match(p) else json.dumps(p) for p in parts)
 
 
 def _scalar_fields(

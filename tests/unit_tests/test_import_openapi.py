@@ -627,3 +627,46 @@ def test_credential_parameters_are_secrets_never_inputs() -> None:
     }
     assert result.secrets == ["SHOP_API_KEY", "SHOP_X_AUTH_TOKEN"]
     assert check_actions(result.to_yaml()).errors == []
+
+
+def test_response_paths_quote_every_segment_jmespath_cannot_read_bare() -> None:
+    # Found by hypothesis: `_-` is a plain dotted segment on its own, but beside a quoted
+    # segment the path is JMESPath, where `_-` must be quoted as well.
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "t", "version": "1"},
+        "servers": [{"url": "https://api.example.com"}],
+        "paths": {
+            "/things": {
+                "get": {
+                    "operationId": "getThing",
+                    "summary": "Get a thing",
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {
+                                            "_-": {
+                                                "type": "object",
+                                                "properties": {"{in}": {"type": "string"}},
+                                            },
+                                            "est-delivery": {"type": "string"},
+                                        },
+                                    }
+                                }
+                            },
+                        }
+                    },
+                }
+            }
+        },
+    }
+    mapping = from_openapi(doc)
+    report = check_actions(mapping)
+    assert report.errors == []
+    fields = {f["name"]: f.get("path", f["name"]) for f in mapping["actions"][0]["response_fields"]}
+    assert fields["est-delivery"] == "est-delivery"
+    assert '"_-"."{in}"' in fields.values()

@@ -26,6 +26,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from langchain_apiactions.errors import Problem
 from langchain_apiactions.redact import MASK
 
 __all__ = [
@@ -282,13 +283,13 @@ def compile_auth(
     *,
     header_names: set[str],
     query_keys: set[str],
-) -> tuple[CompiledAuth | None, list[tuple[str, str, bool]]]:
-    """Check an `auth` block; returns (compiled, [(field, message, warning)]).
+) -> tuple[CompiledAuth | None, list[Problem]]:
+    """Check an `auth` block; returns (compiled, problems).
 
     `header_names` (lower case) and `query_keys` are those the action already sets, so
     that the auth block and the action never both set the same thing.
     """
-    problems: list[tuple[str, str, bool]] = []
+    problems: list[Problem] = []
     refs: dict[str, str] = {}
     for name in _SECRET_FIELDS[auth.type]:
         value: str = getattr(auth, name)
@@ -298,7 +299,7 @@ def compile_auth(
         if m is None:
             example = "${" + re.sub(r"[^A-Z0-9]+", "_", f"API_{name}".upper()) + "}"
             problems.append(
-                (
+                Problem(
                     f"auth.{name}",
                     f'must be a secret reference such as "{example}": credentials are read '
                     "from the environment, never written in the action file",
@@ -307,7 +308,7 @@ def compile_auth(
             )
         elif m.group(1).startswith("context.") and auth.type == "oauth2_client_credentials":
             problems.append(
-                (
+                Problem(
                     f"auth.{name}",
                     "OAuth2 client credentials come from the environment (${NAME}), "
                     "not from the run's context",
@@ -320,15 +321,15 @@ def compile_auth(
     if isinstance(auth, ApiKeyAuth):
         where = "auth.name"
         if auth.in_ in ("header", "cookie") and not _HEADER_NAME_RE.match(auth.name):
-            problems.append((where, f"{auth.name!r} is not a valid {auth.in_} name", False))
+            problems.append(Problem(where, f"{auth.name!r} is not a valid {auth.in_} name"))
         elif auth.in_ == "query" and (not auth.name or re.search(r"[{}&=#\s]", auth.name)):
-            problems.append((where, f"{auth.name!r} is not a valid query parameter name", False))
+            problems.append(Problem(where, f"{auth.name!r} is not a valid query parameter name"))
         elif auth.in_ == "header" and auth.name.lower() in header_names:
             problems.append(
-                (where, f"headers.{auth.name} is also set; keep the credential in auth only", False)
+                Problem(where, f"headers.{auth.name} is also set; keep the credential in auth only")
             )
         elif auth.in_ == "query" and auth.name in query_keys:
-            problems.append((where, f"the url already has a {auth.name!r} query parameter", False))
+            problems.append(Problem(where, f"the url already has a {auth.name!r} query parameter"))
         if auth.in_ == "header" and auth.name.lower() in (
             "host",
             "content-length",
@@ -336,10 +337,10 @@ def compile_auth(
             "connection",
             "cookie",
         ):
-            problems.append((where, f"{auth.name} cannot carry an API key", False))
+            problems.append(Problem(where, f"{auth.name} cannot carry an API key"))
     elif "authorization" in header_names:
         problems.append(
-            (
+            Problem(
                 "auth",
                 "headers.Authorization is also set; the auth block sets it (remove one)",
                 False,
@@ -351,7 +352,7 @@ def compile_auth(
         for key in auth.token_params:
             if key in _RESERVED_TOKEN_PARAMS:
                 problems.append(
-                    (f"auth.token_params.{key}", "set by the grant itself; not allowed", False)
+                    Problem(f"auth.token_params.{key}", "set by the grant itself; not allowed")
                 )
         for key, text in (
             ("scope", auth.scope or ""),
@@ -360,23 +361,27 @@ def compile_auth(
         ):
             if "${" in text or re.search(r"\{[A-Za-z_][A-Za-z0-9_]*\}", text):
                 problems.append(
-                    (f"auth.{key}", "placeholders and secrets are not allowed here", False)
+                    Problem(f"auth.{key}", "placeholders and secrets are not allowed here")
                 )
 
-    if any(not w for _, _, w in problems):
+    if any(not p.warning for p in problems):
         return None, problems
     return CompiledAuth(auth, refs), problems
 
 
-def _check_token_url(url: str) -> list[tuple[str, str, bool]]:
+def _check_token_url(url: str) -> list[Problem]:
     where = "auth.token_url"
     if "{" in url or "$" in url:
-        return [(where, "the token URL is written as is: no placeholders or secrets", False)]
+        return [Problem(where, "the token URL is written as is: no placeholders or secrets")]
     parts = urllib.parse.urlsplit(url)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return [(where, f"{url!r} is not an absolute http(s) URL", False)]
+        return [Problem(where, f"{url!r} is not an absolute http(s) URL")]
     if parts.username or parts.password:
-        return [(where, "credentials in the token URL are not allowed; use client_id", False)]
+        return [Problem(where, "credentials in the token URL are not allowed; use client_id")]
     if parts.scheme.lower() == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
-        return [(where, "plain http:// sends the client secret in clear text; use https://", True)]
+        return [
+            Problem(
+                where, "plain http:// sends the client secret in clear text; use https://", True
+            )
+        ]
     return []

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from langchain_apiactions.auth import AuthConfig, CompiledAuth, compile_auth, normalise_auth
-from langchain_apiactions.errors import ActionConfigError
+from langchain_apiactions.errors import ActionConfigError, Problem
 from langchain_apiactions.extract import FieldPath, compile_path
 from langchain_apiactions.templating import (
     SECRET_RE,
@@ -27,7 +27,6 @@ from langchain_apiactions.templating import (
     FormTemplate,
     HeaderTemplate,
     Secret,
-    TemplateProblem,
     UrlTemplate,
     context_in,
     is_context,
@@ -305,17 +304,30 @@ class ApiAction(_Model):
         """The file this action came from, or `<actions>`."""
         return self._source
 
+    @classmethod
+    def from_source(cls, data: Mapping[str, Any], source: str) -> ApiAction:
+        """Validate `data` as an action read from `source` (raises `ValidationError`)."""
+        action = cls.model_validate(data)
+        action._source = source
+        return action
+
+    def check(self) -> list[Problem]:
+        """Compile every template (kept for the calls) and return the problems found.
+
+        The action is usable when none of them is an error (a warning is not).
+        """
+        compiled, problems = _compile(self)
+        if compiled is not None:
+            self._compiled = compiled
+        return problems
+
     @property
     def compiled(self) -> CompiledTemplates:
-        """The parsed templates (set by `load_actions`)."""
+        """The parsed templates (compiled when the action was checked, or now)."""
         if self._compiled is None:
-            compiled, problems = _compile(self)
-            errors = [p for p in problems if not p[2]]
-            if errors or compiled is None:
-                raise ActionConfigError(
-                    f"{self._source}: {self.name}.{f}: {m}" for f, m, _ in errors
-                )
-            self._compiled = compiled
+            errors = [p for p in self.check() if not p.warning]
+            if errors or self._compiled is None:
+                raise ActionConfigError(p.line(self._source, self.name) for p in errors)
         return self._compiled
 
     def context_names(self) -> list[str]:
@@ -456,164 +468,181 @@ def _loc(loc: Sequence[Any], raw: Mapping[str, Any]) -> str:
     return ".".join(parts).replace(".[", "[")
 
 
-def _compile(action: ApiAction) -> tuple[CompiledTemplates | None, list[tuple[str, str, bool]]]:
-    """Parse every template of `action`; returns (compiled, [(field, message, warning)])."""
-    problems: list[tuple[str, str, bool]] = []
-    input_names = [i.name for i in action.inputs]
-    known = set(input_names) | set(BUILTIN_PLACEHOLDERS)
-    by_name = {i.name: i for i in action.inputs}
-
-    if not _ACTION_NAME_RE.match(action.name):
-        problems.append(("name", f"{action.name!r} must match ^[A-Za-z0-9_]{{1,64}}$", False))
-    seen: set[str] = set()
-    for inp in action.inputs:
-        where = f"inputs.{inp.name}"
-        if not _INPUT_NAME_RE.match(inp.name):
-            problems.append((where, "an input name must match ^[A-Za-z_][A-Za-z0-9_]*$", False))
-        elif inp.name in _RESERVED_INPUTS or inp.name.startswith("model_"):
-            problems.append((where, f"{inp.name!r} is reserved; choose another name", False))
-        if inp.name in seen:
-            problems.append((where, "duplicate input name", False))
-        seen.add(inp.name)
-        if inp.default is not None:
-            err = _check_default(inp)
-            if err:
-                problems.append((f"{where}.default", err, False))
-
-    url, url_problems = UrlTemplate.parse(action.url, known)
-    problems += [(p.field, p.message, p.warning) for p in url_problems]
-    if url is not None:
-        for name in url.path_vars():
-            declared = by_name.get(name)
-            if declared is not None and not declared.required and declared.default is None:
-                problems.append(
-                    (
-                        "url",
-                        f"path placeholder {{{name}}} needs a required input or a default "
-                        "(an empty path segment would change the URL)",
-                        False,
-                    )
-                )
-        host = urllib.parse.urlsplit(SECRET_RE.sub("x", action.url)).hostname or ""
-        if action.url.lower().startswith("http://") and _is_public_host(host):
-            problems.append(("url", "plain http:// to a public host; use https://", True))
-
-    headers, header_problems = HeaderTemplate.parse(action.headers, known)
-    problems += [(p.field, p.message, p.warning) for p in header_problems]
-
-    body: BodyTemplate | FormTemplate | None = None
-    if action.body is not None and action.body != "":
-        if action.method == "GET":
-            problems.append(("body", "a GET request cannot have a body", False))
-        else:
-            body_problems: list[TemplateProblem]
-            if action.body_format == "form":
-                body, body_problems = FormTemplate.parse(action.body, known)
-            else:
-                body, body_problems = BodyTemplate.parse(action.body, known)
-            problems += [(p.field, p.message, p.warning) for p in body_problems]
-
-    auth: CompiledAuth | None = None
-    if action.auth is not None:
-        auth, auth_problems = compile_auth(
-            action.auth,
-            header_names=headers.names(),
-            query_keys={key for key, _, _ in url.query} if url is not None else set(),
-        )
-        problems += auth_problems
-
-    fields: list[FieldPath] = []
-    field_names: set[str] = set()
-    for rf in action.response_fields:
-        where = f"response_fields.{rf.name}"
-        if rf.name in field_names:
-            problems.append((where, "duplicate response field name", False))
-        field_names.add(rf.name)
-        try:
-            fields.append(compile_path(rf.name, rf.path))
-        except ValueError as e:
-            problems.append((where + (".path" if rf.path is not None else ""), str(e), False))
-
-    button_url: UrlTemplate | None = None
-    button_label: tuple[Any, ...] = ()
-    if action.button is not None:
-        button_known = known | field_names
-        for where, text in (
-            ("button.url", action.button.url),
-            ("button.label", action.button.label),
-        ):
-            for s in SECRET_RE.findall(text):
-                problems.append((where, f"secret ${{{s}}} is not allowed in a button", False))
-        button_url, bproblems = UrlTemplate.parse(
-            action.button.url, button_known, field="button.url"
-        )
-        problems += [
-            (p.field, p.message, p.warning)
-            for p in bproblems
-            if "is not a declared input" not in p.message  # reported below, for both texts
-        ]
-        button_label, _ = tokenize(action.button.label, button_known)
-        # A button is shown to a visitor: a `{x}` that nothing fills would reach them as
-        # written, so every brace pair must be an input, a response field, a built-in or
-        # a `{context.NAME}` (filled by the application, or the call sends nothing).
-        for where, text in (
-            ("button.url", action.button.url),
-            ("button.label", action.button.label),
-        ):
-            for name in dict.fromkeys(_BUTTON_BRACES.findall(text)):
-                if name not in button_known and not is_context(name):
-                    problems.append(
-                        (
-                            where,
-                            f"placeholder {{{name}}} is not an input, a response field or a "
-                            "built-in; nothing would fill it and the visitor would see it "
-                            "as written",
-                            False,
-                        )
-                    )
-
-    if len(action.when_to_use.strip()) < 20:
-        problems.append(
-            (
-                "when_to_use",
-                "missing or very short: the model decides when to call the action from it",
-                True,
-            )
-        )
-    if action.method in ("DELETE",) and not action.confirm:
-        pass  # a destructive method is the author's call; the docs recommend confirm: true
-
+def _compile(action: ApiAction) -> tuple[CompiledTemplates | None, list[Problem]]:
+    """Parse every template of `action`, in named steps, collecting every problem."""
+    known = {i.name for i in action.inputs} | set(BUILTIN_PLACEHOLDERS)
+    field_names = {rf.name for rf in action.response_fields}
+    problems = _check_names(action)
+    url, found = _compile_url(action, known)
+    problems += found
+    headers, found = HeaderTemplate.parse(action.headers, known)
+    problems += found
+    body, found = _compile_body(action, known)
+    problems += found
+    auth, found = _compile_auth(action, headers, url)
+    problems += found
+    fields, found = _compile_fields(action)
+    problems += found
+    button_url, button_label, found = _compile_button(action, known | field_names)
+    problems += found + _check_description(action)
     parts: list[Any] = (url.all_parts() if url is not None else []) + headers.all_parts()
     parts += body.all_parts() if body is not None else []
     parts += (button_url.all_parts() if button_url is not None else []) + list(button_label)
     parts += [Secret(name) for name in (auth.secret_names() if auth is not None else [])]
-    context = tuple(dict.fromkeys(context_in(parts)))
-    for name in context:
-        if not _INPUT_NAME_RE.match(name):
+    context, secret_context, found = _context_names(parts)
+    problems += found
+    if url is None or any(not p.warning for p in problems):
+        return None, problems
+    compiled = CompiledTemplates(
+        url,
+        headers,
+        body,
+        fields,
+        button_url,
+        button_label,
+        auth,
+        context=context,
+        secret_context=secret_context,
+    )
+    return compiled, problems
+
+
+def _check_names(action: ApiAction) -> list[Problem]:
+    """The action's name, and each input's name and default."""
+    problems: list[Problem] = []
+    if not _ACTION_NAME_RE.match(action.name):
+        problems.append(Problem("name", f"{action.name!r} must match ^[A-Za-z0-9_]{{1,64}}$"))
+    seen: set[str] = set()
+    for inp in action.inputs:
+        where = f"inputs.{inp.name}"
+        if not _INPUT_NAME_RE.match(inp.name):
+            problems.append(Problem(where, "an input name must match ^[A-Za-z_][A-Za-z0-9_]*$"))
+        elif inp.name in _RESERVED_INPUTS or inp.name.startswith("model_"):
+            problems.append(Problem(where, f"{inp.name!r} is reserved; choose another name"))
+        if inp.name in seen:
+            problems.append(Problem(where, "duplicate input name"))
+        seen.add(inp.name)
+        if inp.default is not None:
+            err = _check_default(inp)
+            if err:
+                problems.append(Problem(f"{where}.default", err))
+    return problems
+
+
+def _check_description(action: ApiAction) -> list[Problem]:
+    if len(action.when_to_use.strip()) < 20:
+        message = "missing or very short: the model decides when to call the action from it"
+        return [Problem("when_to_use", message, warning=True)]
+    return []
+
+
+def _compile_url(action: ApiAction, known: set[str]) -> tuple[UrlTemplate | None, list[Problem]]:
+    """The URL template; a path placeholder needs a value, plain http only on private hosts."""
+    url, problems = UrlTemplate.parse(action.url, known)
+    if url is None:
+        return None, problems
+    by_name = {i.name: i for i in action.inputs}
+    for name in url.path_vars():
+        declared = by_name.get(name)
+        if declared is not None and not declared.required and declared.default is None:
             problems.append(
-                (
-                    "context",
-                    f"{{context.{name}}}: a context name must match {_INPUT_NAME_RE.pattern}",
-                    False,
+                Problem(
+                    "url",
+                    f"path placeholder {{{name}}} needs a required input or a default "
+                    "(an empty path segment would change the URL)",
                 )
             )
-    secret_context = tuple(dict.fromkeys(context_in(p for p in parts if isinstance(p, Secret))))
-    if url is None or any(not w for _, _, w in problems):
-        return None, problems
-    return (
-        CompiledTemplates(
-            url,
-            headers,
-            body,
-            tuple(fields),
-            button_url,
-            button_label,
-            auth,
-            context=context,
-            secret_context=secret_context,
-        ),
-        problems,
+    host = urllib.parse.urlsplit(SECRET_RE.sub("x", action.url)).hostname or ""
+    if action.url.lower().startswith("http://") and _is_public_host(host):
+        problems.append(Problem("url", "plain http:// to a public host; use https://", True))
+    return url, problems
+
+
+def _compile_body(
+    action: ApiAction, known: set[str]
+) -> tuple[BodyTemplate | FormTemplate | None, list[Problem]]:
+    if action.body is None or action.body == "":
+        return None, []
+    if action.method == "GET":
+        return None, [Problem("body", "a GET request cannot have a body")]
+    if action.body_format == "form":
+        return FormTemplate.parse(action.body, known)
+    return BodyTemplate.parse(action.body, known)
+
+
+def _compile_auth(
+    action: ApiAction, headers: HeaderTemplate, url: UrlTemplate | None
+) -> tuple[CompiledAuth | None, list[Problem]]:
+    if action.auth is None:
+        return None, []
+    return compile_auth(
+        action.auth,
+        header_names=headers.names(),
+        query_keys={key for key, _, _ in url.query} if url is not None else set(),
     )
+
+
+def _compile_fields(action: ApiAction) -> tuple[tuple[FieldPath, ...], list[Problem]]:
+    problems: list[Problem] = []
+    fields: list[FieldPath] = []
+    seen: set[str] = set()
+    for rf in action.response_fields:
+        where = f"response_fields.{rf.name}"
+        if rf.name in seen:
+            problems.append(Problem(where, "duplicate response field name"))
+        seen.add(rf.name)
+        try:
+            fields.append(compile_path(rf.name, rf.path))
+        except ValueError as e:
+            problems.append(Problem(where + (".path" if rf.path is not None else ""), str(e)))
+    return tuple(fields), problems
+
+
+def _compile_button(
+    action: ApiAction, known: set[str]
+) -> tuple[UrlTemplate | None, tuple[Any, ...], list[Problem]]:
+    """The button's URL and label: no secrets, and every `{x}` something fills."""
+    if action.button is None:
+        return None, (), []
+    texts = (("button.url", action.button.url), ("button.label", action.button.label))
+    problems = [
+        Problem(where, f"secret ${{{s}}} is not allowed in a button")
+        for where, text in texts
+        for s in SECRET_RE.findall(text)
+    ]
+    url, found = UrlTemplate.parse(action.button.url, known, field="button.url")
+    # An unknown placeholder is reported below, for the URL and the label alike.
+    problems += [p for p in found if "is not a declared input" not in p.message]
+    label, _ = tokenize(action.button.label, known)
+    # A button is shown to a visitor: a `{x}` that nothing fills would reach them as
+    # written, so every brace pair must be an input, a response field, a built-in or
+    # a `{context.NAME}` (filled by the application, or the call sends nothing).
+    for where, text in texts:
+        for name in dict.fromkeys(_BUTTON_BRACES.findall(text)):
+            if name not in known and not is_context(name):
+                problems.append(
+                    Problem(
+                        where,
+                        f"placeholder {{{name}}} is not an input, a response field or a "
+                        "built-in; nothing would fill it and the visitor would see it "
+                        "as written",
+                    )
+                )
+    return url, label, problems
+
+
+def _context_names(parts: list[Any]) -> tuple[tuple[str, ...], tuple[str, ...], list[Problem]]:
+    """The `context.NAME`s used anywhere, and those used as secrets (`${context.NAME}`)."""
+    context = tuple(dict.fromkeys(context_in(parts)))
+    problems = [
+        Problem(
+            "context", f"{{context.{name}}}: a context name must match {_INPUT_NAME_RE.pattern}"
+        )
+        for name in context
+        if not _INPUT_NAME_RE.match(name)
+    ]
+    secret_context = tuple(dict.fromkeys(context_in(p for p in parts if isinstance(p, Secret))))
+    return context, secret_context, problems
 
 
 def _check_default(inp: ActionInput) -> str | None:
@@ -721,7 +750,7 @@ def _unknown_key(loc: Sequence[Any], raw: Any) -> tuple[str, str | None]:
     return str(loc[-1]) if loc else "", None
 
 
-def _salvage(raw: Mapping[str, Any], error: ValidationError) -> ApiAction | None:
+def _salvage(raw: Mapping[str, Any], error: ValidationError, source: str) -> ApiAction | None:
     """`raw` with its invalid parts reset to defaults (or neutral values), if it then loads."""
     data: dict[str, Any] = dict(raw)
     stand_ins = {"name": "action", "method": "POST", "url": "https://invalid.example/"}
@@ -743,7 +772,7 @@ def _salvage(raw: Mapping[str, Any], error: ValidationError) -> ApiAction | None
             else:
                 data.pop(key, None)
         try:
-            return ApiAction.model_validate(data)
+            return ApiAction.from_source(data, source)
         except ValidationError as e:
             error = e
     return None
@@ -776,96 +805,115 @@ def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
     report = ValidationReport(source=name, errors=list(errors))
     if errors:
         return report
-    defaults: Mapping[str, Any] = {}
-    if isinstance(data, Mapping):
-        top = _normalise(data, {})
-        unknown = set(top) - {"actions", "defaults", "version"}
-        if "actions" not in top and ("name" in top or "action_name" in top):
-            raw_actions: Any = [data]
-        else:
-            written_keys = {_norm_key(k): str(k) for k in data}
-            for key in sorted(unknown):
-                hint = difflib.get_close_matches(key, ["actions", "defaults"], n=1)
-                report.errors.append(
-                    f"{name}: {written_keys.get(key, key)}: unknown top-level key "
-                    + (f"(did you mean {hint[0]!r}?)" if hint else "(expected actions, defaults)")
-                )
-            raw_actions = top.get("actions")
-            defaults = _normalise(top.get("defaults") or {}, _ACTION_ALIASES)
-            if not isinstance(defaults, Mapping):
-                report.errors.append(f"{name}: defaults: must be a mapping")
-                defaults = {}
-    else:
-        raw_actions = data
-    if raw_actions is None:
-        report.errors.append(f"{name}: actions: no actions found")
-        return report
-    if not isinstance(raw_actions, (list, tuple)):
-        report.errors.append(f"{name}: actions: must be a list of actions")
-        return report
-
+    raw_actions, defaults = _top_level(data, name, report.errors)
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_actions):
-        if not isinstance(raw, Mapping):
-            report.errors.append(f"{name}: actions[{index}]: must be a mapping")
-            continue
-        normal = _merge_defaults(defaults, _normalise(raw, _ACTION_ALIASES))
-        normal.pop("action_type", None)
-        raw_name = normal.get("name")
-        label = raw_name if isinstance(raw_name, str) and raw_name else f"actions[{index}]"
-        if label in seen:
-            report.errors.append(
-                f"{name}: {label}.name: duplicate action name (also action {seen[label] + 1})"
-            )
-        seen.setdefault(label, index)
-        try:
-            action = ApiAction.model_validate(normal)
-        except ValidationError as e:
-            reported: set[str] = set()
-            for err in e.errors():
-                where = _loc(err["loc"], normal)
-                msg = err["msg"].removeprefix("Value error, ")
-                if err["type"] == "extra_forbidden":
-                    written, close_key = _unknown_key(err["loc"], raw)
-                    parent = _loc(err["loc"][:-1], normal)
-                    where = f"{parent}.{written}" if parent else written
-                    msg = "unknown field" + (f" (did you mean {close_key!r}?)" if close_key else "")
-                elif err["type"] == "missing":
-                    msg = "is required"
-                elif where == "body":  # one message for the three shapes a body may take
-                    msg = "must be JSON text, a mapping or a list"
-                elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
-                    where += ".type"
-                    msg = "must be one of " + ", ".join(sorted(_AUTH_TAGS))
-                elif where == "auth" and err["type"] == "model_attributes_type":
-                    msg = "must be a mapping with a type (or null for none)"
-                line = f"{name}: {label}.{where}: {msg}"
-                if line not in reported:
-                    reported.add(line)
-                    report.errors.append(line)
-            # Check the rest of the action too, so that every problem is reported at once.
-            salvaged = _salvage(normal, e)
-            if salvaged is not None:
-                salvaged._source = name
-                _, problems = _compile(salvaged)
-                report.errors += [f"{name}: {label}.{f}: {m}" for f, m, w in problems if not w]
-            continue
-        action._source = name
-        compiled, problems = _compile(action)
-        for f, message, warning in problems:
-            line = f"{name}: {action.name}.{f}: {message}"
-            (report.warnings if warning else report.errors).append(line)
-        if compiled is not None:
-            action._compiled = compiled
-            report.actions.append(action)
-
+        _check_action(raw, index, defaults, seen, report)
     if overlap:
-        for a, b, score in overlapping_pairs(report.actions):
-            report.warnings.append(
-                f"{name}: {a}/{b}.when_to_use: descriptions overlap "
-                f"(similarity {score:.2f} >= {OVERLAP_WARNING}); a model may confuse them"
-            )
+        report.warnings += _overlap_warnings(report.actions, name)
     return report
+
+
+def _top_level(data: Any, name: str, errors: list[str]) -> tuple[Sequence[Any], Mapping[str, Any]]:
+    """The raw actions and the defaults of a file (a list, one action, or a mapping)."""
+    if not isinstance(data, Mapping):
+        raw_actions: Any = data
+        defaults: Any = {}
+    elif "actions" not in (top := _normalise(data, {})) and ("name" in top or "action_name" in top):
+        return [data], {}
+    else:
+        written_keys = {_norm_key(k): str(k) for k in data}
+        for key in sorted(set(top) - {"actions", "defaults", "version"}):
+            hint = difflib.get_close_matches(key, ["actions", "defaults"], n=1)
+            errors.append(
+                f"{name}: {written_keys.get(key, key)}: unknown top-level key "
+                + (f"(did you mean {hint[0]!r}?)" if hint else "(expected actions, defaults)")
+            )
+        raw_actions = top.get("actions")
+        defaults = _normalise(top.get("defaults") or {}, _ACTION_ALIASES)
+        if not isinstance(defaults, Mapping):
+            errors.append(f"{name}: defaults: must be a mapping")
+            defaults = {}
+    if raw_actions is None:
+        errors.append(f"{name}: actions: no actions found")
+        return [], defaults
+    if not isinstance(raw_actions, (list, tuple)):
+        errors.append(f"{name}: actions: must be a list of actions")
+        return [], defaults
+    return raw_actions, defaults
+
+
+def _check_action(
+    raw: Any,
+    index: int,
+    defaults: Mapping[str, Any],
+    seen: dict[str, int],
+    report: ValidationReport,
+) -> None:
+    """Validate and compile one raw action into `report` (errors, warnings, the action)."""
+    name = report.source
+    if not isinstance(raw, Mapping):
+        report.errors.append(f"{name}: actions[{index}]: must be a mapping")
+        return
+    normal = _merge_defaults(defaults, _normalise(raw, _ACTION_ALIASES))
+    normal.pop("action_type", None)
+    raw_name = normal.get("name")
+    label = raw_name if isinstance(raw_name, str) and raw_name else f"actions[{index}]"
+    if label in seen:
+        report.errors.append(
+            f"{name}: {label}.name: duplicate action name (also action {seen[label] + 1})"
+        )
+    seen.setdefault(label, index)
+    try:
+        action = ApiAction.from_source(normal, name)
+    except ValidationError as e:
+        report.errors += _field_errors(e, normal, raw, f"{name}: {label}")
+        # Check the rest of the action too, so that every problem is reported at once.
+        salvaged = _salvage(normal, e, name)
+        if salvaged is not None:
+            report.errors += [p.line(name, label) for p in salvaged.check() if not p.warning]
+        return
+    problems = action.check()
+    for p in problems:
+        (report.warnings if p.warning else report.errors).append(p.line(name, action.name))
+    if not any(not p.warning for p in problems):
+        report.actions.append(action)
+
+
+def _field_errors(
+    error: ValidationError, normal: Mapping[str, Any], raw: Any, prefix: str
+) -> list[str]:
+    """pydantic's errors for one action, in the file's words, each once."""
+    lines: list[str] = []
+    for err in error.errors():
+        where = _loc(err["loc"], normal)
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            written, close_key = _unknown_key(err["loc"], raw)
+            parent = _loc(err["loc"][:-1], normal)
+            where = f"{parent}.{written}" if parent else written
+            msg = "unknown field" + (f" (did you mean {close_key!r}?)" if close_key else "")
+        elif err["type"] == "missing":
+            msg = "is required"
+        elif where == "body":  # one message for the three shapes a body may take
+            msg = "must be JSON text, a mapping or a list"
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            where += ".type"
+            msg = "must be one of " + ", ".join(sorted(_AUTH_TAGS))
+        elif where == "auth" and err["type"] == "model_attributes_type":
+            msg = "must be a mapping with a type (or null for none)"
+        line = f"{prefix}.{where}: {msg}"
+        if line not in lines:
+            lines.append(line)
+    return lines
+
+
+def _overlap_warnings(actions: Sequence[ApiAction], name: str) -> list[str]:
+    return [
+        f"{name}: {a}/{b}.when_to_use: descriptions overlap "
+        f"(similarity {score:.2f} >= {OVERLAP_WARNING}); a model may confuse them"
+        for a, b, score in overlapping_pairs(actions)
+    ]
 
 
 def load_actions(source: Any) -> list[ApiAction]:

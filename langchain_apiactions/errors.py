@@ -30,6 +30,7 @@ LangChain, so loading and validating an action file starts fast.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 __all__ = [
     "ActionCallError",
@@ -44,6 +45,23 @@ __all__ = [
     "SessionConflictError",
     "SessionStoreError",
 ]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while checking an action: the field and what is wrong with it.
+
+    Every check (templates, auth, names, defaults) reports these; `check_actions` adds the
+    source and the action when it writes them out (`line`).
+    """
+
+    field: str
+    message: str
+    warning: bool = False
+
+    def line(self, source: str, action: str) -> str:
+        """`actions.yaml: Check_Order.url: placeholder {x} is not a declared input`."""
+        return f"{source}: {action}.{self.field}: {self.message}"
 
 
 class ApiActionError(Exception):

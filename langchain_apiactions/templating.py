@@ -21,14 +21,13 @@ from typing import Any, Union
 
 from pydantic import SecretStr
 
-from langchain_apiactions.errors import ArgumentError
+from langchain_apiactions.errors import ArgumentError, Problem
 from langchain_apiactions.redact import MASK
 
 __all__ = [
     "BodyTemplate",
     "FormTemplate",
     "HeaderTemplate",
-    "TemplateProblem",
     "UrlTemplate",
     "json_value",
     "text_value",
@@ -76,15 +75,6 @@ class Secret:
 Part = Union[Lit, Var, Secret]  # noqa: UP007 (a runtime alias on Python 3.10)
 Values = Mapping[str, Any]
 SecretValues = Mapping[str, Union[str, SecretStr]]  # noqa: UP007
-
-
-@dataclass(frozen=True)
-class TemplateProblem:
-    """A problem found while parsing a template (the caller adds source and action)."""
-
-    field: str
-    message: str
-    warning: bool = False
 
 
 def text_value(value: Any, *, sep: str = ", ") -> str:
@@ -228,32 +218,32 @@ class UrlTemplate:
     @classmethod
     def parse(
         cls, url: str, known: Iterable[str], *, field: str = "url"
-    ) -> tuple[UrlTemplate | None, list[TemplateProblem]]:
-        problems: list[TemplateProblem] = []
+    ) -> tuple[UrlTemplate | None, list[Problem]]:
+        problems: list[Problem] = []
         known = set(known)
         m = re.match(
             r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*)://(?P<netloc>[^/?#]*)(?P<rest>.*)$", url
         )
         if m is None:
-            problems.append(TemplateProblem(field, f"{url!r} is not an absolute http(s) URL"))
+            problems.append(Problem(field, f"{url!r} is not an absolute http(s) URL"))
             return None, problems
         scheme = m.group("scheme")
         netloc = m.group("netloc")
         if PLACEHOLDER_RE.search(scheme) or SECRET_RE.search(scheme):
-            problems.append(TemplateProblem(field, "a placeholder cannot set the URL scheme"))
+            problems.append(Problem(field, "a placeholder cannot set the URL scheme"))
         elif scheme.lower() not in ("http", "https"):
-            problems.append(TemplateProblem(field, f"scheme {scheme!r} is not http or https"))
+            problems.append(Problem(field, f"scheme {scheme!r} is not http or https"))
         host_part = SECRET_RE.sub("", netloc)
         if PLACEHOLDER_RE.search(host_part):
             problems.append(
-                TemplateProblem(
+                Problem(
                     field,
                     "a placeholder cannot set the URL host or port "
                     "(inputs from the conversation never choose where a request goes)",
                 )
             )
         if not netloc:
-            problems.append(TemplateProblem(field, "the URL has no host"))
+            problems.append(Problem(field, "the URL has no host"))
         rest = m.group("rest")
         fragment = ""
         if "#" in rest:
@@ -276,18 +266,14 @@ class UrlTemplate:
                 key, sep, value = pair.partition("=")
                 if PLACEHOLDER_RE.search(key) or SECRET_RE.search(key):
                     problems.append(
-                        TemplateProblem(
-                            field, f"query key {key!r}: a placeholder cannot name a query key"
-                        )
+                        Problem(field, f"query key {key!r}: a placeholder cannot name a query key")
                     )
                     continue
                 parts, unk = tokenize(value, known)
                 unknown += unk
                 query.append((key, sep, parts))
         for name in unknown:
-            problems.append(
-                TemplateProblem(field, f"placeholder {{{name}}} is not a declared input")
-            )
+            problems.append(Problem(field, f"placeholder {{{name}}} is not a declared input"))
         return cls(origin, tuple(segments), tuple(query), fragment, url), problems
 
     @functools.cached_property
@@ -353,31 +339,25 @@ class HeaderTemplate:
     @classmethod
     def parse(
         cls, headers: Mapping[str, str], known: Iterable[str]
-    ) -> tuple[HeaderTemplate, list[TemplateProblem]]:
-        problems: list[TemplateProblem] = []
+    ) -> tuple[HeaderTemplate, list[Problem]]:
+        problems: list[Problem] = []
         items: list[tuple[str, tuple[Part, ...]]] = []
         for name, value in headers.items():
             field = f"headers.{name}"
             if not _HEADER_NAME_RE.match(name):
-                problems.append(TemplateProblem(field, f"{name!r} is not a valid header name"))
+                problems.append(Problem(field, f"{name!r} is not a valid header name"))
                 continue
             if any(c in value for c in _FORBIDDEN_HEADER_CHARS):
-                problems.append(
-                    TemplateProblem(field, "a header value cannot contain CR, LF or NUL")
-                )
+                problems.append(Problem(field, "a header value cannot contain CR, LF or NUL"))
                 continue
             parts, unknown = tokenize(value, known)
             for u in unknown:
-                problems.append(
-                    TemplateProblem(field, f"placeholder {{{u}}} is not a declared input")
-                )
+                problems.append(Problem(field, f"placeholder {{{u}}} is not a declared input"))
             if name.lower() in FIXED_HEADERS and (unknown or vars_in(parts)):
                 # These decide where the request goes and how its body is framed: a value
                 # from the conversation must never choose them.
                 problems.append(
-                    TemplateProblem(
-                        field, f"the {name} header cannot contain a placeholder; write it out"
-                    )
+                    Problem(field, f"the {name} header cannot contain a placeholder; write it out")
                 )
                 continue
             items.append((name, parts))
@@ -424,9 +404,7 @@ class BodyTemplate:
     structure: Any = None
 
     @classmethod
-    def parse(
-        cls, body: Any, known: Iterable[str]
-    ) -> tuple[BodyTemplate | None, list[TemplateProblem]]:
+    def parse(cls, body: Any, known: Iterable[str]) -> tuple[BodyTemplate | None, list[Problem]]:
         known = set(known)
         if body is None:
             return None, []
@@ -434,90 +412,17 @@ class BodyTemplate:
             return cls._parse_text(body, known)
         if isinstance(body, (dict, list)):
             return cls._parse_structure(body, known)
-        return None, [TemplateProblem("body", "must be JSON text, a mapping or a list")]
+        return None, [Problem("body", "must be JSON text, a mapping or a list")]
 
     # JSON text ---------------------------------------------------------------
     @classmethod
-    def _parse_text(
-        cls, text: str, known: set[str]
-    ) -> tuple[BodyTemplate | None, list[TemplateProblem]]:
-        problems: list[TemplateProblem] = []
-        parts: list[Part] = []
-        unknown: list[str] = []
-        in_string = False
-        escape = False
-        pos = 0
-        i = 0
-        n = len(text)
-        while i < n:
-            c = text[i]
-            if in_string and escape:
-                escape = False
-            elif in_string and c == "\\":
-                escape = True
-            elif c == '"':
-                in_string = not in_string
-            elif c == "{" or (c == "$" and text.startswith("${", i)):
-                m = _TOKEN_RE.match(text, i)
-                if m is not None:
-                    if m.group("secret") is not None:
-                        problems.append(
-                            TemplateProblem(
-                                "body",
-                                f"secret ${{{m.group('secret')}}} is not allowed in the body "
-                                "(secrets go in url or headers)",
-                            )
-                        )
-                    elif m.group("var") in known or is_context(m.group("var")):
-                        if i > pos:
-                            parts.append(Lit(text[pos:i]))
-                        parts.append(Var(m.group("var"), in_string=in_string))
-                        pos = m.end()
-                        i = m.end()
-                        continue
-                    else:
-                        unknown.append(m.group("var"))
-            i += 1
-        if pos < n:
-            parts.append(Lit(text[pos:]))
-        for u in dict.fromkeys(unknown):
-            problems.append(
-                TemplateProblem(
-                    "body",
-                    f"{{{u}}} looks like a placeholder but is not an input; it is sent as written",
-                    warning=True,
-                )
-            )
-        # Syntax: same-length stand-ins keep line and column true to the template.
-        probe = "".join(
-            p.text
-            if isinstance(p, Lit)
-            else ("x" * (len(p.name) + 2) if p.in_string else "1" + " " * (len(p.name) + 1))
-            for p in parts
-            if not isinstance(p, Secret)
-        )
-        try:
-            json.loads(probe)
-        except json.JSONDecodeError as e:
-            problems.append(
-                TemplateProblem(
-                    "body",
-                    f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}",
-                )
-            )
-            return None, problems
-        # Shape: placeholders may fill values, never object keys.
-        marked = "".join(
-            p.text
-            if isinstance(p, Lit)
-            else (_MARK.format(i) if p.in_string else json.dumps(_MARK.format(i)))
-            for i, p in enumerate(parts)
-            if not isinstance(p, Secret)
-        )
-        try:
-            _check_keys(json.loads(marked), problems)
-        except json.JSONDecodeError:  # pragma: no cover - the probe above parsed
-            problems.append(TemplateProblem("body", "not valid JSON"))
+    def _parse_text(cls, text: str, known: set[str]) -> tuple[BodyTemplate | None, list[Problem]]:
+        """JSON text with placeholders: split it, then check its syntax and its keys."""
+        parts, problems = _split_json_text(text, known)
+        syntax = _json_syntax_problem(parts)
+        if syntax is not None:
+            return None, [*problems, syntax]
+        problems += _placeholder_key_problems(parts)
         if any(not p.warning for p in problems):
             return None, problems
         return cls(text_parts=_merge_literals(parts)), problems
@@ -526,8 +431,8 @@ class BodyTemplate:
     @classmethod
     def _parse_structure(
         cls, body: Any, known: set[str]
-    ) -> tuple[BodyTemplate | None, list[TemplateProblem]]:
-        problems: list[TemplateProblem] = []
+    ) -> tuple[BodyTemplate | None, list[Problem]]:
+        problems: list[Problem] = []
 
         def walk(node: Any, where: str) -> Any:
             if isinstance(node, dict):
@@ -536,7 +441,7 @@ class BodyTemplate:
                     key = str(k)
                     if _TOKEN_RE.search(key):
                         problems.append(
-                            TemplateProblem(f"body.{where}{key}", "a placeholder cannot name a key")
+                            Problem(f"body.{where}{key}", "a placeholder cannot name a key")
                         )
                     out[key] = walk(v, f"{where}{key}.")
                 return out
@@ -545,7 +450,7 @@ class BodyTemplate:
             if isinstance(node, str):
                 for s in SECRET_RE.findall(node):
                     problems.append(
-                        TemplateProblem(
+                        Problem(
                             f"body.{where.rstrip('.')}",
                             f"secret ${{{s}}} is not allowed in the body",
                         )
@@ -553,7 +458,7 @@ class BodyTemplate:
                 parts, unknown = tokenize(node, known)
                 for u in unknown:
                     problems.append(
-                        TemplateProblem(
+                        Problem(
                             f"body.{where.rstrip('.')}",
                             f"{{{u}}} looks like a placeholder but is not an input; "
                             "it is sent as written",
@@ -567,9 +472,7 @@ class BodyTemplate:
                 return node
             if isinstance(node, (dt.date, dt.datetime)):  # YAML reads bare dates as dates
                 return node.isoformat()
-            problems.append(
-                TemplateProblem(f"body.{where.rstrip('.')}", f"unsupported value {node!r}")
-            )
+            problems.append(Problem(f"body.{where.rstrip('.')}", f"unsupported value {node!r}"))
             return None
 
         structure = walk(body, "")
@@ -610,6 +513,82 @@ class BodyTemplate:
         return json.dumps(_render_structure(self.structure, values), allow_nan=False)
 
 
+def _split_json_text(text: str, known: set[str]) -> tuple[list[Part], list[Problem]]:
+    """Literal text and placeholders, each placeholder marked as inside a JSON string or not.
+
+    A `${SECRET}` is an error here (secrets go in url or headers); an unknown `{x}` stays
+    literal text with a warning (GraphQL braces, say).
+    """
+    problems: list[Problem] = []
+    parts: list[Part] = []
+    unknown: list[str] = []
+    in_string = escape = False
+    pos = i = 0
+    while i < len(text):
+        c = text[i]
+        if in_string and escape:
+            escape = False
+        elif in_string and c == "\\":
+            escape = True
+        elif c == '"':
+            in_string = not in_string
+        elif (c == "{" or text.startswith("${", i)) and (m := _TOKEN_RE.match(text, i)):
+            secret, var = m.group("secret"), m.group("var")
+            if secret is not None:
+                message = f"secret ${{{secret}}} is not allowed in the body"
+                problems.append(Problem("body", message + " (secrets go in url or headers)"))
+            elif var in known or is_context(var):
+                if i > pos:
+                    parts.append(Lit(text[pos:i]))
+                parts.append(Var(var, in_string=in_string))
+                pos = i = m.end()
+                continue
+            else:
+                unknown.append(var)
+        i += 1
+    if pos < len(text):
+        parts.append(Lit(text[pos:]))
+    problems += [
+        Problem(
+            "body",
+            f"{{{u}}} looks like a placeholder but is not an input; it is sent as written",
+            warning=True,
+        )
+        for u in dict.fromkeys(unknown)
+    ]
+    return parts, problems
+
+
+def _json_syntax_problem(parts: Sequence[Part]) -> Problem | None:
+    """The JSON syntax error, if any; same-length stand-ins keep line and column true."""
+    probe = "".join(
+        p.text
+        if isinstance(p, Lit)
+        else ("x" * (len(p.name) + 2) if p.in_string else "1" + " " * (len(p.name) + 1))
+        for p in parts
+        if not isinstance(p, Secret)
+    )
+    try:
+        json.loads(probe)
+    except json.JSONDecodeError as e:
+        return Problem("body", f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}")
+    return None
+
+
+def _placeholder_key_problems(parts: Sequence[Part]) -> list[Problem]:
+    """Placeholders may fill values, never object keys (the body's shape is fixed)."""
+    marked = "".join(
+        p.text
+        if isinstance(p, Lit)
+        else (_MARK.format(i) if p.in_string else json.dumps(_MARK.format(i)))
+        for i, p in enumerate(parts)
+        if not isinstance(p, Secret)
+    )
+    problems: list[Problem] = []
+    _check_keys(json.loads(marked), problems)
+    return problems
+
+
 @dataclass(frozen=True)
 class _Leaf:
     parts: tuple[Part, ...]
@@ -631,11 +610,11 @@ def _render_structure(node: Any, values: Values) -> Any:
     return node
 
 
-def _check_keys(node: Any, problems: list[TemplateProblem]) -> None:
+def _check_keys(node: Any, problems: list[Problem]) -> None:
     if isinstance(node, dict):
         for k, v in node.items():
             if "@@apiactions-placeholder-" in k:
-                problems.append(TemplateProblem("body", "a placeholder cannot name an object key"))
+                problems.append(Problem("body", "a placeholder cannot name an object key"))
             _check_keys(v, problems)
     elif isinstance(node, list):
         for v in node:
@@ -659,14 +638,12 @@ class FormTemplate:
     items: tuple[tuple[str, tuple[Any, ...]], ...]
 
     @classmethod
-    def parse(
-        cls, body: Any, known: Iterable[str]
-    ) -> tuple[FormTemplate | None, list[TemplateProblem]]:
+    def parse(cls, body: Any, known: Iterable[str]) -> tuple[FormTemplate | None, list[Problem]]:
         known = set(known)
-        problems: list[TemplateProblem] = []
+        problems: list[Problem] = []
         if not isinstance(body, Mapping):
             problems.append(
-                TemplateProblem("body", "body_format form needs a YAML mapping of field: value")
+                Problem("body", "body_format form needs a YAML mapping of field: value")
             )
             return None, problems
         items: list[tuple[str, tuple[Any, ...]]] = []
@@ -674,7 +651,7 @@ class FormTemplate:
             key = str(k)
             where = f"body.{key}"
             if _TOKEN_RE.search(key):
-                problems.append(TemplateProblem(where, "a placeholder cannot name a form field"))
+                problems.append(Problem(where, "a placeholder cannot name a form field"))
                 continue
             leaves = v if isinstance(v, list) else [v]
             parsed: list[Any] = []
@@ -682,12 +659,12 @@ class FormTemplate:
                 if isinstance(leaf, str):
                     for s in SECRET_RE.findall(leaf):
                         problems.append(
-                            TemplateProblem(where, f"secret ${{{s}}} is not allowed in the body")
+                            Problem(where, f"secret ${{{s}}} is not allowed in the body")
                         )
                     parts, unknown = tokenize(leaf, known)
                     for u in unknown:
                         problems.append(
-                            TemplateProblem(
+                            Problem(
                                 where,
                                 f"{{{u}}} looks like a placeholder but is not an input; "
                                 "it is sent as written",
@@ -701,7 +678,7 @@ class FormTemplate:
                     parsed.append(leaf.isoformat())
                 else:
                     problems.append(
-                        TemplateProblem(
+                        Problem(
                             where,
                             "a form value is text, a number or a list of them "
                             "(form bodies are flat: no nested mappings)",

@@ -113,6 +113,15 @@ def test_library_code_never_exits_the_process() -> None:
                 raise AssertionError(f"{name}:{node.lineno} calls {ast.unparse(node)}")
 
 
+def test_nothing_changes_the_garbage_collector() -> None:
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
+                assert "gc" not in modules, f"{name}:{node.lineno} imports gc"
+
+
 FILE_FORMAT = [
     "langchain_apiactions",
     "langchain_apiactions.config",

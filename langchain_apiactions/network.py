@@ -276,6 +276,9 @@ class _Watch:
     held: dict[Any, socket.socket | None] = field(default_factory=dict)
     expired: bool = False
     done: bool = False
+    # True once a request of the call was written to a connected socket (in part or
+    # whole): the server may have it.
+    sent: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Made by a retry's sleep (most calls never sleep), set at expiry.
     woken: threading.Event | None = None
@@ -588,9 +591,14 @@ class _GuardedMixin:
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
         watch = _CALL.get()
-        if watch is not None:
-            watch.hold(self, getattr(self, "sock", None))
-        return super().request(*args, **kwargs)  # type: ignore[misc]
+        if watch is None:
+            return super().request(*args, **kwargs)  # type: ignore[misc]
+        watch.hold(self, getattr(self, "sock", None))
+        try:
+            return super().request(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            if getattr(self, "sock", None) is not None:  # connected: bytes may have left
+                watch.sent = True
 
 
 class GuardedHTTPConnection(_GuardedMixin, HTTPConnection):
@@ -946,18 +954,20 @@ def _record_failure(
         result.error = f"response body larger than the {max_bytes:,}-byte cap"
         result.body = b""
     elif isinstance(e, AddressRefusedError):
-        result.maybe_sent = False
+        result.maybe_sent = watch.sent
         result.status = None
         result.error = str(e)
     elif isinstance(e, DeadlineExceededError):
+        result.maybe_sent = watch.sent
         result.error = f"timeout: no complete answer within {timeout:g} s ({e})"
     elif isinstance(e, requests.exceptions.ConnectTimeout):
-        result.maybe_sent = False
+        result.maybe_sent = watch.sent
         result.error = f"timeout: could not connect within {timeout:g} s"
     elif watch.expired or watch.remaining() <= 0:
+        result.maybe_sent = watch.sent
         result.error = f"timeout: no complete answer within {timeout:g} s"
     elif isinstance(e, requests.exceptions.ConnectionError) and _is_connect_failure(e):
-        result.maybe_sent = False
+        result.maybe_sent = watch.sent
         result.error = f"could not connect: {_short(e)}"
     else:
         result.error = f"request failed: {_short(e)}"

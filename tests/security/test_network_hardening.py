@@ -192,6 +192,38 @@ def test_the_deadline_covers_name_resolution(
     assert api.requests == []
 
 
+def test_a_call_that_timed_out_resolving_sent_nothing_and_is_not_used_up(
+    api: ApiServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A once-per-session action is used up only when its request may have been sent."""
+    api.route("POST", "/tickets", Reply(201, {"id": "T-1"}))
+    real = socket.getaddrinfo
+    delay = [3.0]
+
+    def slow(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == "slow-dns.example":
+            time.sleep(delay[0])
+            return real("127.0.0.1", port, *args, **kwargs)
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    with make_toolkit(f"""
+- name: Open_Ticket
+  when_to_use: Use when the visitor wants to open a support ticket with the store.
+  method: POST
+  url: http://slow-dns.example:{api.port}/tickets
+  once_per_session: true
+  timeout: 1
+""") as tk:
+        tool = tk.get_tools()[0]
+        first = call(tool, {}).artifact
+        assert first["ok"] is False and first["error"].startswith("timeout")
+        delay[0] = 0.0
+        second = call(tool, {}).artifact
+    assert second["ok"] is True, second
+    assert [r.path for r in api.requests] == ["/tickets"]
+
+
 def test_a_fast_name_still_resolves_through_the_guard(
     api: ApiServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -509,7 +509,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         metavar="NAMES",
-        help="comma-separated: call,turn,parallel,compile,extract,context,startup,import",
+        help="comma-separated: call,turn,parallel,compile,extract,context,startup,import,stores",
     )
     ns = parser.parse_args()
     os.environ["BENCH_KEY"] = KEY
@@ -519,12 +519,16 @@ def main() -> int:
     def want(name: str) -> bool:
         return only is None or name in only
 
-    if want("call") or want("turn"):
+    if want("call") or want("turn") or want("stores"):
         fast = FastServer()
         if want("call"):
             bench_per_call(fast.url, 300 if ns.quick else 1500)
         if want("turn"):
             bench_agent_turn(fast.url, 30 if ns.quick else 150)
+        if want("stores"):
+            from bench_stores import bench_stores  # benchmarks/ is on sys.path
+
+            bench_stores(fast.url, 300 if ns.quick else 1500, interleaved, row)
         fast.close()
     server, base = start_server()
     if want("parallel"):

@@ -33,6 +33,12 @@ ACTIONS = """
   response_fields: [{{name: status, path: order.status}}]
 """
 
+# The langgraph.json of the README's "Production" section.
+LANGGRAPH_JSON = {
+    "dependencies": ["."],
+    "graphs": {"agent": "langchain_apiactions.server:make_graph"},
+}
+
 # One turn in a fresh process, loading the graph by import path as the server does.
 TURN = """
 import importlib, json, sys
@@ -146,11 +152,7 @@ def test_langgraph_dev_serves_a_two_turn_conversation(
 ) -> None:
     from langgraph_sdk import get_sync_client
 
-    (tmp_path / "langgraph.json").write_text(
-        json.dumps(
-            {"dependencies": ["."], "graphs": {"agent": "langchain_apiactions.server:make_graph"}}
-        )
-    )
+    (tmp_path / "langgraph.json").write_text(json.dumps(LANGGRAPH_JSON))
     exe = Path(sys.executable).parent / "langgraph"
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(

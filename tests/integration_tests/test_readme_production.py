@@ -1,0 +1,110 @@
+"""The README's "Production" section: every snippet runs as written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from redisserver import RedisServer
+
+from langchain_apiactions.cli.demo_server import DemoStoreServer
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = "http://127.0.0.1:8765"
+
+
+def section() -> str:
+    return (ROOT / "README.md").read_text().split("\n## Production\n", 1)[1].split("\n## ", 1)[0]
+
+
+def blocks(kind: str) -> list[str]:
+    return re.findall(rf"```{kind}\n(.*?)```", section(), re.S)
+
+
+def snippet(first_line: str) -> str:
+    (found,) = [b for b in blocks("python") if b.startswith(first_line)]
+    return found
+
+
+def quickstart_actions() -> str:
+    quick = (ROOT / "README.md").read_text().split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```yaml\n(.*?)```", quick, re.S)[0]
+
+
+def run(tmp_path: Path, name: str, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    (tmp_path / name).write_text(code)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    return subprocess.run(
+        [sys.executable, name, *args],
+        cwd=tmp_path,
+        env=env | {"STORE_API_KEY": "demo"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def store() -> Iterator[DemoStoreServer]:
+    with DemoStoreServer("demo") as server:
+        yield server
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def test_context_snippet(tmp_path: Path, store: DemoStoreServer) -> None:
+    (yaml_text,) = blocks("yaml")
+    assert DEMO in yaml_text
+    (tmp_path / "my_orders.yaml").write_text(yaml_text.replace(DEMO, store.url))
+    proc = run(tmp_path, "my_orders.py", snippet("# my_orders.py"))
+    assert proc.returncode == 0, proc.stderr
+    assert store.requests == [("GET", "/orders/12345?customer=C-7")]
+    expected = section().split("demo` and prints\n\n```\n", 1)[1].split("```", 1)[0]
+    assert proc.stdout == expected
+
+
+def test_session_store_snippet_sqlite_and_redis(
+    tmp_path: Path, store: DemoStoreServer, redis_server: RedisServer
+) -> None:
+    code = snippet("# coupon.py").replace(DEMO, store.url)
+    assert '"sqlite:///sessions.db",  # or "redis://127.0.0.1:6379/0"' in code
+    outputs = [run(tmp_path, "coupon.py", code) for _ in range(2)]
+    assert [p.stdout for p in outputs] == ["True False\n", "False True\n"], outputs[0].stderr
+    assert store.requests == [("POST", "/newsletter")]
+    redis_code = code.replace("sqlite:///sessions.db", redis_server.url)
+    outputs = [run(tmp_path, "coupon_redis.py", redis_code) for _ in range(2)]
+    assert [p.stdout for p in outputs] == ["True False\n", "False True\n"], outputs[0].stderr
+    assert store.requests == [("POST", "/newsletter")] * 2
+
+
+def test_langgraph_json_is_what_the_server_test_loads() -> None:
+    (text,) = blocks("json")
+    config = json.loads(text)
+    assert config["graphs"] == {"agent": "langchain_apiactions.server:make_graph"}
+    from test_server import LANGGRAPH_JSON
+
+    assert config == LANGGRAPH_JSON
+
+
+def test_resume_snippet(tmp_path: Path, store: DemoStoreServer) -> None:
+    (tmp_path / "actions.yaml").write_text(quickstart_actions().replace(DEMO, store.url))
+    code = snippet("# resume.py")
+    first = run(tmp_path, "resume.py", code, "Where is my order?")
+    assert first.returncode == 0, first.stderr
+    assert "order number" in first.stdout
+    assert store.requests == []
+    second = run(tmp_path, "resume.py", code, "#12345")
+    assert second.returncode == 0, second.stderr
+    assert "Shipped" in second.stdout
+    assert store.requests == [("GET", "/orders/12345")]

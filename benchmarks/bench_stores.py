@@ -80,7 +80,9 @@ class SqliteBaseline:
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("CREATE TABLE IF NOT EXISTS c (s TEXT, a TEXT, done INT, PRIMARY KEY (s, a))")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS c (s TEXT, a TEXT, done INT, PRIMARY KEY (s, a))"
+        )
 
     def claim_finish(self, session: str) -> None:
         cur = self.db.execute("INSERT OR IGNORE INTO c VALUES (?, 'A', 0)", (session,))

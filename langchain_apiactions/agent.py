@@ -59,50 +59,59 @@ def last_turn_actions(state: dict[str, Any]) -> list[ActionArtifact]:
 
 
 def ApiActionsMiddleware(toolkit: ApiActionsToolkit) -> Any:
-    """The agent middleware for `toolkit` (what `create_api_actions_agent` installs)."""
+    """The agent middleware for `toolkit` (what `create_api_actions_agent` installs).
+
+    It has only the hooks the actions need: hiding used once-per-session actions from the
+    model (`wrap_model_call`) when one is `once_per_session`, and ending the run after a
+    close-chat action (`before_model`) when one has `close_chat`. Each hook is a graph
+    step on every turn, so a file that uses neither gets a middleware with no hooks.
+    """
     from langchain.agents.middleware import AgentMiddleware, hook_config
     from langgraph.config import get_config
 
     once = {a.name for a in toolkit.actions if a.once_per_session}
+    closes = any(a.close_chat is not None for a in toolkit.actions)
     store = toolkit.session_store
 
-    class ApiActionsMiddlewareImpl(AgentMiddleware):
-        """Hides used once-per-session actions; ends the run after a close-chat action."""
+    def visible(request: Any) -> Any:
+        try:
+            session = session_id_from(get_config())
+        except RuntimeError:
+            return request
+        try:
+            hidden = {name for name in once if store.has_run(session, name)}
+        except SessionStoreError:
+            return request  # the call itself will say the store is down
+        if not hidden:
+            return request
+        tools = [t for t in request.tools if getattr(t, "name", None) not in hidden]
+        return request.override(tools=tools)
 
-        def _visible(self, request: Any) -> Any:
-            if not once:
-                return request
-            try:
-                session = session_id_from(get_config())
-            except RuntimeError:
-                return request
-            try:
-                hidden = {name for name in once if store.has_run(session, name)}
-            except SessionStoreError:
-                return request  # the call itself will say the store is down
-            if not hidden:
-                return request
-            tools = [t for t in request.tools if getattr(t, "name", None) not in hidden]
-            return request.override(tools=tools)
+    def wrap_model_call(self: Any, request: Any, handler: Callable[[Any], Any]) -> Any:
+        return handler(visible(request))
 
-        def wrap_model_call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
-            return handler(self._visible(request))
+    async def awrap_model_call(
+        self: Any, request: Any, handler: Callable[[Any], Awaitable[Any]]
+    ) -> Any:
+        return await handler(visible(request))
 
-        async def awrap_model_call(
-            self, request: Any, handler: Callable[[Any], Awaitable[Any]]
-        ) -> Any:
-            return await handler(self._visible(request))
+    @hook_config(can_jump_to=["end"])
+    def before_model(self: Any, state: Any, runtime: Any) -> dict[str, Any] | None:
+        return _close_if_needed(state)
 
-        @hook_config(can_jump_to=["end"])
-        def before_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-            return _close_if_needed(state)
+    @hook_config(can_jump_to=["end"])
+    async def abefore_model(self: Any, state: Any, runtime: Any) -> dict[str, Any] | None:
+        return _close_if_needed(state)
 
-        @hook_config(can_jump_to=["end"])
-        async def abefore_model(self, state: Any, runtime: Any) -> dict[str, Any] | None:
-            return _close_if_needed(state)
-
-    ApiActionsMiddlewareImpl.__name__ = "ApiActionsMiddleware"
-    return ApiActionsMiddlewareImpl()
+    hooks: dict[str, Any] = {
+        "__doc__": "Hides used once-per-session actions; ends the run after a close-chat action."
+    }
+    if once:
+        hooks.update(wrap_model_call=wrap_model_call, awrap_model_call=awrap_model_call)
+    if closes:
+        hooks.update(before_model=before_model, abefore_model=abefore_model)
+    middleware_class = type("ApiActionsMiddleware", (AgentMiddleware,), hooks)
+    return middleware_class()
 
 
 def _close_if_needed(state: dict[str, Any]) -> dict[str, Any] | None:

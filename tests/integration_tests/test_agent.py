@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.types import Command
 
-from langchain_apiactions import create_api_actions_agent, last_turn_actions
+from langchain_apiactions import OfflineChatModel, create_api_actions_agent, last_turn_actions
 
 
 class ScriptedModel(BaseChatModel):
@@ -175,3 +175,32 @@ def test_last_turn_actions_exposes_buttons(api: ApiServer, actions: list[dict[st
     [art] = last_turn_actions(final)
     assert art["button"] == {"label": "Track", "url": "https://t.example/5"}
     assert "relay its triggered response" in str(m.seen[0][0].content)  # the default system prompt
+
+
+def test_the_agent_installs_only_the_hooks_the_actions_need() -> None:
+    from langchain.agents.middleware import AgentMiddleware
+
+    from langchain_apiactions.agent import ApiActionsMiddleware
+    from langchain_apiactions.toolkit import ApiActionsToolkit
+
+    base = {
+        "name": "A",
+        "when_to_use": "Use when the visitor asks about the status of their order.",
+        "method": "GET",
+        "url": "https://api.example.com/o",
+    }
+
+    def hooks(**extra: Any) -> set[str]:
+        toolkit = ApiActionsToolkit(actions=[dict(base, **extra)])
+        middleware = ApiActionsMiddleware(toolkit)
+        toolkit.close()
+        names = ("before_model", "abefore_model", "wrap_model_call", "awrap_model_call")
+        return {n for n in names if getattr(type(middleware), n) is not getattr(AgentMiddleware, n)}
+
+    assert hooks() == set()
+    assert hooks(once_per_session=True) == {"wrap_model_call", "awrap_model_call"}
+    assert hooks(close_chat=True) == {"before_model", "abefore_model"}
+    # A plain file's agent has the same steps as `create_agent` itself.
+    agent = create_api_actions_agent(OfflineChatModel(), [base])
+    assert sorted(agent.nodes) == ["__start__", "model", "tools"]
+    agent.apiactions_toolkit.close()

@@ -96,6 +96,11 @@ def parse_xml(raw: bytes) -> dict[str, Any]:
     except ParseError as e:
         msg = f"not well-formed XML ({e})"
         raise XmlRefused(msg) from None
+    except XmlRefused:
+        raise
+    except (ValueError, LookupError) as e:  # expat: UTF-7, UTF-16 declared, unknown names
+        msg = f"its declared encoding is not supported ({e})"
+        raise XmlRefused(msg) from None
     if root is None:  # pragma: no cover - iterparse raises on an empty document
         msg = "no root element"
         raise XmlRefused(msg)
@@ -132,6 +137,7 @@ def _convert(element: Element) -> Any:
 _SKIP = frozenset(
     {"script", "style", "template", "noscript", "svg", "math", "iframe", "object", "head"}
 )
+_NOT_EMPTY_WHEN_SELF_CLOSED = _SKIP - {"svg", "math", "head"}  # `<svg/>` really is empty
 _KEEP_IN_HEAD = frozenset({"title"})
 _BLOCKS = frozenset(
     {
@@ -158,6 +164,9 @@ class _TextExtractor(HTMLParser):
             self.parts.append("\n")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _NOT_EMPTY_WHEN_SELF_CLOSED:  # browsers ignore `/>` here: `<script/>`
+            self.handle_starttag(tag, attrs)  # still opens a script
+            return
         if tag in _BLOCKS:
             self.parts.append("\n")
 

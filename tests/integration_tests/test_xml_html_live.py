@@ -262,3 +262,35 @@ def test_property_html_text_never_keeps_script_text(text: str) -> None:
     page = f"<p>{text}</p><script>{marker}</script><style>{marker}</style>".encode()
     out = html_text(page)
     assert marker not in out or marker in text
+
+
+@pytest.mark.parametrize(
+    ("declared", "reason"),
+    [
+        ("UTF-7", "multi-byte encodings are not supported"),
+        ("x-no-such-encoding", "unknown encoding: x-no-such-encoding"),
+    ],
+)
+def test_an_unsupported_xml_encoding_is_refused_not_raised(
+    api: ApiServer, declared: str, reason: str
+) -> None:
+    api.route(
+        "GET",
+        "/order",
+        xml_reply(f'<?xml version="1.0" encoding="{declared}"?><order><status>x</status></order>'),
+    )
+    msg = call(tool_for(api, "[{name: status, path: order.status}]"), {})
+    art = msg.artifact
+    assert art["ok"] is False and art["data"] is None
+    assert art["error"] == (
+        "the API answered HTTP 200 OK but the XML body was refused: "
+        f"its declared encoding is not supported ({reason})"
+    )
+
+
+@pytest.mark.parametrize("tag", ["script", "style", "template", "noscript", "iframe"])
+def test_a_self_closed_script_or_style_tag_still_hides_its_text(tag: str) -> None:
+    # Browsers ignore `/>` on these elements: what follows is still script or style.
+    page = f"<p>before</p><{tag}/>SCRIPT-ONLY-MARKER</{tag}><p>after</p>".encode()
+    assert html_text(page) == "before\nafter"
+    assert html_text(b"<svg/><p>after</p>") == "after"  # foreign: truly empty

@@ -494,8 +494,9 @@ class RedisSessionStore(BaseSessionStore):
         return f"RedisSessionStore({self._where!r}, ttl={self.ttl:g}, prefix={self.prefix!r})"
 
     def _session_prefix(self, session_id: str) -> str:
-        # `{...}` is a Redis Cluster hash tag; braces inside the id are escaped away.
-        tag = session_id.replace("{", "%7B").replace("}", "%7D")
+        # `{...}` is a Redis Cluster hash tag; braces inside the id are escaped away
+        # (`%` first, so `a}` and `a%7D` stay two sessions).
+        tag = session_id.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
         return f"{self.prefix}{{{tag}}}:"
 
     def _keys(self, session_id: str, action: str) -> tuple[str, str, str]:

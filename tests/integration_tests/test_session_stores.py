@@ -317,3 +317,32 @@ actions:
     assert second.returncode == 1
     assert "skipped: Welcome_Coupon already ran in session 'v1'" in second.stderr
     assert _sent(api) == Counter({"v1": 1})
+
+
+HOSTILE_SESSIONS = [
+    "a}",
+    "a%7D",
+    "a%257D",
+    "{a}",
+    "%7Ba%7D",
+    "a}:a:A",
+    "a*",
+    "a[x]",
+    "a' OR '1'='1",
+    "a\\",
+    "a",
+]
+
+
+def test_session_ids_that_look_alike_stay_separate(
+    make_store: Callable[..., BaseSessionStore],
+) -> None:
+    # A session id a visitor can influence never reads, claims or resets another's.
+    store = make_store()
+    for sid in HOSTILE_SESSIONS:
+        assert not store.has_run(sid, "A"), sid
+        assert store.claim(sid, "A"), sid
+        store.finish(sid, "A", used=True)
+    store.reset("a}")
+    assert not store.has_run("a}", "A")
+    assert all(store.has_run(sid, "A") for sid in HOSTILE_SESSIONS if sid != "a}")

@@ -496,6 +496,8 @@ class _Operation:
             path_var(m) if (m := re.fullmatch(r"\{([^{}/]+)\}", piece)) else _quote_path(piece)
             for piece in pieces
         )
+        if not path.startswith("/"):  # `@evil.example/x` joined bare would change the host
+            path = "/" + path
         url = self.imp.base_url(self.path_item, self.op) + path
         # query (a credential is the auth block's or a `${SECRET}`, never an input)
         by_auth = self._auth_parameters()

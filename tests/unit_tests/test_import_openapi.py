@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -670,3 +671,20 @@ def test_response_paths_quote_every_segment_jmespath_cannot_read_bare() -> None:
     fields = {f["name"]: f.get("path", f["name"]) for f in mapping["actions"][0]["response_fields"]}
     assert fields["est-delivery"] == "est-delivery"
     assert '"_-"."{in}"' in fields.values()
+
+
+@pytest.mark.parametrize(
+    "path", ["@evil.example/x", ".evil.example/x", ":8443/x", "evil/x", "{id}/x", "?q=1"]
+)
+def test_a_path_without_its_slash_never_changes_the_host(path: str) -> None:
+    # A document's path is joined to the server URL (or --base-url): text before the
+    # first `/` of a path would otherwise become part of the host, the port or userinfo.
+    params = [{"name": "id", "in": "path", "required": True}] if "{id}" in path else []
+    doc = _doc({path: {"get": {"operationId": "a", "parameters": params}}})
+    for base_url in (None, "https://api.mine.example"):
+        (action,) = from_openapi(doc, base_url=base_url)["actions"]
+        base = base_url or "https://api.shop.example/v1"
+        assert action["url"].startswith(base + "/"), action["url"]
+        report = check_actions({"actions": [action]})
+        assert report.errors == []
+        assert urllib.parse.urlsplit(action["url"]).netloc == urllib.parse.urlsplit(base).netloc

@@ -292,8 +292,8 @@ class OfflineChatModel(BaseChatModel):
         if answer_for in props:
             prop = props[answer_for]
             value = _typed_value(answer_for, prop, [latest], today)
-            if value is None and _kind(prop) == "text":
-                value = _plain_answer(latest)
+            if value is None and _kind(prop) == "text" and "email" not in _hint(answer_for, prop):
+                value = _plain_answer(latest)  # an email input takes only an email
             if value is not None:
                 args[answer_for] = value
                 request = texts[1:] or texts  # the request itself came before the answer

@@ -31,7 +31,7 @@ DEMO_SCRIPT: list[tuple[str, str | None]] = [
     ("It's #12345", None),
     ("Do you sell running shoes?", None),
     ("My package arrived damaged. Please open a support ticket, my email is ana@example.com", None),
-    ("Also sign me up for the newsletter", None),
+    ("Also sign me up for the newsletter, same email: ana@example.com", None),
     ("Sign me up for the newsletter again please", None),
     ("Please cancel order #12345", "yes"),
 ]

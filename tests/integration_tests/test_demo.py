@@ -34,6 +34,7 @@ def test_demo_runs_offline_and_shows_the_whole_experience() -> None:
     assert '"requester": {"email": "ana@example.com"}' in out
     # once per session, confirmation, chat closing
     assert "Subscribe_Newsletter already ran in this session" in out
+    assert out.count('"email": "ana@example.com", "source": "chatbot"') == 1
     assert out.count("→ POST http://127.0.0.1") == 3
     assert '? Confirm Cancel_Order with {"order_number": "12345"}?' in out
     assert "Thanks for chatting with us - goodbye!" in out

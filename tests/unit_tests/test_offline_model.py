@@ -115,6 +115,20 @@ def test_never_invents_a_required_value(bound: Any) -> None:
     assert "email" in reply.content
 
 
+def test_an_email_question_is_answered_only_by_an_email(bound: Any) -> None:
+    """A sentence without an address is not the visitor's email (the demo sent one as such)."""
+    ask = HumanMessage("Also sign me up for the newsletter")
+    first = bound.invoke([ask])
+    assert first.content == "Sure - could you tell me your email address?"
+    again = bound.invoke([ask, first, HumanMessage("Sign me up for the newsletter again please")])
+    assert again.tool_calls == []
+    assert again.content == "Sure - could you tell me your email address?"
+    answer = bound.invoke([ask, first, HumanMessage("It's ana@example.com")])
+    assert [(c["name"], c["args"]) for c in answer.tool_calls] == [
+        ("Subscribe_Newsletter", {"email": "ana@example.com"})
+    ]
+
+
 def test_relays_results(bound: Any) -> None:
     call = bound.invoke([HumanMessage("Where is my order #12345?")])
     art = {

@@ -95,7 +95,8 @@ class Transcript:
             and data.get("event") == "api_action_triggered"
         ):
             said = data["triggered_response"]
-            self.say(f'  ⚡ {data["action"]} fired; the visitor sees at once: "{said}"')
+            heard = f': "{said}"' if said else ": nothing (no triggered response)"
+            self.say(f"  ⚡ {data['action']} fired; the visitor sees at once{heard}")
             return []
         if mode != "updates":
             return []
@@ -273,7 +274,7 @@ def run_chat(
     agent = create_api_actions_agent(load_model(model), toolkit, checkpointer=checkpointer)
     transcript = Transcript(out, debug=debug)
     transcript.say(
-        f"Chatting over {file} ({len(toolkit.actions)} actions). Empty line or Ctrl-D quits."
+        f"Chatting over {file} ({len(toolkit.actions)} action(s)). Empty line or Ctrl-D quits."
     )
     if checkpointer is not None:
         config = {"configurable": {"thread_id": thread_id}}
@@ -304,6 +305,7 @@ def _stdin_lines() -> Iterable[tuple[str, str | None]]:
         try:
             text = input("> ")
         except EOFError:
+            print()  # end the prompt's line: piped input has no final Enter to show
             return
         if not text.strip():
             return

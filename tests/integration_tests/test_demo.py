@@ -108,6 +108,37 @@ def test_chat_over_your_own_file_with_debug(tmp_path: Path) -> None:
     assert "chat-key-31" not in out
 
 
+def test_chat_from_a_pipe_without_triggered_response(tmp_path: Path) -> None:
+    """Piped input that just ends closes the prompt's line; no triggered response is no `""`."""
+    exe = Path(sys.executable).parent / "apiactions"
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    with DemoStoreServer("pipe-key-77") as server:
+        path = tmp_path / "actions.yaml"
+        path.write_text(f"""
+- name: Check_Order_Status
+  when_to_use: Use this action when the visitor asks where their order is or about its status.
+  method: GET
+  url: {server.url}/orders/{{order_number}}
+  inputs: [{{name: order_number, required: true}}]
+  headers: {{Authorization: "Bearer ${{STORE_API_KEY}}"}}
+  response_fields: [{{name: status, path: order.status}}]
+""")
+        proc = subprocess.run(
+            [str(exe), "chat", str(path), "--model", "offline", "--allow-host", "127.0.0.1"],
+            input="Where is my order #12345?\n",  # no empty line: the input just ends
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env | {"STORE_API_KEY": "pipe-key-77"},
+        )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "⚡ Check_Order_Status fired; the visitor sees at once: nothing" in out
+    assert '""' not in out
+    assert "Bot: Here is what I found - status: Shipped." in out
+    assert out.endswith("\n> \n")
+
+
 def test_demo_with_an_openai_compatible_server(tmp_path: Path) -> None:
     import json
 

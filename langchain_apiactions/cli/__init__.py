@@ -87,7 +87,7 @@ def _context_option(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="a trusted context value for {context.NAME} / ${context.NAME} (repeat)",
+        help="a trusted context value for {context.NAME} / ${context.NAME}",
     )
 
 
@@ -197,7 +197,7 @@ def _parser() -> argparse.ArgumentParser:
 
     from langchain_apiactions.cli import mcp_command
 
-    m = sub.add_parser("mcp", help="serve the actions to MCP clients (stdio or HTTP)")
+    m = command("mcp", "serve the actions to MCP clients (stdio or HTTP)")
     mcp_command.add_arguments(m)
     _network_options(m)
     _context_option(m)

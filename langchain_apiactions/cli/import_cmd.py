@@ -15,15 +15,13 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: Any) -> None:
     """Register `import openapi` and `import curl` on the `apiactions` subparsers."""
-    p = sub.add_parser(
-        "import", help="write an action file from an OpenAPI document or a cURL command"
-    )
+    text = "write an action file from an OpenAPI document or a cURL command"
+    p = sub.add_parser("import", help=text, description=text)
     kinds = p.add_subparsers(
         dest="import_kind", required=True, help="what to import from: openapi or curl"
     )
-    o = kinds.add_parser(
-        "openapi", help="one action per operation of an OpenAPI 3.x / Swagger 2.0 document"
-    )
+    text = "one action per operation of an OpenAPI 3.x / Swagger 2.0 document"
+    o = kinds.add_parser("openapi", help=text, description=text)
     o.add_argument("spec", help="the document, YAML or JSON (- reads standard input)")
     o.add_argument(
         "--operations",
@@ -33,7 +31,8 @@ def add_parser(sub: Any) -> None:
     o.add_argument(
         "--base-url", metavar="URL", help="the API's address, replacing the document's servers"
     )
-    c = kinds.add_parser("curl", help="one action from a cURL command as API docs print it")
+    text = "one action from a cURL command as API docs print it"
+    c = kinds.add_parser("curl", help=text, description=text)
     c.add_argument(
         "curl_command", metavar="COMMAND", help="the whole command, quoted (- reads standard input)"
     )

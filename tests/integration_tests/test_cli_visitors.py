@@ -186,9 +186,13 @@ def test_every_help_argument_has_a_description_and_its_default() -> None:
         return found
 
     all_commands = commands(_parser())
-    assert {n for n, _ in all_commands} >= {"validate", "call", "demo", "eval", "inspect", "chat"}
+    assert {n for n, _ in all_commands} >= {
+        "validate", "call", "demo", "eval", "inspect", "chat", "import", "mcp"
+    }  # fmt: skip
     for name, sub in all_commands:
+        assert sub.description, f"{name}: its --help says nothing about what it does"
         text = " ".join(sub.format_help().split())  # one line: wrapping does not matter
+        assert "(repeat)" not in text, f"{name}: 'repeat' said twice"
         for action in sub._actions:
             if action.dest == "help":
                 continue

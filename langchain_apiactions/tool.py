@@ -206,8 +206,19 @@ def session_id_from(config: RunnableConfig | None) -> str:
     for key in ("session_id", "thread_id"):
         value = configurable.get(key)
         if value is not None and value != "":
-            return str(value)
+            return _storable(str(value))
     return DEFAULT_SESSION
+
+
+def _storable(session_id: str) -> str:
+    """`session_id`, or for one that is not valid UTF-8 text (a lone surrogate, valid in
+    JSON) its code points spelled out: SQLite and Redis cannot hold it, and two such ids
+    must still name two sessions."""
+    try:
+        session_id.encode("utf-8")
+    except UnicodeEncodeError:
+        return "U+" + "-".join(f"{ord(c):04X}" for c in session_id)
+    return session_id
 
 
 def context_from(config: RunnableConfig | None) -> Any:

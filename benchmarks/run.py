@@ -509,7 +509,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         metavar="NAMES",
-        help="comma-separated: call,turn,parallel,compile,extract,context,startup,import,stores",
+        help="comma-separated: call,turn,mcp,parallel,compile,extract,context,startup,import,stores",
     )
     ns = parser.parse_args()
     os.environ["BENCH_KEY"] = KEY
@@ -519,7 +519,7 @@ def main() -> int:
     def want(name: str) -> bool:
         return only is None or name in only
 
-    if want("call") or want("turn") or want("stores"):
+    if want("call") or want("turn") or want("stores") or want("mcp"):
         fast = FastServer()
         if want("call"):
             bench_per_call(fast.url, 300 if ns.quick else 1500)
@@ -529,6 +529,10 @@ def main() -> int:
             from bench_stores import bench_stores  # benchmarks/ is on sys.path
 
             bench_stores(fast.url, 300 if ns.quick else 1500, interleaved, row)
+        if want("mcp"):
+            from bench_mcp import bench_mcp_stdio  # benchmarks/ is on sys.path
+
+            bench_mcp_stdio(action(fast.url), 200 if ns.quick else 1000, row)
         fast.close()
     server, base = start_server()
     if want("parallel"):

@@ -201,6 +201,7 @@ def _parser() -> argparse.ArgumentParser:
     mcp_command.add_arguments(m)
     _network_options(m)
     _context_option(m)
+    _store_option(m)
     _show_defaults(parser)
     return parser
 

@@ -63,6 +63,7 @@ def cmd_mcp(
             allow_private_networks=ns.allow_private_networks,
             allowed_hosts=ns.allow_host,
             allowed_networks=ns.allow_network,
+            **({"session_store": ns.session_store} if ns.session_store else {}),
         )
     except ActionConfigError as e:
         err.write(f"error: {e}\n")  # configuration errors name variables, never values

@@ -796,3 +796,22 @@ def test_the_package_does_not_import_mcp_until_asked() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+
+
+async def test_cli_session_store_records_the_mcp_session(
+    shop: Path, api: ApiServer, tmp_path: Path
+) -> None:
+    from langchain_apiactions import SqliteSessionStore
+
+    db = tmp_path / "sessions.db"
+    with (tmp_path / "stderr.log").open("w") as err:
+        async with stdio_session(shop, Wire(), err, "--session-store", f"sqlite:///{db}") as s:
+            first = await s.call_tool("Subscribe_Newsletter", {"email": "a@example.com"})
+    assert first.isError is False
+    session_id = api.last.json["session"]
+    store = SqliteSessionStore(str(db))
+    try:
+        assert store.has_run(session_id, "Subscribe_Newsletter")
+        assert not store.has_run("mcp-other", "Subscribe_Newsletter")
+    finally:
+        store.close()

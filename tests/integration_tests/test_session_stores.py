@@ -161,12 +161,10 @@ def test_kept_claim_expires_after_ttl_idle_but_a_claim_in_flight_does_not(
     assert not store.claim("s1", "Flying")
 
 
-def test_release_removes_only_its_own_claim(
-    make_store: Callable[..., BaseSessionStore],
-) -> None:
-    if make_store.kind == "memory":  # type: ignore[attr-defined]
-        pytest.skip("one in-memory store per process: no other worker can hold the claim")
-    first, second = make_store(), make_store()
+def test_release_removes_only_its_own_claim(store_url: str) -> None:
+    # Two workers on one shared store (SQLite or Redis; an in-memory store has no other
+    # worker that could hold the claim).
+    first, second = session_store_from_url(store_url), session_store_from_url(store_url)
     assert first.claim("s1", "A")
     first.reset("s1")  # the claim vanished (an operator, or an expiry)
     assert second.claim("s1", "A")  # another worker claims and is sending
@@ -176,6 +174,8 @@ def test_release_removes_only_its_own_claim(
     first.finish("s1", "A", used=True)  # nor does a late keep take it over
     second.finish("s1", "A", used=False)
     assert not second.has_run("s1", "A")
+    first.close()
+    second.close()
 
 
 # --------------------------------------------------------------------------- processes

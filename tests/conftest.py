@@ -7,10 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from apiserver import ApiServer
+
+# Property tests check what is rendered and sent, not how fast: speed lives in
+# benchmarks/. Hypothesis's default 200 ms deadline per example only measures how busy
+# the machine is (a loaded CI runner turned it into failures).
+settings.register_profile("apiactions", deadline=None)
+settings.load_profile("apiactions")
 
 
 @pytest.fixture

@@ -31,6 +31,7 @@ from langchain_apiactions.importers._common import (
     action_name,
     input_name,
 )
+from langchain_apiactions.templating import PLACEHOLDER_RE, SECRET_RE
 
 __all__ = ["import_curl"]
 
@@ -412,6 +413,12 @@ class _Curl:
                 )
                 continue
             if key in body_map:
+                continue
+            if PLACEHOLDER_RE.search(key) or SECRET_RE.search(key):
+                # A form field's name is sent as written: it cannot hold a placeholder.
+                self.action.note(
+                    "body", f"{key}: a field whose name looks like a placeholder was left out."
+                )
                 continue
             name = input_name(key, self.taken)
             self.inputs.append(_example_input(name, key, value))

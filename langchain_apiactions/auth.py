@@ -61,6 +61,15 @@ _RESERVED_TOKEN_PARAMS = frozenset(
 )
 
 
+def numbers_as_text(values: Mapping[Any, Any]) -> dict[str, Any]:
+    """`values` with text keys, and numbers written as YAML numbers turned into their text
+    (a header or token parameter `1` is sent as `1`); anything else is left to validation."""
+    return {
+        str(k): (str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x)
+        for k, x in values.items()
+    }
+
+
 class _AuthModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -127,10 +136,7 @@ class OAuth2ClientCredentials(_AuthModel):
         if v is None:
             return {}
         if isinstance(v, Mapping):
-            return {
-                str(k): (str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x)
-                for k, x in v.items()
-            }
+            return numbers_as_text(v)
         return v
 
     @property

@@ -18,7 +18,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from langchain_apiactions.auth import AuthConfig, CompiledAuth, compile_auth, normalise_auth
+from langchain_apiactions.auth import (
+    AuthConfig,
+    CompiledAuth,
+    compile_auth,
+    normalise_auth,
+    numbers_as_text,
+)
 from langchain_apiactions.errors import ActionConfigError, Problem
 from langchain_apiactions.extract import FieldPath, compile_path
 from langchain_apiactions.templating import (
@@ -293,10 +299,7 @@ class ApiAction(_Model):
                 out[str(name)] = value
             return out
         if isinstance(v, Mapping):
-            return {
-                str(k): (str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x)
-                for k, x in v.items()
-            }
+            return numbers_as_text(v)
         return v
 
     @property

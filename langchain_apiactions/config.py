@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from langchain_apiactions.auth import (
     AuthConfig,
@@ -54,6 +62,8 @@ __all__ = [
 TEXT_SOURCE = "<actions>"
 BUILTIN_PLACEHOLDERS = ("session_id", "today", "now")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# `examples:` per action (visitor messages indexed by action selection).
+MAX_EXAMPLES = 50
 _ACTION_NAME_RE = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 _INPUT_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Names the tool machinery or pydantic itself uses; an input cannot take them.
@@ -227,6 +237,10 @@ class ApiAction(_Model):
     body_format: Literal["json", "form"] = Field(
         "json", description="json, or form (application/x-www-form-urlencoded)."
     )
+    examples: tuple[StrictStr, ...] = Field(
+        (),
+        description="Visitor messages this action is for; indexed by action selection.",
+    )
 
     _source: str = PrivateAttr(default=TEXT_SOURCE)
     _compiled: CompiledTemplates | None = PrivateAttr(default=None)
@@ -238,6 +252,32 @@ class ApiAction(_Model):
             v = v.strip().upper()
             return {"POSTAR": "POST"}.get(v, v)
         return v
+
+    @field_validator("examples", mode="before")
+    @classmethod
+    def _examples(cls, v: Any) -> Any:
+        if v is None:
+            return ()
+        if not isinstance(v, (list, tuple)):
+            msg = "must be a list of visitor messages"
+            raise ValueError(msg)
+        if len(v) > MAX_EXAMPLES:
+            msg = f"at most {MAX_EXAMPLES} examples (got {len(v)})"
+            raise ValueError(msg)
+        bad = [i for i, e in enumerate(v) if not isinstance(e, str)]
+        if bad:
+            msg = f"item {bad[0] + 1} is not text: each example is a visitor message"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("examples")
+    @classmethod
+    def _example_texts(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        texts = tuple(" ".join(e.split()) for e in v)
+        if any(not e for e in texts):
+            msg = "an example must not be empty"
+            raise ValueError(msg)
+        return texts
 
     @field_validator("auth", mode="before")
     @classmethod
@@ -810,8 +850,13 @@ def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
         return report
     raw_actions, defaults = _top_level(data, name, report.errors)
     seen: dict[str, int] = {}
+    examples: dict[str, str] = {}
     for index, raw in enumerate(raw_actions):
+        before = len(report.actions)
         _check_action(raw, index, defaults, seen, report)
+        own = isinstance(raw, Mapping) and "examples" in _normalise(raw, _ACTION_ALIASES)
+        if own and len(report.actions) > before:
+            _check_examples(report.actions[-1], report, examples)
     if overlap:
         report.warnings += _overlap_warnings(report.actions, name)
     return report
@@ -881,6 +926,26 @@ def _check_action(
         (report.warnings if p.warning else report.errors).append(p.line(name, action.name))
     if not any(not p.warning for p in problems):
         report.actions.append(action)
+
+
+def _check_examples(action: ApiAction, report: ValidationReport, seen: dict[str, str]) -> None:
+    """The examples of `action`, each written once in the whole file (case aside).
+
+    An example stands for one action: the same visitor message under two actions would
+    make selection pick either. Examples inherited from `defaults:` are not compared.
+    """
+    own: set[str] = set()
+    for text in action.examples:
+        key = text.casefold()
+        where = f"{report.source}: {action.name}.examples"
+        if key in own:
+            report.errors.append(f"{where}: {text!r} is written twice")
+        elif seen.setdefault(key, action.name) != action.name:
+            report.errors.append(
+                f"{where}: {text!r} is also an example of {seen[key]}; "
+                "an example must stand for one action"
+            )
+        own.add(key)
 
 
 def _field_errors(

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import requests
+from langchain_core.embeddings import Embeddings
 from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from typing_extensions import Self
@@ -24,6 +26,7 @@ from langchain_apiactions.redact import (
     SecretMasker,
     ShortSecretWarning,
 )
+from langchain_apiactions.selection import Ranker
 from langchain_apiactions.session_store import (
     BaseSessionStore,
     SessionStore,
@@ -33,6 +36,8 @@ from langchain_apiactions.tool import ApiActionTool, Runtime
 
 if TYPE_CHECKING:
     from mcp.server.lowlevel import Server
+
+    from langchain_apiactions.selection import ActionSelector
 
 __all__ = ["ApiActionsToolkit"]
 
@@ -45,6 +50,11 @@ class ApiActionsToolkit(BaseToolkit):
         toolkit = ApiActionsToolkit.from_file("actions.yaml")
         tools = toolkit.get_tools()
         ```
+
+        Every action is validated when the toolkit is made, but its tool (args model,
+        renderers) is built when it is first asked for: `get_tool(name)`, a selection
+        in the agent, or `get_tools()` (which builds them all). A catalogue of a
+        thousand actions costs little until its tools are used.
 
         `close()` (or `with ApiActionsToolkit(...) as toolkit:`) stops the threads and
         closes the connections it started.
@@ -74,10 +84,26 @@ class ApiActionsToolkit(BaseToolkit):
     env: Mapping[str, str] | None = Field(
         None, exclude=True, repr=False, description="Where secrets come from (default os.environ)."
     )
+    embeddings: Embeddings | None = Field(
+        None,
+        exclude=True,
+        repr=False,
+        description="A LangChain `Embeddings` for `select_actions` (default: the `select` "
+        "extra's offline model when installed, else words alone).",
+    )
+    select_ranker: Ranker = Field(
+        "auto", description="How `select_actions` ranks: auto, lexical, semantic or hybrid."
+    )
+    select_cache: str | Path | None = Field(
+        None, description="A SQLite file keeping the actions' vectors between processes."
+    )
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
-    _tools: list[BaseTool] = PrivateAttr(default_factory=list)
+    _tools: dict[str, ApiActionTool] = PrivateAttr(default_factory=dict)
+    _by_name: dict[str, ApiAction] = PrivateAttr(default_factory=dict)
+    _build_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _selector: ActionSelector | None = PrivateAttr(default=None)
     _owns_store: bool = PrivateAttr(default=False)
 
     _runtime: Runtime | None = PrivateAttr(default=None)
@@ -119,7 +145,7 @@ class ApiActionsToolkit(BaseToolkit):
             max_body_chars=self.max_body_chars,
             max_value_chars=self.max_value_chars,
         )
-        self._tools = [ApiActionTool.from_action(a, self._runtime) for a in self.actions]
+        self._by_name = {a.name: a for a in self.actions}
         # The HTTP stack's loggers mask this toolkit's secrets (and each call's context
         # values) while it is in use: until `close()`, or until the runtime its tools
         # share is garbage collected.
@@ -134,7 +160,12 @@ class ApiActionsToolkit(BaseToolkit):
         return cls(actions=load_actions(Path(path)), **options)
 
     def get_tools(self) -> list[BaseTool]:
-        """One tool per action, in file order."""
+        """One tool per action, in file order (each built now if it was not yet)."""
+        return [self.get_tool(a.name) for a in self.actions]
+
+    @property
+    def built_tools(self) -> list[str]:
+        """The names of the actions whose tool has been built so far."""
         return list(self._tools)
 
     @property
@@ -144,13 +175,50 @@ class ApiActionsToolkit(BaseToolkit):
         return self._runtime
 
     def get_tool(self, name: str) -> ApiActionTool:
-        """The tool of the action called `name`."""
-        for tool in self._tools:
-            if tool.name == name:
-                assert isinstance(tool, ApiActionTool)
-                return tool
-        msg = f"no action named {name!r}"
-        raise KeyError(msg)
+        """The tool of the action called `name` (built on first use, then kept).
+
+        Raises:
+            KeyError: no action has that name.
+        """
+        tool = self._tools.get(name)
+        if tool is not None:
+            return tool
+        action = self._by_name.get(name)
+        if action is None:
+            msg = f"no action named {name!r}"
+            raise KeyError(msg)
+        with self._build_lock:
+            tool = self._tools.get(name)
+            if tool is None:
+                tool = self._tools[name] = ApiActionTool.from_action(action, self.runtime)
+        return tool
+
+    def select_actions(self, text: str | Sequence[Any], k: int = 8) -> list[str]:
+        """The names of the `k` actions that best fit `text`, best first.
+
+        `text` is a visitor message, or a conversation (strings or LangChain messages;
+        its last three visitor messages count, the latest most). Offline: words
+        (BM25) fused with the vectors of `embeddings` (by default the `select` extra's
+        packaged model); words alone without it. Each action is indexed by its name,
+        `when_to_use`, inputs and `examples:`. The index is built on the first call.
+        """
+        return self.selector.select(text, k)
+
+    @property
+    def selector(self) -> ActionSelector:
+        """The action index behind `select_actions` (built on first use)."""
+        if self._selector is None:
+            from langchain_apiactions.selection import ActionSelector
+
+            with self._build_lock:
+                if self._selector is None:
+                    self._selector = ActionSelector(
+                        self.actions,
+                        embeddings=self.embeddings,
+                        ranker=self.select_ranker,
+                        cache=self.select_cache,
+                    )
+        return self._selector
 
     def to_mcp_server(self, **options: Any) -> Server[Any, Any]:
         """These actions as an MCP server (the `mcp` SDK's low-level `Server`).

@@ -234,6 +234,9 @@ def _did_you_mean(name: str, known: Sequence[str]) -> str:
     return f"did you mean {close[0]!r}?; " if close else ""
 
 
+_EXAMPLES_SHOWN = 20
+
+
 def cmd_validate(file: str, out: TextIO, err: TextIO) -> int:
     report = check_actions(file)
     for line in report.errors:
@@ -253,6 +256,17 @@ def cmd_validate(file: str, out: TextIO, err: TextIO) -> int:
             + "; ".join(f"{a}: {', '.join(ns)}" for a, ns in needed.items())
             + ")\n"
         )
+    with_examples = [a for a in report.actions if a.examples]
+    if with_examples:
+        total = sum(len(a.examples) for a in with_examples)
+        out.write(
+            f"examples: {total} for {len(with_examples)} of {len(report.actions)} action(s)"
+            " (indexed by action selection)\n"
+        )
+        for a in with_examples[:_EXAMPLES_SHOWN]:
+            out.write(f"  {a.name}: " + "; ".join(repr(e) for e in a.examples) + "\n")
+        if len(with_examples) > _EXAMPLES_SHOWN:
+            out.write(f"  ... and {len(with_examples) - _EXAMPLES_SHOWN} more action(s)\n")
     out.write(f"{file}: {len(report.actions)} action(s) OK, {len(report.warnings)} warning(s)\n")
     return 0
 

@@ -22,7 +22,8 @@ EXAMPLES, TESTS = 3, 5
 
 def main(descriptions: str, queries: str) -> None:
     tools: dict[str, str] = json.loads(Path(descriptions).read_text(encoding="utf-8"))
-    rows = list(csv.DictReader(Path(queries).open(encoding="utf-8")))
+    with Path(queries).open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
     owners = collections.defaultdict(set)
     for row in rows:
         owners[row["Query"].strip().casefold()].add(row["Tool"])

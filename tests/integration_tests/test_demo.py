@@ -9,9 +9,9 @@ import sys
 import time
 from pathlib import Path
 
-from langchain_apiactions.cli.demo_server import DemoStoreServer
+from docs_snippets import snippet
 
-ROOT = Path(__file__).resolve().parents[2]
+from langchain_apiactions.cli.demo_server import DemoStoreServer
 
 
 def test_demo_runs_offline_and_shows_the_whole_experience() -> None:
@@ -43,10 +43,8 @@ def test_demo_runs_offline_and_shows_the_whole_experience() -> None:
 
 
 def test_readme_quickstart_runs_as_written(tmp_path: Path) -> None:
-    readme = (ROOT / "README.md").read_text()
-    section = readme.split("## Quickstart", 1)[1]
-    yaml_block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
-    py_block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    yaml_block = snippet("quickstart-actions").text
+    py_block = snippet("quickstart-py").text
     assert len(yaml_block.strip().splitlines()) + len(py_block.strip().splitlines()) == 10
     (tmp_path / "quickstart.py").write_text(py_block)
     env = dict(os.environ) | {"STORE_API_KEY": "demo"}
@@ -66,8 +64,7 @@ def test_readme_quickstart_runs_as_written(tmp_path: Path) -> None:
             timeout=60,
         )
     assert proc.returncode == 0, proc.stderr
-    expected = section.split("prints what the model would read:\n\n```\n", 1)[1].split("```", 1)[0]
-    assert proc.stdout == expected
+    assert proc.stdout == snippet("quickstart-output").text
 
 
 def _action_file(tmp_path: Path, url: str) -> Path:

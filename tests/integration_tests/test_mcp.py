@@ -23,6 +23,7 @@ import httpx
 import mcp.types as mt
 import pytest
 from apiserver import ApiServer, Recorded, Reply
+from docs_snippets import snippet
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
@@ -693,18 +694,9 @@ async def test_langchain_mcp_adapters_round_trip_into_create_agent(
 
 # ------------------------------------------------------------------ README snippets
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _readme_mcp_section() -> str:
-    readme = (ROOT / "README.md").read_text()
-    return readme.split("## MCP server", 1)[1].split("\n## ", 1)[0]
-
 
 def _quickstart_actions(tmp_path: Path, port: int) -> Path:
-    readme = (ROOT / "README.md").read_text()
-    quickstart = readme.split("## Quickstart", 1)[1]
-    yaml_block = quickstart.split("```yaml\n", 1)[1].split("```", 1)[0]
+    yaml_block = snippet("quickstart-actions").text
     assert "127.0.0.1:8765" in yaml_block
     path = tmp_path / "actions.yaml"
     path.write_text(yaml_block.replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
@@ -720,7 +712,7 @@ async def test_readme_claude_desktop_config_runs_as_written(
 ) -> None:
     from langchain_apiactions.cli.demo_server import DemoStoreServer
 
-    block = _readme_mcp_section().split("```json\n", 1)[1].split("```", 1)[0]
+    block = snippet("mcp-claude-desktop").text
     server = json.loads(block)["mcpServers"]["store"]
     monkeypatch.setenv("PATH", _path_with_venv())
     with DemoStoreServer("demo") as store:
@@ -748,9 +740,8 @@ def test_readme_langchain_mcp_adapters_round_trip_runs_as_written(
 ) -> None:
     from langchain_apiactions.cli.demo_server import DemoStoreServer
 
-    section = _readme_mcp_section()
-    script = section.split("```python\n", 1)[1].split("```", 1)[0]
-    expected = section.split("prints\n\n```\n", 1)[1].split("```", 1)[0]
+    script = snippet("mcp-agent").text
+    expected = snippet("mcp-agent-output").text
     (tmp_path / "mcp_agent.py").write_text(script)
     env = dict(os.environ) | {"STORE_API_KEY": "demo", "PATH": _path_with_venv()}
     with DemoStoreServer("demo") as store:

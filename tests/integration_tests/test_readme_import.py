@@ -1,4 +1,4 @@
-"""The README's "Import" walk-through, run as written: import, curate, validate, eval."""
+"""docs/import.md's walk-through, run as written: import, curate, validate, eval."""
 
 from __future__ import annotations
 
@@ -9,14 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from docs_snippets import snippet
+
 ROOT = Path(__file__).parents[2]
-TITLE = "## Import: from an OpenAPI document or a cURL line"
-
-
-def _blocks() -> list[tuple[str, str]]:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split(TITLE, 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```(\w*)\n(.*?)```", section, re.S)
 
 
 def _bash(script: str, cwd: Path) -> str:
@@ -35,38 +30,29 @@ def _assert_lines_in(expected: str, text: str) -> None:
         assert line.rstrip() in lines, f"{line!r} not in:\n{text}"
 
 
-def test_readme_import_walkthrough_runs_as_written(tmp_path: Path) -> None:
-    blocks = _blocks()
-    kinds = [(lang, text.splitlines()[0]) for lang, text in blocks]
-    assert kinds[1:] == [
-        ("bash", "apiactions import openapi museum-api.yaml -o museum.yaml \\"),
-        ("yaml", "# museum.yaml (excerpt)"),
-        ("yaml", "# cases.yaml"),
-        ("bash", "apiactions eval museum.yaml cases.yaml"),
-        ("", "museum.yaml: accuracy 75.0% on 4 cases"),
-        ("yaml", "# museum.yaml: getMuseumHours, curated"),
-        ("bash", "apiactions validate museum.yaml"),
-        ("", "museum.yaml: 3 action(s) OK, 0 warning(s)"),
-        ("bash", kinds[9][1]),
-        ("yaml", "# stripe.yaml (excerpt)"),
-    ]
-    text = {i: b for i, (_, b) in enumerate(blocks)}
+def test_import_walkthrough_runs_as_written(tmp_path: Path) -> None:
+    def text(name: str) -> str:
+        return snippet(name).text
+
+    assert text("import-museum").startswith("apiactions import openapi museum-api.yaml -o museum")
     shutil.copy(ROOT / "tests/data/openapi/redocly-museum-3.1.yaml", tmp_path / "museum-api.yaml")
 
-    _bash(text[1], tmp_path)  # import
+    _bash(text("import-museum"), tmp_path)
     museum = tmp_path / "museum.yaml"
-    _assert_lines_in(text[2], museum.read_text())
-    (tmp_path / "cases.yaml").write_text(text[3])
-    _assert_lines_in(text[5], _bash(text[4], tmp_path))  # eval: 75%, the misfire
+    _assert_lines_in(text("import-museum-excerpt"), museum.read_text())
+    (tmp_path / "cases.yaml").write_text(text("import-museum-cases"))
+    eval_out = _bash(text("import-museum-eval"), tmp_path)
+    _assert_lines_in(text("import-museum-eval-output"), eval_out)  # 75%, the misfire
 
-    curated = text[6].splitlines()[1]  # curate as the README says
+    curated = text("import-museum-curated").splitlines()[1]  # curate as the page says
     before = museum.read_text()
     after = re.sub(r"(?m)^    when_to_use: Get museum hours\..*$", curated, before)
     assert after != before
     museum.write_text(after)
-    _assert_lines_in(text[8], _bash(text[7], tmp_path))  # validate, eval 100%, dry run
+    checked = _bash(text("import-museum-validate"), tmp_path)  # validate, eval 100%, dry run
+    _assert_lines_in(text("import-museum-validate-output"), checked)
 
-    _bash(text[9], tmp_path)  # cURL
+    _bash(text("import-curl"), tmp_path)
     stripe = (tmp_path / "stripe.yaml").read_text()
-    _assert_lines_in(text[10], stripe)
+    _assert_lines_in(text("import-curl-excerpt"), stripe)
     assert "sk_test_123" not in stripe

@@ -1,40 +1,21 @@
-"""The README's "Production" section: every snippet runs as written."""
+"""docs/production.md: every snippet runs as written."""
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from docs_snippets import snippet
 from redisserver import RedisServer
 
 from langchain_apiactions.cli.demo_server import DemoStoreServer
 
-ROOT = Path(__file__).resolve().parents[2]
 DEMO = "http://127.0.0.1:8765"
-
-
-def section() -> str:
-    return (ROOT / "README.md").read_text().split("\n## Production\n", 1)[1].split("\n## ", 1)[0]
-
-
-def blocks(kind: str) -> list[str]:
-    return re.findall(rf"```{kind}\n(.*?)```", section(), re.S)
-
-
-def snippet(first_line: str) -> str:
-    (found,) = [b for b in blocks("python") if b.startswith(first_line)]
-    return found
-
-
-def quickstart_actions() -> str:
-    quick = (ROOT / "README.md").read_text().split("## Quickstart", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```yaml\n(.*?)```", quick, re.S)[0]
 
 
 def run(tmp_path: Path, name: str, code: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -64,20 +45,19 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 def test_context_snippet(tmp_path: Path, store: DemoStoreServer) -> None:
-    (yaml_text,) = blocks("yaml")
+    yaml_text = snippet("context-actions").text
     assert DEMO in yaml_text
     (tmp_path / "my_orders.yaml").write_text(yaml_text.replace(DEMO, store.url))
-    proc = run(tmp_path, "my_orders.py", snippet("# my_orders.py"))
+    proc = run(tmp_path, "my_orders.py", snippet("context-agent").text)
     assert proc.returncode == 0, proc.stderr
     assert store.requests == [("GET", "/orders/12345?customer=C-7")]
-    expected = section().split("demo` and prints\n\n```\n", 1)[1].split("```", 1)[0]
-    assert proc.stdout == expected
+    assert proc.stdout == snippet("context-agent-output").text
 
 
 def test_session_store_snippet_sqlite_and_redis(
     tmp_path: Path, store: DemoStoreServer, redis_server: RedisServer
 ) -> None:
-    code = snippet("# coupon.py").replace(DEMO, store.url)
+    code = snippet("session-store-coupon").text.replace(DEMO, store.url)
     assert '"sqlite:///sessions.db",  # or "redis://127.0.0.1:6379/0"' in code
     outputs = [run(tmp_path, "coupon.py", code) for _ in range(2)]
     assert [p.stdout for p in outputs] == ["True False\n", "False True\n"], outputs[0].stderr
@@ -89,7 +69,7 @@ def test_session_store_snippet_sqlite_and_redis(
 
 
 def test_langgraph_json_is_what_the_server_test_loads() -> None:
-    (text,) = blocks("json")
+    text = snippet("langgraph-json").text
     config = json.loads(text)
     assert config["graphs"] == {"agent": "langchain_apiactions.server:make_graph"}
     from test_server import LANGGRAPH_JSON
@@ -98,8 +78,9 @@ def test_langgraph_json_is_what_the_server_test_loads() -> None:
 
 
 def test_resume_snippet(tmp_path: Path, store: DemoStoreServer) -> None:
-    (tmp_path / "actions.yaml").write_text(quickstart_actions().replace(DEMO, store.url))
-    code = snippet("# resume.py")
+    actions = snippet("quickstart-actions").text
+    (tmp_path / "actions.yaml").write_text(actions.replace(DEMO, store.url))
+    code = snippet("checkpointer-resume").text
     first = run(tmp_path, "resume.py", code, "Where is my order?")
     assert first.returncode == 0, first.stderr
     assert "order number" in first.stdout

@@ -4,36 +4,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 from apiserver import ApiServer, Reply
+from docs_snippets import ROOT, snippet
 
 from langchain_apiactions.cli.demo_server import DemoStoreServer
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def quickstart() -> str:
-    return (ROOT / "README.md").read_text().split("## Quickstart", 1)[1].split("\n## ", 1)[0]
-
-
-def blocks(kind: str) -> list[str]:
-    return re.findall(rf"```{kind}\n(.*?)```", quickstart(), re.S)
-
-
-def snippet(first_line: str) -> str:
-    (found,) = [b for b in blocks("python") if b.startswith(first_line)]
-    return found
 
 
 def run_snippet(
     tmp_path: Path, code: str, server: DemoStoreServer, **env: str
 ) -> subprocess.CompletedProcess[str]:
     # The quickstart's file, as written, with the port the test server got (never 8765).
-    actions = blocks("yaml")[0]
+    actions = snippet("quickstart-actions").text
     assert "http://127.0.0.1:8765/" in actions
     (tmp_path / "actions.yaml").write_text(actions.replace("http://127.0.0.1:8765", server.url))
     (tmp_path / "snippet.py").write_text(code)
@@ -49,28 +34,26 @@ def run_snippet(
 
 
 def test_each_snippet_says_which_extra_it_needs() -> None:
-    text = " ".join(quickstart().split())
+    assert snippet("quickstart-py").extras == ("none",)
+    assert snippet("agent-openai").extras == ("agent", "openai")
+    assert snippet("agent-offline").extras == ("agent",)
+    text = " ".join((ROOT / "README.md").read_text().split())
     assert "pip install 'langchain-apiactions[agent,openai]'" in text
     assert "pip install 'langchain-apiactions[agent]'" in text
     assert "no extra" in text
 
 
 def test_readme_offline_agent_snippet_runs_as_written(tmp_path: Path) -> None:
-    code = snippet("# agent_offline.py")
+    code = snippet("agent-offline").text
     with DemoStoreServer("demo") as server:
         proc = run_snippet(tmp_path, code, server)
         assert server.requests == [("GET", "/orders/12345")]
     assert proc.returncode == 0, proc.stderr
-    expected = (
-        quickstart()
-        .split("`STORE_API_KEY=demo python agent_offline.py` prints\n\n```\n", 1)[1]
-        .split("```", 1)[0]
-    )
-    assert proc.stdout == expected
+    assert proc.stdout == snippet("agent-offline-output").text
 
 
 def test_readme_openai_agent_snippet_runs_as_written(tmp_path: Path) -> None:
-    code = snippet("# agent.py")
+    code = snippet("agent-openai").text
     assert 'allowed_hosts=["127.0.0.1"]' in code
     llm = ApiServer().start()
 

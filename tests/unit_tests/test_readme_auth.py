@@ -1,19 +1,17 @@
-"""The README's `auth` examples validate, and send what the README says they send."""
+"""The `auth` examples of docs/authentication.md validate, and send what the page says."""
 
 from __future__ import annotations
 
 import base64
 import urllib.parse
-from pathlib import Path
 
 import pytest
+from docs_snippets import snippet
 
 from langchain_apiactions import ApiActionsToolkit
 from langchain_apiactions.config import check_actions
 
-README = (Path(__file__).parents[2] / "README.md").read_text()
-SECTION = README.split("### Authentication", 1)[1].split("\n## ", 1)[0]
-BLOCKS = [b.split("```", 1)[0] for b in SECTION.split("```yaml\n")[1:]]
+BLOCKS = [snippet(name).text for name in ("auth-api-key", "auth-basic", "auth-oauth2")]
 ENV = {
     "SHOPIFY_TOKEN": "shpat_1a2b3c4d5e6f",
     "ZENDESK_USER": "agent@example.com/token",

@@ -328,6 +328,17 @@ class ArtifactView:
 
     artifact: ActionArtifact
 
+    def __repr__(self) -> str:
+        from langchain_apiactions.display import artifact_repr
+
+        return artifact_repr(self.artifact)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: status, request line, error, data, button, close chat."""
+        from langchain_apiactions.display import artifact_html
+
+        return artifact_html(self.artifact)
+
     @property
     def _items(self) -> tuple[int, list[Any]] | None:
         data = self.artifact["data"]

@@ -563,6 +563,17 @@ class ApiActionTool(BaseTool):
             metadata={"api_action": action.name, "method": action.method},
         )
 
+    def __repr__(self) -> str:
+        from langchain_apiactions.display import tool_repr
+
+        return tool_repr(self.action, self.runtime.masker.mask)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: request line, description, inputs, response fields, flags."""
+        from langchain_apiactions.display import tool_html
+
+        return tool_html(self.action, self.runtime.masker.mask)
+
     def _parse_input(
         self, tool_input: str | dict[str, Any], tool_call_id: str | None
     ) -> str | dict[str, Any]:

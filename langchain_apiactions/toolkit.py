@@ -159,6 +159,17 @@ class ApiActionsToolkit(BaseToolkit):
         """Load `path` (YAML or JSON) and compile it."""
         return cls(actions=load_actions(Path(path)), **options)
 
+    def __repr__(self) -> str:
+        from langchain_apiactions.display import toolkit_repr
+
+        return toolkit_repr(self.actions)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: a table of the actions (name, method, host, inputs, flags)."""
+        from langchain_apiactions.display import toolkit_html
+
+        return toolkit_html(self.actions, self.runtime.masker.mask)
+
     def get_tools(self) -> list[BaseTool]:
         """One tool per action, in file order (each built now if it was not yet)."""
         return [self.get_tool(a.name) for a in self.actions]

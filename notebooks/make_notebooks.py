@@ -11,9 +11,11 @@ HERE = Path(__file__).parent
 
 
 def write(name: str, cells: list[tuple[str, str]]) -> None:
+    # Cell ids from the position, so regenerating an unchanged notebook changes nothing.
     nb = new_notebook(
         cells=[
-            new_markdown_cell(src) if kind == "md" else new_code_cell(src) for kind, src in cells
+            (new_markdown_cell if kind == "md" else new_code_cell)(src, id=f"cell-{i}")
+            for i, (kind, src) in enumerate(cells)
         ],
         metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -39,7 +41,12 @@ import os
 
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
-from langchain_apiactions import ApiActionsToolkit, OfflineChatModel, create_api_actions_agent
+from langchain_apiactions import (
+    ApiActionsToolkit,
+    ArtifactView,
+    OfflineChatModel,
+    create_api_actions_agent,
+)
 from langchain_apiactions.cli.demo_server import DemoStoreServer
 
 # The demo store API, on a free loopback port. It wants `Authorization: Bearer demo-key`.
@@ -80,6 +87,11 @@ tool""",
     ),
     (
         "md",
+        "In a notebook the toolkit shows as a table of its actions (`*` marks a required input), and each tool and each result as a small card; secrets show as `${NAME}` or `***`, never their value.",
+    ),
+    ("code", "toolkit"),
+    (
+        "md",
         "## 2. What the model sees\n\nThe tool's name, its description (`when_to_use`, verbatim) and the argument schema.",
     ),
     ("code", "print(json.dumps(convert_to_openai_tool(tool), indent=2))"),
@@ -98,6 +110,11 @@ print(msg.content)""",
 assert msg.artifact["data"]["status"] == "Shipped"
 assert "demo-key" not in json.dumps(msg.artifact)  # secrets are masked""",
     ),
+    (
+        "md",
+        "`ArtifactView` shows the same artifact for people: status, request line, data, button, close chat.",
+    ),
+    ("code", "ArtifactView(msg.artifact)"),
     ("md", "## 4. Chat with the agent"),
     (
         "code",

@@ -42,8 +42,16 @@ def test_executes_offline(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         o.get("text", "") + str(o.get("data", {}).get("text/plain", ""))
         for c in nb.cells if c.cell_type == "code" for o in c.outputs
     )  # fmt: skip
+    shown = "".join(
+        str(o.get("data", {}).get("text/html", ""))
+        for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )  # fmt: skip
     if path.name.startswith("01"):
         assert "Shipped" in text and "Bot:" in text
+        # the toolkit, the tool and the artifact display as HTML, secrets masked
+        assert "ApiActionsToolkit: 1 action" in shown and "✓ ok, HTTP 200" in shown
+        assert "<th>input</th>" in shown and "Track my package" in shown
+        assert "demo-key" not in shown + text
     else:
         assert "cases whose choice changed" in text
         images = [

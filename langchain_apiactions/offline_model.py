@@ -16,7 +16,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -29,7 +29,7 @@ from pydantic import Field
 
 from langchain_apiactions.result import ArtifactView, as_artifact
 
-__all__ = ["OfflineChatModel"]
+__all__ = ["ChoiceScore", "OfflineChatModel"]
 
 _PENDING_KEY = "apiactions_pending"
 _ASKED_KEY = "apiactions_asked"
@@ -211,6 +211,14 @@ def name_candidates(text: str, vocabulary: set[str]) -> list[tuple[str, list[str
     return found
 
 
+class ChoiceScore(NamedTuple):
+    """One tool's score for a visitor message, and the words that earned it."""
+
+    action: str
+    score: float
+    words: tuple[str, ...]
+
+
 class OfflineChatModel(BaseChatModel):
     """A deterministic, lexical stand-in for an LLM (see the module docstring)."""
 
@@ -246,22 +254,33 @@ class OfflineChatModel(BaseChatModel):
         return str(value) if value else None
 
     # ------------------------------------------------------------------ choosing
-    def scores(self, text: str) -> dict[str, float]:
-        """Match score of each bound tool for `text` (idf-weighted word overlap)."""
+    def _matches(self, text: str) -> dict[str, tuple[float, tuple[str, ...]]]:
+        """Each bound tool's score for `text` and the (stemmed) words that matched."""
         docs = {
             t["name"]: set(words(t.get("description", "") + " " + t["name"].replace("_", " ")))
             for t in self.tools
         }
         n = max(len(docs), 1)
-        query = set(words(text))
-        out: dict[str, float] = {}
+        query = words(text)
+        out: dict[str, tuple[float, tuple[str, ...]]] = {}
         for name, doc in docs.items():
-            score = 0.0
-            for w in query & doc:
-                df = sum(1 for d in docs.values() if w in d)
-                score += math.log(1 + n / df)
-            out[name] = round(score, 3)
+            matched = tuple(dict.fromkeys(w for w in query if w in doc))
+            score = sum(math.log(1 + n / sum(1 for d in docs.values() if w in d)) for w in matched)
+            out[name] = (round(score, 3), matched)
         return out
+
+    def scores(self, text: str) -> dict[str, float]:
+        """Match score of each bound tool for `text` (idf-weighted word overlap)."""
+        return {name: score for name, (score, _) in self._matches(text).items()}
+
+    def explain(self, text: str, top: int = 3) -> list[ChoiceScore]:
+        """The `top` best-scoring tools for `text`, with the words that matched.
+
+        `apiactions eval --explain` prints these for each case: a choice won on one
+        shared word (`what`, `won`) is a lexical accident, not a good description.
+        """
+        ranked = sorted(self._matches(text).items(), key=lambda kv: (-kv[1][0], kv[0]))
+        return [ChoiceScore(name, score, matched) for name, (score, matched) in ranked[:top]]
 
     def choose(self, text: str) -> str | None:
         """The tool to call for `text`, or None below the threshold."""

@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 from pydantic import ValidationError
 
-from langchain_apiactions.cli import import_cmd
+from langchain_apiactions.cli import eval_cmd, import_cmd
 from langchain_apiactions.cli.wording import for_cli
 from langchain_apiactions.config import ApiAction, check_actions
 from langchain_apiactions.errors import (
@@ -154,20 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("--interactive", action="store_true", help="chat yourself instead of the script")
 
     e = command("eval", "measure which action a model picks for each visitor case")
-    e.add_argument("file", help="the action file (YAML or JSON)")
-    e.add_argument("cases", help="the cases file (YAML): utterance (or turns), expect, args")
-    e.add_argument("--model", default=None, help=_MODEL_HELP)
-    e.add_argument("--repeat", type=int, default=1, help="samples per case (stability)")
-    e.add_argument("--compare", metavar="FILE2", help="a second action file (A/B descriptions)")
-    e.add_argument("--json", metavar="OUT", help="also write the results as JSON to this file")
-    e.add_argument("--workers", type=int, default=8, help="cases run in parallel")
-    e.add_argument(
-        "--fail-under",
-        type=_accuracy,
-        default=None,
-        metavar="ACCURACY",
-        help="exit 1 when the accuracy is below this (0.8, 80 or 80%%), for CI",
-    )
+    eval_cmd.add_arguments(e, _accuracy)
 
     i = command("inspect", "a local request inspector that prints what it receives")
     i.add_argument("--port", type=int, default=8787, help="the loopback port to listen on")
@@ -422,45 +409,6 @@ def _json_doc(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def cmd_eval(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from langchain_apiactions.cli.demo import load_model
-    from langchain_apiactions.config import load_actions
-    from langchain_apiactions.evaluation import (
-        compare_results,
-        evaluate,
-        load_cases,
-        progress_bar,
-    )
-
-    model = load_model(ns.model)
-    actions = load_actions(ns.file)
-    cases = load_cases(ns.cases, actions=actions)
-    progress = progress_bar(err)
-    options = {"repeat": ns.repeat, "max_workers": ns.workers, "progress": progress}
-    try:
-        result = evaluate(actions, cases, model, **options)
-        out.write(result.report() + "\n")
-        data = result.to_dict()
-        if ns.compare:
-            other_actions = load_actions(ns.compare)
-            load_cases(ns.cases, actions=other_actions)
-            other = evaluate(other_actions, cases, model, **options)
-            out.write("\n" + other.report() + "\n\n" + compare_results(result, other) + "\n")
-            data["compare"] = other.to_dict()
-    finally:
-        progress.close()
-    if ns.json:
-        with open(ns.json, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, ensure_ascii=False, default=str)
-        out.write(f"results written to {ns.json}\n")
-    if ns.fail_under is not None and result.accuracy < ns.fail_under:
-        err.write(
-            f"error: accuracy {result.accuracy:.1%} is under --fail-under {ns.fail_under:.1%}\n"
-        )
-        return 1
-    return 0
-
-
 def cmd_inspect(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from langchain_apiactions.cli.inspector import RequestInspector
 
@@ -501,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if ns.command == "call":
             return cmd_call(ns, out, err)
         if ns.command == "eval":
-            return cmd_eval(ns, out, err)
+            return eval_cmd.run(ns, out, err)
         if ns.command == "inspect":
             return cmd_inspect(ns, out, err)
         if ns.command == "mcp":
@@ -532,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Configuration errors name variables, never their values.
         err.write(f"error: {e}\n")
         return 1
-    except (ModelSpecError, _UsageError) as e:
+    except (ModelSpecError, _UsageError, eval_cmd.UsageError) as e:
         err.write(f"error: {e}\n")
         return 2
     except SessionStoreError as e:

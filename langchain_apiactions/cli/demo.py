@@ -38,7 +38,7 @@ DEMO_SCRIPT: list[tuple[str, str | None]] = [
 
 
 def load_model(spec: str | None) -> BaseChatModel:
-    """`offline` (the default without OPENAI_API_KEY) or `openai:<model>`.
+    """`offline` (the default without OPENAI_API_KEY), `offline-semantic` or `openai:<model>`.
 
     Raises:
         ModelSpecError: for an unknown spec, or when the model's extra is not installed.
@@ -49,6 +49,10 @@ def load_model(spec: str | None) -> BaseChatModel:
         from langchain_apiactions.offline_model import OfflineChatModel
 
         return OfflineChatModel()
+    if spec == "offline-semantic":
+        from langchain_apiactions.cli.eval_cmd import build_model
+
+        return build_model(spec, base_url=None, api_key_env=None)
     if spec.startswith("openai:"):
         try:
             from langchain_openai import ChatOpenAI
@@ -56,7 +60,7 @@ def load_model(spec: str | None) -> BaseChatModel:
             msg = "the openai model needs: pip install 'langchain-apiactions[openai]'"
             raise ModelSpecError(msg) from e
         return ChatOpenAI(model=spec.split(":", 1)[1], temperature=0)
-    msg = f"unknown model {spec!r}: use offline or openai:<model>"
+    msg = f"unknown model {spec!r}: use offline, offline-semantic or openai:<model>"
     raise ModelSpecError(msg)
 
 

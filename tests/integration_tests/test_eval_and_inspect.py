@@ -82,14 +82,17 @@ def test_metrics_on_known_answers() -> None:
         "none": {"Order": 1, "Ticket": 0, "none": 0},
     }
     # Order: tp=3 (1, 2, turns), fp=1 (hello), fn=1 (late)
+    # turns: mean model turns of the cases that chose Order (1, 2, hello: 1; turns case: 2)
     assert result.per_action["Order"] == {
         "precision": 0.75,
         "recall": 0.75,
         "f1": 0.75,
         "support": 4,
+        "turns": 1.25,
     }
     # Ticket: tp=1, fp=1 (late), fn=1 (refund)
-    assert result.per_action["Ticket"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert result.per_action["Ticket"] == {
+        "precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2, "turns": 1.0}  # fmt: skip
     assert result.per_action["none"]["support"] == 1
     assert result.argument_accuracy == pytest.approx(2 / 3)
     assert [(c.utterance, c.chosen) for c in result.misfires] == [
@@ -99,7 +102,8 @@ def test_metrics_on_known_answers() -> None:
     assert data["cases"][6] == {
         "utterance": "i need help / my order 7", "expected": "Order", "chosen": "Order",
         "correct": True, "arguments": {"n": 7.0}, "expected_arguments": {"n": "7"},
-        "arguments_ok": True, "stability": 1.0, "samples": ["Order"]}  # fmt: skip
+        "arguments_ok": True, "stability": 1.0, "samples": ["Order"], "turns": 2}  # fmt: skip
+    assert data["cases"][4]["reply"] == "no tool"  # kept for a case scored none or wrong
     assert result.table()[0] == {"action": "Order", **result.per_action["Order"]}
     # the model saw the tools' names, descriptions and schemas, nothing callable
     [tools] = model.offered
@@ -171,28 +175,36 @@ def test_eval_cli_with_the_offline_model_and_compare(tmp_path: Path) -> None:
     )
     out_json = tmp_path / "r.json"
     code, out = run_cli("eval", str(a), str(cases), "--model", "offline", "--compare", str(b),
-                        "--json", str(out_json))  # fmt: skip
+                        "--json", str(out_json), "--cache-dir", str(tmp_path / "cache"))  # fmt: skip
     assert code == 0
-    assert f"{a}: accuracy 100.0% on 4 cases, arguments 100.0%" in out
-    assert f"{b}: accuracy 75.0% on 4 cases" in out
+    assert out.startswith("model: offline\n")
+    # The diff comes first; the full reports only with --verbose.
+    assert f"A/B: {a} -> {b}\n0 fixed, 1 broken, 0 still wrong\n\nbroken:\n" in out
     assert "'Do you sell socks?': Search_Products -> none (broken)" in out
+    assert f"{a}: accuracy" not in out
+    code, out = run_cli("eval", str(a), str(cases), "--model", "offline", "--compare", str(b),
+                        "--verbose", "--no-history")  # fmt: skip
+    assert f"A: {a}: accuracy 100.0% on 4 cases, arguments 100.0%" in out
+    assert f"B: {b}: accuracy 75.0% on 4 cases" in out
     data = json.loads(out_json.read_text())
     assert data["accuracy"] == 1.0 and data["compare"]["accuracy"] == 0.75
     assert data["confusion"]["none"]["none"] == 1
 
 
-def test_a_question_counts_as_its_action_only_for_a_model_that_names_it() -> None:
+def test_the_offline_model_goes_through_the_same_conversation() -> None:
     from langchain_apiactions import OfflineChatModel
 
-    cases = load_cases([{"utterance": "Where is my order?", "expect": "Order"}])
-    offline = evaluate(ACTIONS, cases, OfflineChatModel(), max_workers=1)
-    # The offline model asks for the order number and says which action it collects for.
-    assert offline.cases[0].chosen == "Order"
-    asked = OfflineChatModel().bind_tools([]).invoke("x")
-    assert OfflineChatModel.pending_action(asked) is None
-    # A model that only asks in plain text made no choice.
-    plain = evaluate(ACTIONS, cases, KnownAnswers(answers={"Where is my order?": None}))
-    assert plain.cases[0].chosen == "none"
+    cases = load_cases([
+        {"utterance": "Where is my order?", "expect": "Order", "args": {"n": "4521"}},
+        {"utterance": "Where is my order?", "expect": "Order"},
+    ])  # fmt: skip
+    result = evaluate(ACTIONS, cases, OfflineChatModel(), max_workers=1)
+    # It asks for the order number; the simulated visitor answers from `args`.
+    first, second = result.cases
+    assert (first.chosen, first.arguments, first.turns) == ("Order", {"n": "4521"}, 2)
+    # Without `args` nobody answers: a question is no choice, as for any model.
+    assert (second.chosen, second.turns) == ("none", 1)
+    assert second.reply == "Sure - could you tell me the n?"
 
 
 def test_an_unknown_model_is_an_error_message_and_exit_code(tmp_path: Path) -> None:
@@ -207,7 +219,7 @@ def test_an_unknown_model_is_an_error_message_and_exit_code(tmp_path: Path) -> N
     actions.write_text(json.dumps(ACTIONS))
     code, out = run_cli("eval", str(actions), str(cases), "--model", "nope")
     assert code == 2
-    assert out == "error: unknown model 'nope': use offline or openai:<model>\n"
+    assert out == "error: unknown model 'nope': use offline, offline-semantic or openai:<model>\n"
 
 
 def test_inspector_receives_a_real_request_from_apiactions_call(

@@ -63,3 +63,64 @@ def test_executes_offline(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         ]
         assert len(images) == 2  # the two confusion matrices
     assert os.environ.get("OPENAI_API_KEY") is None
+
+
+TOOLKIT_PAGE = Path(__file__).resolve().parents[2] / "docs" / "langchain_toolkit.ipynb"
+# LangChain's integration toolkit template, in its order.
+TEMPLATE = [
+    "# ApiActionsToolkit",
+    "## Overview",
+    "### Integration details",
+    "### Tool features",
+    "## Setup",
+    "### Installation",
+    "### Credentials",
+    "## Instantiation",
+    "## Tools",
+    "## Invocation",
+    "### Invoke directly with args",
+    "### Invoke with ToolCall",
+    "## Use within an agent",
+    "## Specific to this toolkit",
+    "## API reference",
+]
+
+
+def test_the_langchain_toolkit_page_follows_the_template_and_runs_offline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    nb = nbformat.read(TOOLKIT_PAGE, as_version=4)
+    headings = [
+        line
+        for c in nb.cells
+        if c.cell_type == "markdown"
+        for line in c.source.splitlines()
+        if line.startswith("#")
+    ]
+    assert headings == TEMPLATE
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.outputs == [] and c.execution_count is None for c in code)
+    # Only the install cell is shown and not run (nbclient's skip-execution tag).
+    skipped = [c.source for c in code if "skip-execution" in c.metadata.get("tags", [])]
+    assert skipped == ["%pip install -qU 'langchain-apiactions[agent]'"]
+    NotebookClient(
+        nb,
+        timeout=180,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(TOOLKIT_PAGE.parent)}},
+    ).execute()
+    outputs = [o for c in code for o in c.outputs]
+    assert [o for o in outputs if o.output_type == "error"] == []
+    text = "".join(
+        o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in outputs
+    )
+    html = "".join(str(o.get("data", {}).get("text/html", "")) for o in outputs)
+    assert "ApiActionTool(Check_Order_Status: GET http://127.0.0.1:" in text  # get_tools()
+    assert '<api_data>{"status": "Shipped", "carrier": "UPS"' in text  # invoke with args
+    assert "ToolMessage True" in text and "ArtifactView(Check_Order_Status: ✓ ok" in text
+    assert "Tool Calls:\n  Check_Order_Status" in text  # create_agent picked the tool
+    assert "status: Shipped" in text and "['Check_Order_Status']" in text
+    assert "Let me search the catalog" not in text and "jackets" in text.lower()
+    assert "ApiActionsToolkit: 2 actions" in html and "✓ ok, HTTP 200" in html
+    assert "demo-store-key" not in text + html  # the key, never shown

@@ -323,7 +323,11 @@ class ArtifactView:
 
     `lines()` is the developer's view (the demo and chat transcripts, `apiactions call`);
     `reply()` is what a visitor is told (the offline model's answer). The text a model
-    reads is `render_content`.
+    reads is `render_content`. In Jupyter it displays as HTML (status, request line,
+    data, button, close chat).
+
+    Args:
+        artifact: A call's artifact (`ToolMessage.artifact`), secrets already `***`.
     """
 
     artifact: ActionArtifact
@@ -348,7 +352,14 @@ class ArtifactView:
         return None
 
     def lines(self, *, request: bool = True) -> list[str]:
-        """One line per part: request and status, error, fields, missing, button, close."""
+        """One line per part: request and status, error, fields, missing, button, close.
+
+        Args:
+            request: Start with the request line (`→ GET url  ← 200 in 12.3 ms`).
+
+        Returns:
+            The lines, without line ends; one line only for a skipped call.
+        """
         art = self.artifact
         if art["skipped"]:
             return [f"↷ {art['action']} skipped: {art['error']}"]
@@ -378,7 +389,11 @@ class ArtifactView:
         return out
 
     def reply(self) -> str:
-        """What a visitor is told: triggered response, the fields in words, button, farewell."""
+        """What a visitor is told: triggered response, the fields in words, button, farewell.
+
+        Returns:
+            One paragraph; for a failed call, that it could not be done and why.
+        """
         art = self.artifact
         if art["skipped"]:
             return "I already did that earlier in our conversation."

@@ -156,7 +156,19 @@ class ApiActionsToolkit(BaseToolkit):
 
     @classmethod
     def from_file(cls, path: str | Path, **options: Any) -> ApiActionsToolkit:
-        """Load `path` (YAML or JSON) and compile it."""
+        """Load `path` (YAML or JSON) and compile it.
+
+        Args:
+            path: The action file.
+            **options: The toolkit's options (`allowed_hosts=`, `session_store=`, ...).
+
+        Returns:
+            The toolkit.
+
+        Raises:
+            ActionConfigError: The file does not load (every problem, listed).
+            MissingSecretError: A `${NAME}` secret the file uses is not set.
+        """
         return cls(actions=load_actions(Path(path)), **options)
 
     def __repr__(self) -> str:
@@ -171,7 +183,11 @@ class ApiActionsToolkit(BaseToolkit):
         return toolkit_html(self.actions, self.runtime.masker.mask)
 
     def get_tools(self) -> list[BaseTool]:
-        """One tool per action, in file order (each built now if it was not yet)."""
+        """One tool per action, in file order (each built now if it was not yet).
+
+        Returns:
+            The tools (`ApiActionTool`s), for `create_agent` or any LangChain agent.
+        """
         return [self.get_tool(a.name) for a in self.actions]
 
     @property
@@ -187,6 +203,12 @@ class ApiActionsToolkit(BaseToolkit):
 
     def get_tool(self, name: str) -> ApiActionTool:
         """The tool of the action called `name` (built on first use, then kept).
+
+        Args:
+            name: The action's name.
+
+        Returns:
+            Its tool.
 
         Raises:
             KeyError: no action has that name.
@@ -212,6 +234,13 @@ class ApiActionsToolkit(BaseToolkit):
         (BM25) fused with the vectors of `embeddings` (by default the `select` extra's
         packaged model); words alone without it. Each action is indexed by its name,
         `when_to_use`, inputs and `examples:`. The index is built on the first call.
+
+        Args:
+            text: The visitor's message, or the conversation so far.
+            k: How many names at most.
+
+        Returns:
+            Action names, best first.
         """
         return self.selector.select(text, k)
 
@@ -234,8 +263,14 @@ class ApiActionsToolkit(BaseToolkit):
     def to_mcp_server(self, **options: Any) -> Server[Any, Any]:
         """These actions as an MCP server (the `mcp` SDK's low-level `Server`).
 
-        Needs the `mcp` extra. Options: `name`, `context` (trusted `{context.NAME}`
-        values), `instructions`; see `langchain_apiactions.mcp_server`.
+        Needs the `mcp` extra.
+
+        Args:
+            **options: `name` (the server's name), `context` (trusted `{context.NAME}`
+                values), `instructions`; see `langchain_apiactions.mcp_server`.
+
+        Returns:
+            The server, for `mcp_server.run_stdio`, `run_http` or your own transport.
         """
         from langchain_apiactions.mcp_server import create_mcp_server
 

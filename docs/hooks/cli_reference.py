@@ -52,12 +52,23 @@ def _help(parser: argparse.ArgumentParser, action: argparse.Action) -> str:
     return formatter._expand_help(action) if action.help else ""  # type: ignore[attr-defined]
 
 
+def _wrap(usage: str, width: int = 88) -> list[str]:
+    """The usage line cut between options (never inside `[--opt VALUE]`), indented."""
+    lines: list[str] = []
+    for token in re.findall(r"\[[^\]]*\]|\S+", usage):
+        if lines and len(lines[-1]) + 1 + len(token) <= width:
+            lines[-1] += " " + token
+        else:
+            lines.append(("    " if lines else "") + token)
+    return lines
+
+
 def _section(path: str, parser: argparse.ArgumentParser, depth: int) -> list[str]:
     out = [f"{'#' * depth} `{path}`", ""]
     if parser.description:
         out += [_escape(parser.description[0].upper() + parser.description[1:]) + ".", ""]
-    usage = parser.format_usage().removeprefix("usage: ").strip()
-    out += ["```text", re.sub(r"\s+", " ", usage), "```", ""]
+    usage = re.sub(r"\s+", " ", parser.format_usage().removeprefix("usage: ").strip())
+    out += ["```text", *_wrap(usage), "```", ""]
     rows = [
         a
         for a in parser._actions

@@ -3,8 +3,10 @@
 It is **not an LLM**. It picks a tool by lexical overlap between the visitor's words and
 each tool's description, pulls input values out of the conversation by type and
 description (numbers, `#12345`-style ids, emails, ISO and common written dates, quoted
-text), asks for a missing required input using its description, and turns tool results
-into a reply that relays the triggered response and the fields. Use it to develop and
+text, values an input's description lists), asks for a missing required input using its
+description, keeps every answer the visitor gave for the action (one per turn or several
+at once: "city, Riverside"), and turns tool results into a reply that relays the
+triggered response and the fields. Use it to develop and
 test action files without an API key; use a real model to judge descriptions for real.
 """
 
@@ -16,6 +18,7 @@ import math
 import re
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -155,13 +158,17 @@ def _parse_date(text: str, today: dt.date) -> str | None:
 
 _NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’-]*|[.!?]|[^\sA-Za-z]+")
 _QUESTION_WORDS = frozenset("what where which who whom whose how why".split())
+_INTERJECTIONS = (
+    "great perfect cool awesome nice fine good sure alright right actually well oh ah hmm wow"
+    " super excellent lovely brilliant sorry wait also i i'm i'd i'll"
+).split()
 _NOT_NAMES = frozenset(
-    [*_WEEKDAYS, *_MONTH_NAMES, "today", "tomorrow", "tonight", "next", "i", "i'm", "i'd", "i'll"]
+    [*_WEEKDAYS, *_MONTH_NAMES, *_INTERJECTIONS, "today", "tomorrow", "tonight", "next"]
 )
 _ANSWER_LEAD = re.compile(
     r"^\s*(?:(?:sure|yes|yeah|ok|okay|of course)\b[,.!]?\s*)?"
     r"(?:(?:it'?s|it is|that'?s|that is|this is|i'?m|i am|my name is|the name is|name is"
-    r"|my name'?s|call me|it would be|it'?ll be)\s+)?",
+    r"|my name'?s|call me|it would be|it'?ll be)(?:\s+|$))?",
     re.IGNORECASE,
 )
 
@@ -302,60 +309,190 @@ class OfflineChatModel(BaseChatModel):
         """Values for the tool's inputs found in the visitor's messages (newest first).
 
         `answer_for` names the input the model just asked for: the visitor's latest
-        message is its answer (a plain `Maria Lopez` fills a text input).
+        message is its answer (a plain `Maria Lopez` fills a text input). A shorthand
+        for `_collect` over a conversation with one question.
+        """
+        older = list(reversed(texts[1:] if texts and texts[0] == latest else texts))
+        if answer_for is None:
+            return self._collect(tool, [_Turn(t, None) for t in [*older, latest]])
+        turns = [_Turn(t, None) for t in older] + [_Turn(latest, answer_for)]
+        return self._collect(tool, turns)
+
+    def _collect(
+        self, tool: dict[str, Any], turns: Sequence[_Turn], context: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Every value the visitor gave for `tool`'s inputs, turn by turn (oldest first).
+
+        A turn that answers a question fills the input asked for (also when the value
+        comes with others: "city, Riverside" or "a city bike from Riverside on Friday"
+        fill three inputs); a value the visitor gave earlier stays. `context` holds
+        the visitor's earlier messages (newest first), before this action's request:
+        they only fill what the action's own turns left open, by type or by name.
         """
         props: dict[str, Any] = tool.get("parameters", {}).get("properties", {})
-        today = self.today or dt.date.today()
         args: dict[str, Any] = {}
-        request = texts
-        if answer_for in props:
-            prop = props[answer_for]
-            value = _typed_value(answer_for, prop, [latest], today)
-            if value is None and _kind(prop) == "text" and "email" not in _hint(answer_for, prop):
-                value = _plain_answer(latest)  # an email input takes only an email
-            if value is not None:
-                args[answer_for] = value
-                request = texts[1:] or texts  # the request itself came before the answer
-        for name, prop in props.items():
-            if name not in args:
-                value = _typed_value(name, prop, texts, today)
-                if value is not None:
-                    args[name] = value
-        quoted = [q for t in texts for q in _QUOTED.findall(t)]
-        names = [n for n, p in props.items() if n not in args and _name_like(n, p)]
-        for name, prop in props.items():
-            hint = _hint(name, prop)
-            if name in args or _kind(prop) != "text" or "email" in hint or _ID_LIKE.search(hint):
-                continue
-            value = None
-            if quoted:
-                value = quoted.pop(0)
-            elif _SEARCH.search(hint):
-                rest = [w for w in _WORD.findall(request[0].lower()) if w not in _STOP | _ASKING]
-                value = " ".join(rest) or None
-            elif _FREE_TEXT.search(hint):
-                value = request[0].strip() or None
-            if value is not None:
-                args[name] = value
-                if name in names:
-                    names.remove(name)
-        args.update(self._names(tool, [n for n in names if n not in args], texts, args))
+        for turn in turns:
+            args.update(self._values_in(tool, turn, args))
+        for text in context:
+            found = self._values_in(tool, _Turn(text, None, context=True), args)
+            args.update({k: v for k, v in found.items() if k not in args})
         return {
             name: [value] if _is_array(props[name]) and not isinstance(value, list) else value
             for name, value in args.items()
         }
 
-    def _names(
-        self, tool: dict[str, Any], inputs: list[str], texts: list[str], taken: dict[str, Any]
-    ) -> dict[str, Any]:
+    def _values_in(self, tool: dict[str, Any], turn: _Turn, have: dict[str, Any]) -> dict[str, Any]:
+        """The values one visitor message gives (`have`: what earlier messages gave)."""
+        props: dict[str, Any] = tool.get("parameters", {}).get("properties", {})
+        out: dict[str, Any] = {}
+        rest = self._typed(props, turn, have, out)
+        if turn.context:
+            inputs = [n for n, p in props.items() if n not in {**have, **out} and _name_like(n, p)]
+            self._names_by_place(tool, inputs, [rest], {**have, **out}, out, fill_rest=True)
+            return out
+        asked = turn.asked if turn.asked in props else None
+        open_text = [
+            n
+            for n, p in props.items()
+            if _kind(p) == "text" and n not in out and (n not in have or n == asked)
+        ]
+        rest = _take_options(props, open_text, rest, out)
+        if asked is None:
+            self._request_values(tool, turn.text, rest, {**have, **out}, out)
+        else:
+            self._answer_values(tool, turn, asked, rest, have, out)
+        return out
+
+    def _answer_values(
+        self,
+        tool: dict[str, Any],
+        turn: _Turn,
+        asked: str,
+        rest: str,
+        have: dict[str, Any],
+        out: dict[str, Any],
+    ) -> None:
+        """The answer to the input asked for, and the other answers given with it.
+
+        Several answers at once ("city, Riverside", "a city bike from Riverside"): a
+        name that says where it goes goes there, the first piece answers the question,
+        the next pieces fill the other open inputs in the order they would be asked.
+        """
+        props: dict[str, Any] = tool["parameters"]["properties"]
+        prop = props[asked]
+        hint = _hint(asked, prop)
+        text_answer = _kind(prop) == "text" and "email" not in hint and asked not in out
+        if text_answer and (_FREE_TEXT.search(hint) or _SEARCH.search(hint)):
+            answer = _plain_answer(turn.text)  # a message or a search is the whole text
+            if answer is not None:
+                out[asked] = answer
+            return
+        required: list[str] = tool["parameters"].get("required", [])
+        others = [
+            n
+            for n in required
+            if n != asked and n not in have and n not in out and _name_like(n, props[n])
+        ]
+        pieces = self._pieces_by_place(
+            tool, others, _pieces(rest, self._vocabulary(tool)), {**have, **out}, out
+        )
+        rejected = False
+        if text_answer and pieces:
+            if _options(prop)[1]:
+                rejected = True  # not one of the values a closed list allows
+            else:
+                out[asked] = _clean_answer(pieces.pop(0), _hint_words(asked, prop))
+        if asked not in out and not rejected:
+            # Not an answer to the question: only a name or a place is taken from it.
+            open_names = [n for n in others if n not in out and not _options(props[n])[1]]
+            self._names_by_place(tool, open_names, pieces, {**have, **out}, out, fill_rest=True)
+            return
+        for name in others:
+            if pieces and name not in out and not _options(props[name])[1]:
+                out[name] = _clean_answer(pieces.pop(0), _hint_words(name, props[name]))
+
+    def _typed(
+        self, props: dict[str, Any], turn: _Turn, have: dict[str, Any], out: dict[str, Any]
+    ) -> str:
+        """Dates, emails, numbers and ids in the message; returns the text without them.
+
+        A date, an email or a number replaces what an earlier message gave (the visitor
+        corrected it); an id-like guess fills only an input still open or asked for.
+        """
+        today = self.today or dt.date.today()
+        rest = turn.text
+        precise = [n for n, p in props.items() if _kind(p) != "text" or "email" in _hint(n, p)]
+        loose = [n for n in props if n not in precise and (n not in have or n == turn.asked)]
+        for name in precise + loose:
+            prop = props[name]
+            value = _typed_value(name, prop, [rest], today)
+            if value is None:
+                continue
+            out[name] = value
+            if _kind(prop) == "date":
+                rest = _strip_dates(rest)
+            elif "email" in _hint(name, prop):
+                rest = _EMAIL.sub(" ", rest)
+            else:
+                rest = re.sub(r"#?\s?" + re.escape(str(value)) + r"\b", " ", rest, count=1)
+        return rest
+
+    def _request_values(
+        self, tool: dict[str, Any], text: str, rest: str, taken: dict[str, Any], out: dict[str, Any]
+    ) -> None:
+        """Values in the visitor's request: quoted text, search words, a message, names."""
+        props: dict[str, Any] = tool["parameters"]["properties"]
+        quoted = _QUOTED.findall(text)
+        names = [n for n, p in props.items() if n not in taken and _name_like(n, p)]
+        for name, prop in props.items():
+            hint = _hint(name, prop)
+            if name in taken or _kind(prop) != "text" or "email" in hint or _ID_LIKE.search(hint):
+                continue
+            value = None
+            if quoted:
+                value = quoted.pop(0)
+            elif _SEARCH.search(hint):
+                kept = [w for w in _WORD.findall(text.lower()) if w not in _STOP | _ASKING]
+                value = " ".join(kept) or None
+            elif _FREE_TEXT.search(hint):
+                value = text.strip() or None
+            if value is not None:
+                out[name] = value
+                if name in names:
+                    names.remove(name)
+        open_names = [n for n in names if n not in out]
+        self._names_by_place(tool, open_names, [rest], {**taken, **out}, out, fill_rest=True)
+
+    def _vocabulary(self, tool: dict[str, Any]) -> set[str]:
+        """The words of every bound action and of `tool`'s inputs (not a visitor's answer)."""
+        vocabulary = {
+            w
+            for t in self.tools
+            for w in words(t.get("description", "") + " " + t["name"].replace("_", " "))
+        }
+        for name, prop in tool.get("parameters", {}).get("properties", {}).items():
+            vocabulary |= _hint_words(name, prop)
+        return vocabulary
+
+    def _names_by_place(
+        self,
+        tool: dict[str, Any],
+        inputs: list[str],
+        texts: list[str],
+        taken: dict[str, Any],
+        out: dict[str, Any],
+        *,
+        fill_rest: bool,
+    ) -> list[str]:
         """Capitalised names and places (`Maria Lopez`, `Riverside`) for text inputs.
 
         A candidate goes to the input whose name or description shares a word with the
         words around it ("at the Riverside *branch*", "my *name* is ...") or mentions it
-        ("e.g. Riverside"); the rest fill required inputs in order, never optional ones.
+        ("e.g. Riverside"); with `fill_rest` the rest fill required inputs in order,
+        never optional ones. Returns the names placed.
         """
         if not inputs:
-            return {}
+            return []
         props = tool["parameters"]["properties"]
         required = tool["parameters"].get("required", [])
         vocabulary = {
@@ -371,7 +508,7 @@ class OfflineChatModel(BaseChatModel):
             if c[0].lower() not in used
         ]
         hints = {n: set(words(_hint(n, props[n]))) for n in inputs}
-        out: dict[str, Any] = {}
+        placed: list[str] = []
         rest: list[str] = []
         for name, around in candidates:
             scores = {
@@ -383,12 +520,34 @@ class OfflineChatModel(BaseChatModel):
             best = max(scores, key=lambda n: scores[n], default=None)
             if best is not None and scores[best] > 0:
                 out[best] = name
+                placed.append(name)
             elif name not in rest:
                 rest.append(name)
         for n in inputs:
-            if n not in out and n in required and rest:
-                out[n] = rest.pop(0)
-        return out
+            if fill_rest and n not in out and n in required and rest:
+                name = rest.pop(0)
+                out[n] = name
+                placed.append(name)
+        return placed
+
+    def _pieces_by_place(
+        self,
+        tool: dict[str, Any],
+        inputs: list[str],
+        pieces: list[str],
+        taken: dict[str, Any],
+        out: dict[str, Any],
+    ) -> list[str]:
+        """Place the names that say where they go; the pieces without them."""
+        placed = self._names_by_place(tool, inputs, pieces, taken, out, fill_rest=False)
+        left: list[str] = []
+        for piece in pieces:
+            for name in placed:
+                piece = re.sub(r"\b" + re.escape(name) + r"\b", " ", piece)
+            piece = _trim(piece)
+            if piece:
+                left.append(piece)
+        return left
 
     # ------------------------------------------------------------------ replies
     def _reply_to_results(self, results: list[ToolMessage]) -> AIMessage:
@@ -420,26 +579,31 @@ class OfflineChatModel(BaseChatModel):
         if not human:
             return AIMessage(content="Hello! How can I help you today?")
         latest = str(human[-1].content)
-        # Values come from the messages since the last action ran (the latest first).
+        # Values come from the messages since the last action ran.
         since = next(
             (i for i in range(len(messages) - 1, -1, -1) if isinstance(messages[i], ToolMessage)),
             -1,
         )
-        texts = [
-            str(m.content) for m in reversed(messages[since + 1 :]) if isinstance(m, HumanMessage)
-        ]
+        window = messages[since + 1 :]
         by_name = {t["name"]: t for t in self.tools}
 
-        # Continue a pending question ("what is your order number?") first.
-        pending, asked = _pending(messages)
+        # Continue a pending question ("what is your order number?") first, unless the
+        # visitor asks for something else instead of answering.
+        visitor = self._visitor_turns(window)
+        pending = visitor[-1][1] if visitor else None
         name = pending if pending in by_name else None
-        if name is None or (self.choose(latest) not in (None, name)):
+        if name is None:
             name = self.choose(latest)
-            asked = None
+        else:
+            beyond = self._beyond_question(latest, window)
+            chosen = self.choose(beyond)
+            if chosen not in (None, name) and not self._about(by_name[name], beyond, chosen):
+                name = chosen
         if name is None:
             return AIMessage(content=self._fallback())
         tool = by_name[name]
-        args = self.extract(tool, texts, latest=latest, answer_for=asked)
+        turns, context = self._conversation(visitor, name)
+        args = self._collect(tool, turns, context)
         required = tool.get("parameters", {}).get("required", [])
         missing = [r for r in required if r not in args]
         if missing:
@@ -455,11 +619,176 @@ class OfflineChatModel(BaseChatModel):
             tool_calls=[{"name": name, "args": args, "id": call_id, "type": "tool_call"}],
         )
 
+    def _asked_by(self, message: AIMessage, prefer: str | None) -> tuple[str | None, str | None]:
+        """The action and the input a reply of this model asked the visitor for.
+
+        Read from the reply's metadata, or, when an application kept only the text of
+        the conversation, recognised from the question's wording (two actions asking
+        the same question: the one `prefer` names, the action talked about before).
+        """
+        action = self.pending_action(message)
+        asked = message.response_metadata.get(_ASKED_KEY)
+        if action is not None:
+            return action, str(asked) if asked else None
+        if message.tool_calls or not str(message.content).startswith("Sure - could you"):
+            return None, None
+        found = [
+            (str(tool["name"]), str(name))
+            for tool in self.tools
+            for name, prop in tool.get("parameters", {}).get("properties", {}).items()
+            if _question(name, prop) == message.content
+        ]
+        return next((f for f in found if f[0] == prefer), found[0] if found else (None, None))
+
+    def _visitor_turns(self, window: list[BaseMessage]) -> list[tuple[str, str | None, str | None]]:
+        """Each visitor message with the action and input the model asked for before it."""
+        items: list[tuple[str, str | None, str | None]] = []
+        action: str | None = None
+        asked: str | None = None
+        for m in window:
+            if isinstance(m, AIMessage):
+                prefer = action or (self.choose(items[-1][0]) if items else None)
+                action, asked = self._asked_by(m, prefer)
+            elif isinstance(m, HumanMessage):
+                items.append((str(m.content), action, asked))
+        return items
+
+    def _conversation(
+        self, visitor: list[tuple[str, str | None, str | None]], name: str
+    ) -> tuple[list[_Turn], list[str]]:
+        """The visitor's turns about action `name` (its request, then the answers to its
+        questions, oldest first) and the visitor's messages before them (newest first).
+        """
+        items = list(visitor)
+        turns: list[_Turn] = []
+        while items:
+            text, action, asked = items.pop()
+            if action == name:
+                turns.insert(0, _Turn(text, asked))
+            else:
+                turns.insert(0, _Turn(text, None))  # the request that started it
+                break
+        return turns, [text for text, _, _ in reversed(items)]
+
+    def _beyond_question(self, text: str, window: list[BaseMessage]) -> str:
+        """`text` without the words of the question it answers.
+
+        "Riverside station" answers "could you tell me the pick-up station?"; the
+        echoed `station` is no request for another action about stations.
+        """
+        question = _last_ai(window[:-1])
+        echo = set(words(str(question.content))) if question is not None else set()
+        return " ".join(w for w in _WORD.findall(text.lower()) if _stem(w) not in echo)
+
+    def _about(self, tool: dict[str, Any], text: str, other: str) -> bool:
+        """Whether `text` is at least as much about `tool` and its inputs as about `other`.
+
+        "Riverside station" while booking a bike names the booking's station, not a
+        new question about stations.
+        """
+        docs = [set(words(t.get("description", "") + " " + t["name"])) for t in self.tools]
+        own = set(words(tool.get("description", "") + " " + tool["name"].replace("_", " ")))
+        for name, prop in tool.get("parameters", {}).get("properties", {}).items():
+            own |= _hint_words(name, prop)
+        query = set(words(text))
+        n = max(len(docs), 1)
+        mine = sum(math.log(1 + n / max(sum(w in d for d in docs), 1)) for w in query & own)
+        return round(mine, 3) >= self.scores(text).get(other, 0.0)
+
     def _fallback(self) -> str:
         if not self.tools:
             return "I'm an offline stand-in model and have no actions to call."
         names = ", ".join(t["name"].replace("_", " ").lower() for t in self.tools)
         return f"I'm not sure I can help with that here. I can help with: {names}."
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One visitor message and the input of the action the model asked for just before."""
+
+    text: str
+    asked: str | None
+    context: bool = False
+
+
+_OPTION_LIST = re.compile(
+    r"(?P<marker>\be\.g\.,?|\bfor example,?|\bsuch as|\bone of:?|:)\s*(?P<list>[^.;()]+)",
+    re.IGNORECASE,
+)
+_OPTION_SPLIT = re.compile(r"\s*(?:,|\bor\b|\band\b|/)\s*", re.IGNORECASE)
+_PIECE_SPLIT = re.compile(
+    r"[,;\n]+|(?<=[^\s.])[.!?]+(?=\s|$)|\s+(?:at|from|in|near|on|for)\s+(?=[A-Z])"
+)
+_EDGE_FILLER = re.compile(
+    r"^(?:(?:at|from|in|near|on|for|to|by|until|till|before|after|with|the|a|an)(?:\s+|$))+"
+    r"|(?:(?:^|\s+)(?:please|thanks|thank you|at|from|in|near|on|for|to|by|until|till))+$",
+    re.IGNORECASE,
+)
+
+
+def _options(prop: dict[str, Any]) -> tuple[list[str], bool]:
+    """The values an input's description lists, and whether the list is closed.
+
+    "The bike type: city, mountain or electric" and "One of: a, b." are closed lists;
+    "e.g. Riverside or Downtown" is a list of examples (another value is fine).
+    """
+    m = _OPTION_LIST.search(str(prop.get("description") or ""))
+    if m is None:
+        return [], False
+    items = [i.strip() for i in _OPTION_SPLIT.split(m["list"])]
+    options = [i for i in items if i and len(i.split()) <= 3]
+    closed = m["marker"].rstrip(":").strip().lower() in ("", "one of")
+    return options, closed and bool(options)
+
+
+def _take_options(props: dict[str, Any], names: list[str], text: str, out: dict[str, Any]) -> str:
+    """Fill inputs whose listed values the message names; returns the text without them."""
+    for name in names:
+        options, _ = _options(props[name])
+        for option in sorted(options, key=len, reverse=True):
+            m = re.search(r"(?<!\w)" + re.escape(option) + r"(?!\w)", text, re.IGNORECASE)
+            if m:
+                out[name] = option
+                text = text[: m.start()] + " " + text[m.end() :]
+                break
+    return text
+
+
+def _trim(piece: str) -> str:
+    """A piece of an answer without `It's`, edge prepositions, `please` and punctuation."""
+    piece = _ANSWER_LEAD.sub("", piece.strip(), count=1)
+    piece = " ".join(piece.split()).strip(" ,.;:!?-")
+    previous = None
+    while previous != piece:
+        previous = piece
+        piece = _EDGE_FILLER.sub("", piece).strip(" ,.;:!?-")
+    return piece
+
+
+def _pieces(text: str, vocabulary: set[str]) -> list[str]:
+    """The answers in one message: "city, Riverside" and "a bike from Riverside" are two.
+
+    When there are several, pieces made only of the actions' own words ("a bike") are
+    filler, not answers.
+    """
+    pieces = [p for p in (_trim(part) for part in _PIECE_SPLIT.split(text)) if words(p)]
+    if len(pieces) > 1:
+        pieces = [p for p in pieces if not set(words(p)) <= vocabulary] or pieces[:1]
+    return pieces
+
+
+def _hint_words(name: str, prop: dict[str, Any]) -> set[str]:
+    return set(words(_hint(name, prop)))
+
+
+def _clean_answer(piece: str, hint_words: set[str]) -> str:
+    """`mountain bike` for a bike type is `mountain`; `Riverside station` is `Riverside`."""
+    tokens = piece.split()
+    while len(tokens) > 1 and _stem(tokens[-1].lower()) in hint_words:
+        tokens.pop()
+    while len(tokens) > 1 and _stem(tokens[0].lower()) in hint_words:
+        tokens.pop(0)
+    return " ".join(tokens)
 
 
 def _hint(name: str, prop: dict[str, Any]) -> str:
@@ -529,13 +858,9 @@ def _is_array(prop: dict[str, Any]) -> bool:
     )
 
 
-def _pending(messages: list[BaseMessage]) -> tuple[str | None, str | None]:
-    """The action and the input the model's last reply asked the visitor for."""
-    for m in reversed(messages[:-1]):
-        if isinstance(m, AIMessage):
-            asked = m.response_metadata.get(_ASKED_KEY)
-            return OfflineChatModel.pending_action(m), str(asked) if asked else None
-    return None, None
+def _last_ai(messages: list[BaseMessage]) -> AIMessage | None:
+    """The model's last reply in `messages`."""
+    return next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
 
 
 def _question(name: str, prop: dict[str, Any]) -> str:

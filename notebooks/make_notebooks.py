@@ -158,15 +158,16 @@ TUNING = [
 
 A model decides which action to call from each action's `when_to_use` text. Instead of
 chatting with a widget and guessing, measure: an eval set of visitor utterances with the
-action each should trigger, run through the model bound to the tools (no API is called),
-scored as accuracy, per-action precision/recall/F1 and a confusion matrix.
+action each should trigger, run the way the agent runs them (its system prompt, the same
+tools, a simulated visitor who answers the model's questions with the case's `args`; no
+API is called), scored as accuracy, per-action precision/recall/F1 and a confusion matrix.
 
 This notebook uses `OfflineChatModel` (lexical matching, not an LLM) so it runs anywhere;
 pass any LangChain chat model to `evaluate()` to measure the real thing.""",
     ),
     (
         "code",
-        f"""import matplotlib.pyplot as plt
+        f"""%matplotlib inline
 
 from langchain_apiactions import OfflineChatModel
 from langchain_apiactions.cli.demo import store_actions_text
@@ -189,35 +190,19 @@ for before, after in [
     assert before in hurried, before
     hurried = hurried.replace(before, after)
 
-a = evaluate(hurried, CASES, model)
-print(a.report())""",
+a = evaluate(hurried, CASES, model, explain=True)
+print(a.report(explain=True))""",
     ),
     (
         "md",
-        "## The confusion matrix\n\nRows are the expected action, columns what the model chose; everything off the diagonal is a misfire.",
+        "## The report at a glance\n\nAn `EvalResult` shows itself as the HTML report in a notebook (`_repr_html_`): the summary, per-action precision/recall/F1, the confusion heatmap, accuracy per tag and every case.",
     ),
+    ("code", "a"),
     (
-        "code",
-        """def plot_confusion(result, title):
-    labels = result.labels
-    grid = [[result.confusion[e].get(c, 0) for c in labels] for e in labels]
-    fig, ax = plt.subplots(figsize=(6, 5))
-    ax.imshow(grid, cmap="Blues")
-    ax.set_xticks(range(len(labels)), [x.replace("_", "\\n") for x in labels], fontsize=7)
-    ax.set_yticks(range(len(labels)), labels, fontsize=7)
-    ax.set_xlabel("chosen")
-    ax.set_ylabel("expected")
-    ax.set_title(title)
-    for i, row in enumerate(grid):
-        for j, n in enumerate(row):
-            if n:
-                ax.text(j, i, n, ha="center", va="center")
-    fig.tight_layout()
-    return fig
-
-plot_confusion(a, f"A: accuracy {a.accuracy:.0%}")
-plt.show()""",
+        "md",
+        "## The confusion matrix\n\nRows are the expected action, columns what the model chose; everything off the diagonal is a misfire. `plot()` returns a matplotlib figure.",
     ),
+    ("code", """a.plot(title=f"A: accuracy {a.accuracy:.0%}")"""),
     (
         "md",
         "## Version B: the bundled descriptions\n\nThey name the products we sell, the problems that need a person, and delivery questions.",
@@ -225,19 +210,24 @@ plt.show()""",
     (
         "code",
         """b = evaluate(good, CASES, model)
-plot_confusion(b, f"B: accuracy {b.accuracy:.0%}")
-plt.show()
 print(compare_results(a, b))""",
     ),
+    ("code", """b.plot(title=f"B: accuracy {b.accuracy:.0%}")"""),
     (
         "md",
-        "## What changed\n\nThe per-action table as plain rows (`result.table()`), and the JSON a CI job could keep (`result.to_json()`).",
+        "## Keep it\n\nThe per-action table as plain rows (`result.table()`), the JSON a CI job could keep (`result.to_json()`), and one self-contained HTML page with the A/B diff (`to_html(compare=...)`, what `apiactions eval --html` writes).",
     ),
     (
         "code",
-        """for row_a, row_b in zip(a.table(), b.table()):
+        """from pathlib import Path
+
+for row_a, row_b in zip(a.table(), b.table()):
     print(f"{row_a['action']:<22} F1 {row_a['f1']:.2f} -> {row_b['f1']:.2f}")
 assert b.accuracy > a.accuracy
+page = Path("tuning_report.html")
+page.write_text(a.to_html(compare=b), encoding="utf-8")
+print(page, page.stat().st_size, "bytes")
+page.unlink()
 b.to_json()[:300]""",
     ),
 ]

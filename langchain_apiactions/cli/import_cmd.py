@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -43,12 +44,30 @@ def add_parser(sub: Any) -> None:
         parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
 
+def _write(path: Path, text: str, *, force: bool) -> None:
+    """Create `path` exclusively: never through an existing file or link, a dangling one
+    included. With `force`, overwrite what is there, as asked."""
+    data = text.encode("utf-8")
+    if force:
+        path.write_bytes(data)
+        return
+    _create(path, data)
+
+
+def _create(path: Path, data: bytes) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o666)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
 def run(ns: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     """Run `apiactions import ...`; the YAML goes to `out` (or FILE), messages to `err`."""
     from langchain_apiactions.importers import import_curl, import_openapi
 
     err = err if err is not None else sys.stderr
-    if ns.output and Path(ns.output).exists() and not ns.force:
+    # `lexists`: a dangling symlink is an existing path too (`exists` follows it).
+    if ns.output and os.path.lexists(ns.output) and not ns.force:
         err.write(f"error: {ns.output} exists; pass --force to overwrite it\n")
         return 2
     try:
@@ -58,18 +77,25 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
         else:
             command = sys.stdin.read() if ns.curl_command == "-" else ns.curl_command
             result = import_curl(command)
+        text = result.to_yaml()  # read back before anything is written
     except ImportSpecError as e:
         err.write(f"error: {e}\n")
         return 1
-    text = result.to_yaml()
     # What `apiactions validate` will say about the file (the overlap check is quadratic).
     report = check_actions(result.mapping(), overlap=len(result.actions) <= 200)
     if ns.output:
-        Path(ns.output).write_text(text, encoding="utf-8")
+        try:
+            _write(Path(ns.output), text, force=ns.force)
+        except FileExistsError:  # created since the check above
+            err.write(f"error: {ns.output} exists; pass --force to overwrite it\n")
+            return 2
+        except OSError as e:
+            err.write(f"error: cannot write {ns.output}: {e.strerror or e}\n")
+            return 1
         out.write(f"wrote {len(result.actions)} action(s) to {ns.output}\n")
     else:
         out.write(text)
-    for line in result.warnings:
+    for line in [*result.warnings, *result.secrets_already_set(os.environ)]:
         err.write(f"warning: {line}\n")
     for line in report.errors:
         err.write(f"error: {line}\n")

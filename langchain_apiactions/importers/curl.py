@@ -521,4 +521,10 @@ def import_curl(text: str) -> ImportResult:
         ImportSpecError: the command cannot be split, has no URL, or uses what an action
             cannot express (HEAD, a body read from a file).
     """
-    return _Curl(text).build()
+    try:
+        result = _Curl(text).build()
+    except RecursionError:
+        msg = "cURL command: nested too deep to import (a body of thousands of levels)"
+        raise ImportSpecError(msg) from None
+    result.check_size("cURL command")
+    return result

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import sys
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -24,6 +25,7 @@ from langchain_apiactions.importers._common import (
     NameBook,
     action_name,
     clean_text,
+    expanded_size,
     input_name,
     is_credential,
 )
@@ -36,6 +38,9 @@ MAX_RESPONSE_FIELDS = 10
 MAX_BODY_INPUTS = 40
 MAX_BODY_DEPTH = 4
 MANY_ACTIONS = 20
+# What one import may expand (a small hostile document must not take minutes or memory).
+MAX_SCHEMA_VISITS = 200_000  # schema nodes flattened; Kubernetes' 1,065 operations: ~35,000
+MAX_DOCUMENT_VALUES = 2_000_000  # values once YAML aliases are expanded; Kubernetes: ~84,000
 _SCALARS = ("string", "integer", "number", "boolean")
 _URI = "urn:apiactions:openapi-document"
 _HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
@@ -67,13 +72,9 @@ _SpecLoader.add_implicit_resolver(
 def _load(spec: Any) -> tuple[dict[str, Any], str]:
     """The document as a dict, and a name for messages."""
     if isinstance(spec, Mapping):
+        _check_expansion(spec, "<openapi>")
         return dict(spec), "<openapi>"
-    if isinstance(spec, Path) or (
-        isinstance(spec, str)
-        and "\n" not in spec
-        and not spec.lstrip().startswith("{")
-        and (spec.lower().endswith((".yaml", ".yml", ".json")) or Path(spec).is_file())
-    ):
+    if _is_path(spec):
         name = str(spec)
         try:
             text = Path(spec).read_text(encoding="utf-8-sig")
@@ -88,6 +89,28 @@ def _load(spec: Any) -> tuple[dict[str, Any], str]:
         return _parse(spec, "<openapi>"), "<openapi>"
     msg = "from_openapi: expected a path, YAML/JSON text or a mapping"
     raise ImportSpecError(msg)
+
+
+def _is_path(spec: Any) -> bool:
+    return isinstance(spec, Path) or (
+        isinstance(spec, str)
+        and "\n" not in spec
+        and not spec.lstrip().startswith("{")
+        and (spec.lower().endswith((".yaml", ".yml", ".json")) or Path(spec).is_file())
+    )
+
+
+def _check_expansion(doc: Any, name: str) -> None:
+    """YAML aliases share one value many times: 772 bytes of `&a`/`*a` once expanded to
+    1.4 GB as the importer copied `const` values out. JSON has no sharing."""
+    size = expanded_size(doc)
+    if size > MAX_DOCUMENT_VALUES:
+        what = "refers to itself" if size == sys.maxsize else f"expands to {size:,} values"
+        msg = (
+            f"{name}: the document {what} through YAML aliases (`*name`); at most "
+            f"{MAX_DOCUMENT_VALUES:,} values are imported"
+        )
+        raise ImportSpecError(msg)
 
 
 def _parse(text: str, name: str) -> dict[str, Any]:
@@ -107,6 +130,8 @@ def _parse(text: str, name: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         msg = f"{name}: an OpenAPI document is a mapping (with `openapi:` or `swagger:`)"
         raise ImportSpecError(msg)
+    if not text.lstrip().startswith("{"):
+        _check_expansion(data, name)
     return data
 
 
@@ -142,6 +167,13 @@ class _Document:
         resource: Resource[Any] = Resource.opaque(doc)
         self._resolver = Registry().with_resource(_URI, resource).resolver(base_uri=_URI)
         self._cache: dict[str, Any] = {}
+        self.visits = 0
+        # Flat schemas by reference: for any way there, and by (reference, way there).
+        self._shared: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
+        self._by_way: dict[
+            tuple[str, frozenset[str]], tuple[dict[str, Any], frozenset[str]] | None
+        ] = {}
+        self._frames: list[tuple[frozenset[str], list[bool]]] = []
 
     def lookup(self, ref: str) -> Any:
         if ref in self._cache:
@@ -169,6 +201,7 @@ class _Document:
         while isinstance(node, Mapping) and isinstance(node.get("$ref"), str):
             ref = node["$ref"]
             if ref in seen:
+                self._cut(ref)
                 return None, seen
             seen = seen | {ref}
             target = self.lookup(ref)
@@ -185,7 +218,55 @@ class _Document:
 
         Returns the flat schema and the references on the way to it (children of a schema
         that mention one of those again are cut), or None (a cycle, or nothing there).
+
+        Each reference is flattened once: `allOf` chains of shared `$ref`s once took
+        minutes (every branch re-resolved). The result of a reference is kept for any
+        later caller when it did not depend on the caller's way there (no cycle through
+        it was cut), else for callers with the same way there; what a hostile document
+        can still make the importer visit is capped at `MAX_SCHEMA_VISITS`.
         """
+        self._step(1)
+        ref = node.get("$ref") if isinstance(node, Mapping) and len(node) == 1 else None
+        if not isinstance(ref, str) or ref in seen:
+            return self._flatten(node, seen)
+        shared = self._shared.get(ref)
+        if shared is not None and not (shared[1] & seen):
+            return shared[0], seen | shared[1]
+        key = (ref, seen)
+        if key in self._by_way:
+            return self._by_way[key]
+        self._frames.append((seen, [False]))
+        try:
+            result = self._flatten(node, seen)
+        finally:
+            _, dirty = self._frames.pop()
+        self._by_way[key] = result
+        if result is not None and not dirty[0]:
+            self._shared[ref] = (result[0], result[1] - seen)
+        return result
+
+    def _step(self, work: int) -> None:
+        """Count the work of flattening (a node visited, the keys an `allOf` merges)."""
+        self.visits += work
+        if self.visits > MAX_SCHEMA_VISITS:
+            msg = (
+                f"{self.name}: the document's schemas expand past {MAX_SCHEMA_VISITS:,} "
+                "steps (`$ref`/`allOf` chains that multiply); not imported (if the document "
+                "is simply large, import fewer operations with --operations)"
+            )
+            raise ImportSpecError(msg)
+
+    def _cut(self, ref: str) -> None:
+        """A cycle cut at `ref`: results of the frames whose way there holds it depend on
+        that way (frames further in have larger ways, so they come first)."""
+        for way, dirty in reversed(self._frames):
+            if ref not in way:
+                break
+            dirty[0] = True
+
+    def _flatten(
+        self, node: Any, seen: frozenset[str]
+    ) -> tuple[dict[str, Any], frozenset[str]] | None:
         node, seen = self.deref(node, seen)
         if not isinstance(node, Mapping):
             return None
@@ -204,6 +285,7 @@ class _Document:
                 seen_all |= sub_seen
                 props.update(sub.get("properties") or {})
                 required += sub.get("required") or []
+                self._step(len(sub) + len(sub.get("properties") or {}))
                 for key, value in sub.items():
                     if key not in ("properties", "required"):
                         merged.setdefault(key, value)
@@ -1227,6 +1309,21 @@ def import_openapi(
     if base_url is not None and not re.match(r"^https?://[^/]", base_url, re.IGNORECASE):
         msg = f"base URL {base_url!r} is not an absolute http(s) URL"
         raise ImportSpecError(msg)
+    try:
+        result, name = _import(spec, operations, base_url)
+    except RecursionError:
+        # json's decoder, PyYAML's emitter and deep `==` recurse: a document nested
+        # hundreds of thousands of levels ends here, as any bad document does.
+        where = spec if isinstance(spec, (str, Path)) and _is_path(spec) else "<openapi>"
+        msg = f"{where}: nested too deep to import (thousands of levels)"
+        raise ImportSpecError(msg) from None
+    result.check_size(name)
+    return result
+
+
+def _import(
+    spec: Any, operations: str | Iterable[str] | None, base_url: str | None
+) -> tuple[ImportResult, str]:
     doc, name = _load(spec)
     imp = _Importer(doc, name, base_url)
     ops = _select(imp.operations(), operations, name)
@@ -1265,4 +1362,4 @@ def import_openapi(
             f"WARNING: {len(actions)} actions. A model chooses badly among many tools: keep the "
             "few your assistant needs (--operations) and check with `apiactions eval`."
         )
-    return result
+    return result, name

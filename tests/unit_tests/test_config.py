@@ -242,7 +242,7 @@ def test_yaml_errors_keep_line_and_column_with_libyaml(text: str, line: int, col
     from langchain_apiactions import config
 
     assert yaml.__with_libyaml__  # the fast loader is there, and it is the one used
-    assert config.YAML_LOADER is yaml.CSafeLoader
+    assert issubclass(config.YAML_LOADER, yaml.CSafeLoader)
     with pytest.raises(ActionConfigError) as caught:
         load_actions(text)
     # The place and the words of PyYAML's own loader, with libyaml or without.

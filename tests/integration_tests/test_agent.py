@@ -137,6 +137,26 @@ def test_confirm_approve_runs_then_chat_closes_with_farewell(
     assert art["close_chat"] is True and art["farewell"] == "Goodbye!"
 
 
+def test_after_close_chat_the_thread_still_takes_messages(
+    api: ApiServer, actions: list[dict[str, Any]]
+) -> None:
+    """docs/agent.md: the agent ends the run; keeping the chat closed is the app's job."""
+    m = model(
+        tool_call("Cancel", {"n": 5}), tool_call("Status", {"n": "5"}, 2), AIMessage("It shipped.")
+    )
+    agent = _agent(m, actions)
+    cfg = {"configurable": {"thread_id": "t"}}
+    agent.invoke(user("Cancel order 5"), cfg)
+    closed = agent.invoke(Command(resume={"decisions": [{"type": "approve"}]}), cfg)
+    assert closed["messages"][-1].response_metadata["apiactions"]["close_chat"] is True
+    later = agent.invoke(user("Where is order 5?"), cfg)
+    assert [(r.method, r.path) for r in api.requests] == [
+        ("POST", "/orders/5/cancel"),
+        ("GET", "/orders/5"),
+    ]
+    assert later["messages"][-1].content == "It shipped."
+
+
 def test_confirm_reject_tells_the_model(api: ApiServer, actions: list[dict[str, Any]]) -> None:
     m = model(tool_call("Cancel", {"n": 5}), AIMessage(content="Okay, I won't cancel it."))
     agent = _agent(m, actions)

@@ -226,6 +226,24 @@ def test_a_booking_after_another_action_starts_from_what_it_is_told(
     ]
 
 
+def test_the_triggered_response_is_relayed_when_the_booking_fails(
+    bikes: Path, api: ApiServer
+) -> None:
+    """docs/action-file.md: say "Let me ..." since it is relayed before the outcome."""
+    api.route("POST", "/reservations", Reply(409, {"message": "No electric bikes left"}))
+    agent = create_api_actions_agent(
+        OfflineChatModel(today=THURSDAY), str(bikes), allowed_networks=["127.0.0.0/8"]
+    )
+    line = "Reserve an electric bike at Central for tomorrow, I'm bob@example.com"
+    state = agent.invoke(
+        {"messages": [{"role": "user", "content": line}]}, {"configurable": {"thread_id": "v"}}
+    )
+    assert state["messages"][-1].content == (
+        "Let me reserve that bike for you. Unfortunately I couldn't get that done right now "
+        "(HTTP 409 Conflict: No electric bikes left)."
+    )
+
+
 def test_the_conversations_in_apiactions_chat(bikes: Path, api: ApiServer) -> None:
     exe = Path(sys.executable).parent / "apiactions"
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}

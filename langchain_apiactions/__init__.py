@@ -22,6 +22,7 @@ __all__ = [
     "ActionArtifact",
     "ActionCallError",
     "ActionConfigError",
+    "ActionSelectionMiddleware",
     "AddressRefusedError",
     "ApiAction",
     "ApiActionError",
@@ -67,6 +68,7 @@ _LAZY = {
     "SessionStore": "langchain_apiactions.session_store",
     "SqliteSessionStore": "langchain_apiactions.session_store",
     "RedisSessionStore": "langchain_apiactions.session_store",
+    "ActionSelectionMiddleware": "langchain_apiactions.agent_selection",
     "DEFAULT_SYSTEM_PROMPT": "langchain_apiactions.agent",
     "create_api_actions_agent": "langchain_apiactions.agent",
     "last_turn_actions": "langchain_apiactions.agent",
@@ -81,6 +83,7 @@ if _typing.TYPE_CHECKING:
         create_api_actions_agent,
         last_turn_actions,
     )
+    from langchain_apiactions.agent_selection import ActionSelectionMiddleware
     from langchain_apiactions.evaluation import EvalResult, evaluate
     from langchain_apiactions.network import NetworkPolicy
     from langchain_apiactions.offline_model import OfflineChatModel

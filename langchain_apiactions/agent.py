@@ -156,6 +156,8 @@ def create_api_actions_agent(
     middleware: Sequence[Any] = (),
     max_concurrency: int = 16,
     context_schema: type[Any] | None = None,
+    select: int | None = None,
+    always: Sequence[str] = (),
     **toolkit_options: Any,
 ) -> Any:
     """Build a LangGraph agent that calls the actions (see docs/agent.md).
@@ -174,6 +176,11 @@ def create_api_actions_agent(
             `create_agent` (a dataclass, TypedDict or pydantic model). The values of
             `{context.NAME}` / `${context.NAME}` come from
             `graph.invoke(input, config, context=...)`; never from the model.
+        select: Bind each model call only the `select` actions that best fit the
+            conversation so far (plus `always`, and the actions that ran or are
+            collecting inputs in the thread): see `ActionSelectionMiddleware`. None
+            (the default) binds every action.
+        always: With `select`, actions bound on every model call.
         **toolkit_options: Passed to `ApiActionsToolkit` when actions are given.
 
     Returns:
@@ -205,12 +212,21 @@ def create_api_actions_agent(
         if a.confirm
     }
     stack: list[Any] = [ApiActionsMiddleware(toolkit)]
+    tools = toolkit.get_tools() if select is None else [toolkit.get_tool(n) for n in always]
+    if select is not None:
+        from langchain_apiactions.agent_selection import ActionSelectionMiddleware
+
+        # Outermost: the once-per-session hiding and the rest see the selected tools.
+        stack.insert(0, ActionSelectionMiddleware(toolkit, select, always=always))
+    elif always:
+        msg = "always= needs select= (without it every action is bound)"
+        raise TypeError(msg)
     if confirm:
         stack.append(HumanInTheLoopMiddleware(interrupt_on=confirm))  # type: ignore[arg-type]
     stack += list(middleware)
     graph = create_agent(
         model,
-        toolkit.get_tools(),
+        tools,
         system_prompt=system_prompt or DEFAULT_SYSTEM_PROMPT,
         middleware=stack,
         checkpointer=(

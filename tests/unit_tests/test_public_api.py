@@ -5,6 +5,7 @@ EXPECTED = [
     "ActionArtifact",
     "ActionCallError",
     "ActionConfigError",
+    "ActionSelectionMiddleware",
     "AddressRefusedError",
     "ApiAction",
     "ApiActionError",

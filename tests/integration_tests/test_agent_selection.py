@@ -1,0 +1,185 @@
+"""`select=` / `ActionSelectionMiddleware`: each model call gets only the actions that fit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from apiserver import ApiServer, Reply
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+
+from langchain_apiactions import (
+    ActionSelectionMiddleware,
+    ApiActionsToolkit,
+    OfflineChatModel,
+    create_api_actions_agent,
+)
+from langchain_apiactions.agent_selection import SELECTION_EVENT, selected_actions
+
+TOPICS = (
+    "weather forecast", "cinema tickets", "flight delays", "gym membership", "pizza delivery",
+    "parking permits", "library books", "car rental", "hotel rooms", "concert dates",
+    "museum hours", "train timetables", "dentist records", "pet grooming", "bike repairs",
+    "tax forms", "insurance claims", "school meals", "garden supplies", "phone plans",
+)  # fmt: skip
+
+
+class ScriptedModel(BaseChatModel):
+    """Answers with scripted messages and records the tools it was offered each call."""
+
+    script: list[AIMessage]
+    offered: list[list[str]]
+
+    @property
+    def _llm_type(self) -> str:
+        return "scripted"
+
+    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
+        self.offered.append([t.name for t in tools])
+        return self
+
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
+        return ChatResult(generations=[ChatGeneration(message=self.script.pop(0))])
+
+
+def catalogue(api: ApiServer, fillers: int = 200) -> list[dict[str, Any]]:
+    api.route("GET", "/orders/12345", Reply(200, {"status": "Shipped"}))
+    api.route("POST", "/newsletter", Reply(200, {"subscribed": True}))
+    actions: list[dict[str, Any]] = [
+        {
+            "name": "Check_Order_Status",
+            "when_to_use": "Use when the visitor asks about the status of their order.",
+            "method": "GET",
+            "url": f"{api.url}/orders/{{order_number}}",
+            "inputs": [
+                {"name": "order_number", "required": True, "description": "The order number"}
+            ],
+            "response_fields": ["status"],
+            "examples": ["Where is my parcel?"],
+        },
+        {
+            "name": "Subscribe_Newsletter",
+            "when_to_use": "Use when the visitor wants to join the newsletter.",
+            "method": "POST",
+            "url": f"{api.url}/newsletter",
+            "inputs": [{"name": "email", "required": True, "description": "Email address"}],
+            "body": {"email": "{email}"},
+        },
+    ]
+    for i in range(fillers):
+        topic = TOPICS[i % len(TOPICS)]
+        actions.append(
+            {
+                "name": f"{topic.title().replace(' ', '_')}_{i}",
+                "when_to_use": f"Use when the visitor asks about {topic} (desk {i}).",
+                "method": "GET",
+                "url": f"{api.url}/x/{i}",
+            }
+        )
+    return actions
+
+
+def cfg(thread: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread}}
+
+
+def user(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "user", "content": text}]}
+
+
+def test_offline_agent_with_two_hundred_actions_asks_then_calls_the_right_one(
+    api: ApiServer,
+) -> None:
+    toolkit = ApiActionsToolkit(actions=catalogue(api), allowed_networks=["127.0.0.0/8"])
+    agent = create_api_actions_agent(OfflineChatModel(), toolkit, select=4)
+    first = agent.invoke(user("Where is my order? I'd like the status"), cfg("v1"))
+    question = first["messages"][-1]
+    assert question.content == "Sure - could you tell me the order number?"
+    chosen = selected_actions(question)
+    assert chosen is not None and len(chosen) == 4
+    assert chosen[0] == "Check_Order_Status"
+    # The visitor's answer alone ("12345") still reaches the action being collected.
+    final = agent.invoke(user("12345"), cfg("v1"))
+    assert api.last.path == "/orders/12345"
+    assert "Shipped" in final["messages"][-1].content
+    # Only the tools ever selected were built, not the 202 declared.
+    assert "Check_Order_Status" in toolkit.built_tools
+    assert len(toolkit.built_tools) <= 8
+    toolkit.close()
+
+
+def test_each_call_binds_the_top_k_plus_always_plus_what_ran(api: ApiServer) -> None:
+    m = ScriptedModel(
+        script=[
+            AIMessage(
+                content="",
+                tool_calls=[
+                    {
+                        "name": "Subscribe_Newsletter",
+                        "args": {"email": "ana@example.com"},
+                        "id": "call_1",
+                        "type": "tool_call",
+                    }
+                ],
+            ),
+            AIMessage(content="You're subscribed."),
+            AIMessage(content="The forecast desk can help."),
+        ],
+        offered=[],
+    )
+    agent = create_api_actions_agent(
+        m,
+        catalogue(api),
+        select=3,
+        always=["Check_Order_Status"],
+        allowed_networks=["127.0.0.0/8"],
+    )
+    agent.invoke(user("Please add me to the newsletter: ana@example.com"), cfg("v2"))
+    assert api.last.json == {"email": "ana@example.com"}
+    first, second = m.offered
+    assert first[0] == "Check_Order_Status" and "Subscribe_Newsletter" in first
+    assert len(first) == 4  # always + 3 selected
+    assert "Subscribe_Newsletter" in second  # it was called in this thread
+    events: list[Any] = []
+    for mode, data in agent.stream(
+        user("what's the weather forecast"), cfg("v2"), stream_mode=["custom", "values"]
+    ):
+        if mode == "custom" and SELECTION_EVENT in data:
+            events.append(data[SELECTION_EVENT])
+    [names] = events
+    assert names == m.offered[2]
+    assert names[0] == "Check_Order_Status"
+    assert "Subscribe_Newsletter" in names  # ran earlier in this thread
+    assert any(n.startswith("Weather_Forecast_") for n in names)
+    assert len(names) == 5
+
+
+def test_the_middleware_works_in_any_create_agent(api: ApiServer) -> None:
+    from langchain.agents import create_agent
+
+    toolkit = ApiActionsToolkit(actions=catalogue(api, 50), allowed_networks=["127.0.0.0/8"])
+    agent = create_agent(
+        OfflineChatModel(), tools=[], middleware=[ActionSelectionMiddleware(toolkit, 2)]
+    )
+    state = agent.invoke(
+        {"messages": [HumanMessage("Please join the newsletter: ana@example.com")]}
+    )
+    assert api.last.json == {"email": "ana@example.com"}
+    assert selected_actions(state["messages"][1])[0] == "Subscribe_Newsletter"
+    toolkit.close()
+
+
+def test_bad_settings_are_refused(api: ApiServer) -> None:
+    toolkit = ApiActionsToolkit(actions=catalogue(api, 5))
+    with pytest.raises(ValueError, match="unknown action\\(s\\) in always: Nope"):
+        ActionSelectionMiddleware(toolkit, 3, always=["Nope"])
+    with pytest.raises(ValueError, match="select must be 0 or more"):
+        ActionSelectionMiddleware(toolkit, -1)
+    with pytest.raises(TypeError, match="always= needs select="):
+        create_api_actions_agent(OfflineChatModel(), toolkit, always=["Check_Order_Status"])
+    toolkit.close()

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 
 from langchain_apiactions.redact import SecretMasker
 from langchain_apiactions.tool import ApiActionTool
+from langchain_apiactions.toolkit import ApiActionsToolkit
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -164,38 +165,101 @@ def _declined(tool: ApiActionTool) -> mt.CallToolResult:
     return _result(tool.runtime.masker, text, artifact, error=True)
 
 
+FIND_ACTIONS = "find_actions"
+CALL_ACTION = "call_action"
+
+
+def _selection_tools(count: int) -> list[mt.Tool]:
+    """The two tools served instead of one per action (`--select K`)."""
+    return [
+        mt.Tool(
+            name=FIND_ACTIONS,
+            description=(
+                f"Find the actions that fit a request: the {count} best, each with its "
+                f"name, description and input schema. Then run one with {CALL_ACTION}."
+            ),
+            inputSchema={
+                "type": "object",
+                "properties": {
+                    "query": {
+                        "type": "string",
+                        "description": "What the user wants, in their words.",
+                    }
+                },
+                "required": ["query"],
+            },
+            annotations=mt.ToolAnnotations(
+                title="Find actions", readOnlyHint=True, idempotentHint=True, openWorldHint=False
+            ),
+        ),
+        mt.Tool(
+            name=CALL_ACTION,
+            description=(
+                f"Run an action found with {FIND_ACTIONS}: its name, and arguments that "
+                "follow its input schema."
+            ),
+            inputSchema={
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string", "description": "The action's name."},
+                    "arguments": {
+                        "type": "object",
+                        "description": "The action's arguments (its input schema).",
+                    },
+                },
+                "required": ["name"],
+            },
+            annotations=mt.ToolAnnotations(
+                title="Call an action", destructiveHint=True, openWorldHint=True
+            ),
+        ),
+    ]
+
+
 def create_mcp_server(
     toolkit: BaseToolkit,
     *,
     name: str = MCP_SERVER_NAME,
     context: Mapping[str, Any] | None = None,
     instructions: str | None = None,
+    select: int | None = None,
 ) -> Server[Any, Any]:
     """A low-level MCP `Server` with one tool per action of `toolkit` (an `ApiActionsToolkit`).
 
     Run it with `run_stdio`, `run_http`, or your own transport (`server.run(read, write,
     server.create_initialization_options())`). `context` holds the trusted values for
     `{context.NAME}` placeholders (never visible to or chosen by the client).
+
+    With `select=K` it serves two tools instead, for catalogues too large to list:
+    `find_actions(query)` (the K best actions: name, description, input schema) and
+    `call_action(name, arguments)`, which runs an action exactly as its own tool would
+    (the same confirmation, once-per-session session, result and errors).
     """
-    tools: dict[str, ApiActionTool] = {}
-    for tool in toolkit.get_tools():
-        assert isinstance(tool, ApiActionTool)
-        tools[tool.name] = tool
-    listed = [_mcp_tool(tool) for tool in tools.values()]
+    assert isinstance(toolkit, ApiActionsToolkit)
     keys = _SessionKeys()
     trusted = dict(context or {})
     server: Server[Any, Any] = Server(name, instructions=instructions)
+    known = {a.name for a in toolkit.actions}
+    if select is None:
+        listed = [_mcp_tool(toolkit.get_tool(a.name)) for a in toolkit.actions]
+    else:
+        if select < 1:
+            msg = f"select must be 1 or more (got {select})"
+            raise ValueError(msg)
+        listed = _selection_tools(select)
 
     async def list_tools() -> list[mt.Tool]:
         return list(listed)
 
-    async def call_tool(tool_name: str, arguments: dict[str, Any]) -> mt.CallToolResult:
-        tool = tools.get(tool_name)
-        if tool is None:
-            names = ", ".join(tools)
-            return _result(
-                SecretMasker(), f"Unknown tool {tool_name!r} (tools: {names}).", None, error=True
+    async def run_action(tool_name: str, arguments: dict[str, Any]) -> mt.CallToolResult:
+        if tool_name not in known:
+            text = (
+                f"Unknown action {tool_name!r} (call {FIND_ACTIONS} to find one)."
+                if select is not None
+                else f"Unknown tool {tool_name!r} (tools: {', '.join(known)})."
             )
+            return _result(SecretMasker(), text, None, error=True)
+        tool = toolkit.get_tool(tool_name)
         ctx = server.request_context
         session_id = keys.key(ctx.session, ctx.request)
         try:
@@ -232,6 +296,49 @@ def create_mcp_server(
         artifact = message.artifact if isinstance(message.artifact, Mapping) else None
         failed = message.status == "error" or artifact is None or not artifact.get("ok")
         return _result(tool.runtime.masker, str(message.content), artifact, error=failed)
+
+    def find_actions(query: str) -> mt.CallToolResult:
+        assert select is not None
+        found = [toolkit.get_tool(n) for n in toolkit.select_actions(query, k=select)]
+        entries = [
+            {
+                "name": t.name,
+                "description": t.description,
+                "input_schema": _args_model(t).model_json_schema(),
+            }
+            for t in found
+        ]
+        text = json.dumps({"actions": entries}, ensure_ascii=False)
+        return mt.CallToolResult(
+            content=[mt.TextContent(type="text", text=text)],
+            structuredContent={"actions": entries},
+            isError=False,
+        )
+
+    async def call_tool(tool_name: str, arguments: dict[str, Any]) -> mt.CallToolResult:
+        if select is None:
+            return await run_action(tool_name, arguments)
+        if tool_name == FIND_ACTIONS:
+            query = arguments.get("query")
+            if not isinstance(query, str):
+                return _result(SecretMasker(), "query: should be text", None, error=True)
+            return find_actions(query)
+        if tool_name == CALL_ACTION:
+            action, args = arguments.get("name"), arguments.get("arguments") or {}
+            if not isinstance(action, str) or not isinstance(args, dict):
+                return _result(
+                    SecretMasker(),
+                    "name should be an action's name and arguments an object",
+                    None,
+                    error=True,
+                )
+            return await run_action(action, args)
+        return _result(
+            SecretMasker(),
+            f"Unknown tool {tool_name!r} (tools: {FIND_ACTIONS}, {CALL_ACTION}).",
+            None,
+            error=True,
+        )
 
     server.list_tools()(list_tools)  # type: ignore[no-untyped-call]
     # The tool validates its own arguments, with the message the model reads in LangChain.

@@ -33,6 +33,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--name", default="apiactions", help="the server name shown to clients")
     p.add_argument(
+        "--select",
+        type=int,
+        metavar="K",
+        help="serve find_actions (the K best for a query) and call_action instead of one "
+        "tool per action, for large catalogues",
+    )
+    p.add_argument(
         "--log-level",
         choices=("debug", "info", "warning", "error"),
         default="warning",
@@ -70,8 +77,16 @@ def cmd_mcp(
         return 1
     # On the handler, not on loggers: it masks the records of every library (the SDK's too).
     handler.addFilter(SecretMaskingFilter(toolkit.runtime.masker))
-    server = toolkit.to_mcp_server(name=ns.name, context=context)
-    names = ", ".join(t.name for t in toolkit.get_tools())
+    if ns.select is not None and ns.select < 1:
+        err.write(f"error: --select must be 1 or more (got {ns.select})\n")
+        toolkit.close()
+        return 2
+    server = toolkit.to_mcp_server(name=ns.name, context=context, select=ns.select)
+    names = (
+        ", ".join(a.name for a in toolkit.actions)
+        if ns.select is None
+        else f"find_actions, call_action (top {ns.select} of {len(toolkit.actions)} actions)"
+    )
 
     def ready(url: str) -> None:
         err.write(f"apiactions MCP server on {url} (streamable HTTP); tools: {names}\n")

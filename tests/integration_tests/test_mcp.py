@@ -806,3 +806,77 @@ async def test_cli_session_store_records_the_mcp_session(
         assert not store.has_run("mcp-other", "Subscribe_Newsletter")
     finally:
         store.close()
+
+
+# ---------------------------------------------------------------------------- --select K
+
+
+async def test_select_serves_find_actions_and_call_action_with_the_same_results(
+    shop: Path, api: ApiServer, tmp_path: Path
+) -> None:
+    wire = Wire()
+    with (tmp_path / "stderr.log").open("w") as err:
+        async with stdio_session(shop, wire, err, "--select", "2") as session:
+            listed = (await session.list_tools()).tools
+            found = await session.call_tool("find_actions", {"query": "where is my order?"})
+            called = await session.call_tool(
+                "call_action",
+                {"name": "Check_Order_Status", "arguments": {"order_number": "12345"}},
+            )
+            first = await session.call_tool(
+                "call_action",
+                {"name": "Subscribe_Newsletter", "arguments": {"email": "a@example.com"}},
+            )
+            again = await session.call_tool(
+                "call_action",
+                {"name": "Subscribe_Newsletter", "arguments": {"email": "a@example.com"}},
+            )
+            invalid = await session.call_tool(
+                "call_action", {"name": "Check_Order_Status", "arguments": {}}
+            )
+            unknown = await session.call_tool("call_action", {"name": "Nope", "arguments": {}})
+    assert [t.name for t in listed] == ["find_actions", "call_action"]
+    assert found.isError is False
+    assert found.structuredContent is not None
+    entries = found.structuredContent["actions"]
+    assert len(entries) == 2
+    assert entries[0]["name"] == "Check_Order_Status"
+    with _in_process(shop) as toolkit:
+        tool = toolkit.get_tool("Check_Order_Status")
+        assert entries[0]["description"] == tool.description
+        assert entries[0]["input_schema"] == tool.tool_call_schema.model_json_schema()  # type: ignore[union-attr]
+        expected = _langchain_call(toolkit, "Check_Order_Status", {"order_number": "12345"})
+        refused = _langchain_call(toolkit, "Check_Order_Status", {})
+    # The call is the per-action tool's call: the same text, artifact and error flag.
+    assert called.isError is False
+    assert _text(called) == expected.content
+    assert called.structuredContent is not None
+    assert _without_timing(called.structuredContent) == _without_timing(expected.artifact)
+    assert (api.requests[0].method, api.requests[0].path) == ("GET", "/orders/12345")
+    assert first.isError is False
+    assert again.isError is True
+    assert again.structuredContent is not None and again.structuredContent["skipped"] is True
+    assert invalid.isError is True and _text(invalid) == refused.content
+    assert unknown.isError is True
+    assert "Unknown action 'Nope' (call find_actions to find one)" in _text(unknown)
+    # Over MCP: one order lookup and one subscription; then the in-process reference call.
+    assert [r.path for r in api.requests] == ["/orders/12345", "/subscribe", "/orders/12345"]
+    assert SECRET not in wire.text
+
+
+async def test_select_call_action_asks_for_confirmation_like_the_tool(
+    shop: Path, api: ApiServer, tmp_path: Path
+) -> None:
+    asked: list[str] = []
+    answers = [mt.ElicitResult(action="decline")]
+    with (tmp_path / "stderr.log").open("w") as err:
+        async with stdio_session(
+            shop, Wire(), err, "--select", "3", elicitation=_elicitation(answers, asked)
+        ) as session:
+            declined = await session.call_tool(
+                "call_action", {"name": "Cancel_Order", "arguments": {"order_number": "12345"}}
+            )
+    assert asked and asked[0].startswith("Allow the action 'Cancel_Order'?")
+    assert declined.isError is True
+    assert "the user did not confirm it, so nothing was sent" in _text(declined)
+    assert api.requests == []

@@ -306,37 +306,49 @@ class ActionSelector:
 
     def scores(self, text: str | Sequence[Any]) -> dict[str, float]:
         """Every action's score for `text` (higher is better; only the order matters)."""
-        texts = conversation_texts(text)
-        total = [0.0] * len(self.names)
-        for weight, message in zip(RECENT_WEIGHTS, texts, strict=False):
-            for index, score in enumerate(self._fused(message)):
-                total[index] += weight * score
-        return dict(zip(self.names, total, strict=True))
+        return dict(zip(self.names, self._total(tuple(conversation_texts(text))), strict=True))
 
     def select(self, text: str | Sequence[Any], k: int = 8) -> list[str]:
         """The names of the `k` best actions for `text`, best first (ties: file order)."""
         if k <= 0 or not self.names:
             return []
-        scores = self.scores(text)
-        order = sorted(range(len(self.names)), key=lambda i: -scores[self.names[i]])
-        return [self.names[i] for i in order[:k]]
+        return list(self._top(tuple(conversation_texts(text)), k))
+
+    @functools.lru_cache(maxsize=256)  # noqa: B019 (one selector per toolkit, kept with it)
+    def _top(self, texts: tuple[str, ...], k: int) -> tuple[str, ...]:
+        # Cached: an agent turn asks twice for the same conversation (before and after
+        # the tool call), and a visitor's repeated message costs nothing.
+        total = self._total(texts)
+        order = sorted(range(len(self.names)), key=lambda i: -total[i])
+        return tuple(self.names[i] for i in order[:k])
+
+    def _total(self, texts: tuple[str, ...]) -> list[float]:
+        total = [0.0] * len(self.names)
+        for weight, message in zip(RECENT_WEIGHTS, texts, strict=False):
+            for index, score in enumerate(self._fused(message)):
+                total[index] += weight * score
+        return total
 
     def _fused(self, message: str) -> list[float]:
         lexical = self._lexical.scores(lexical_tokens(message)) if self._lexical else None
-        semantic = [float(x) for x in self._semantic.scores(message)] if self._semantic else None
-        if lexical is None:
-            assert semantic is not None
-            return semantic
-        if semantic is None:
+        if self._semantic is None:
+            assert lexical is not None
             return lexical
-        return [a + b for a, b in zip(_rrf(lexical), _rrf(semantic), strict=True)]
+        semantic = self._semantic.scores(message)
+        if lexical is None:
+            return [float(x) for x in semantic]
+        return [float(x) for x in _rrf(lexical, positive=True) + _rrf(semantic)]
 
 
-def _rrf(scores: list[float]) -> list[float]:
-    """Each position's reciprocal-rank score; documents scoring nothing get nothing."""
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    out = [0.0] * len(scores)
-    for rank, index in enumerate(order):
-        if scores[index] > 0:
-            out[index] = 1.0 / (RRF_K + rank + 1)
+def _rrf(scores: Sequence[float] | np.ndarray[Any, Any], positive: bool = False) -> Any:
+    """Each position's reciprocal-rank score (`positive`: a score of 0 gets nothing)."""
+    import numpy as np
+
+    values = np.asarray(scores, dtype=np.float64)
+    order = np.argsort(-values, kind="stable")
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = np.arange(1, len(values) + 1)
+    out = 1.0 / (RRF_K + ranks)
+    if positive:
+        out[values <= 0] = 0.0
     return out

@@ -34,7 +34,14 @@ SELECTION_EVENT = "api_actions_selected"
 
 
 def selected_actions(message: AnyMessage) -> list[str] | None:
-    """The action names bound to the model call that wrote `message` (None: not recorded)."""
+    """The action names bound to the model call that wrote `message`.
+
+    Args:
+        message: A message of the agent's state (a reply of the model).
+
+    Returns:
+        The names, or None when the message is not a reply that recorded them.
+    """
     if not isinstance(message, AIMessage):
         return None
     names = message.response_metadata.get(SELECTED_KEY)

@@ -14,6 +14,7 @@ from langchain_apiactions.errors import ModelSpecError
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from langchain_apiactions.config import ApiAction
     from langchain_apiactions.evaluation import EvalResult
 
 __all__ = ["add_arguments", "build_model", "run"]
@@ -101,6 +102,24 @@ def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) 
     )
     e.add_argument(
         "--verbose", action="store_true", help="with --compare: both full reports as well"
+    )
+    e.add_argument(
+        "--select",
+        type=int,
+        metavar="K",
+        help="bind each model call only the K actions selection ranks best (as the "
+        "agent's select=K); reports Recall@K and tool-schema characters per call",
+    )
+    e.add_argument(
+        "--distractors",
+        metavar="FILE2",
+        help="add another action file's actions to the catalogue (the cases still expect FILE's)",
+    )
+    e.add_argument(
+        "--catalog-sizes",
+        metavar="N,N,...",
+        help="run once per catalogue size (FILE's actions, then --distractors' up to N) "
+        "and report recall, accuracy and characters per call as it grows",
     )
 
 
@@ -200,8 +219,20 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if ns.max_broken is not None and not (ns.compare or ns.system_prompt_b):
         msg = "--max-broken needs --compare FILE2 or --system-prompt-b FILE"
         raise UsageError(msg)
+    if ns.select is not None and ns.select < 1:
+        msg = f"--select must be 1 or more (got {ns.select})"
+        raise UsageError(msg)
+    sizes = _sizes(ns.catalog_sizes)
+    if sizes and not ns.distractors:
+        msg = "--catalog-sizes needs --distractors FILE2 (the actions that fill the catalogue)"
+        raise UsageError(msg)
     specs = [s.strip() for s in (ns.model or "").split(",") if s.strip()] or [None]
     models = [build_model(s, base_url=ns.base_url, api_key_env=ns.api_key_env) for s in specs]
+    if sizes:
+        if comparing_options(ns):
+            msg = "--catalog-sizes runs one file: it cannot be combined with --compare"
+            raise UsageError(msg)
+        return _catalogue_sizes(ns, models, sizes, out, err)
     prompt_a = _read_prompt(ns.system_prompt, "--system-prompt")
     prompt_b = _read_prompt(ns.system_prompt_b, "--system-prompt-b")
     comparing = bool(ns.compare or ns.system_prompt_b)
@@ -218,6 +249,8 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         "cache": not ns.no_cache,
         "history": not ns.no_history,
         "explain": ns.explain,
+        "select": ns.select,
+        "distractors": ns.distractors,
     }
     runs: list[tuple[EvalResult, EvalResult | None]] = []
     progress = progress_bar(err)
@@ -242,6 +275,8 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             runs.append((a, b))
             if b is None:
                 out.write(a.report(explain=ns.explain) + "\n")
+                if a.selection is not None:
+                    out.write(a.selection.summary() + "\n")
             else:
                 what = f"{ns.file} -> {file_b}" if ns.compare else ns.file
                 if ns.system_prompt_b:
@@ -300,11 +335,90 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if failed else 0
 
 
+def comparing_options(ns: argparse.Namespace) -> bool:
+    """Whether the command line asks for an A/B comparison."""
+    return bool(ns.compare or ns.system_prompt_b)
+
+
+def _sizes(text: str | None) -> list[int]:
+    if not text:
+        return []
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or any(n < 1 for n in sizes):
+        msg = f"--catalog-sizes {text}: expected sizes such as 10,100,1000"
+        raise UsageError(msg)
+    return sizes
+
+
+def _catalogue_sizes(
+    ns: argparse.Namespace, models: list[BaseChatModel], sizes: list[int], out: TextIO, err: TextIO
+) -> int:
+    """One run per catalogue size; a table of recall, accuracy and characters per call."""
+    from langchain_apiactions.config import load_actions
+    from langchain_apiactions.evaluation import describe_model, evaluate, progress_bar
+    from langchain_apiactions.evaluation.selecting import with_distractors
+
+    own = load_actions(ns.file)
+    extra = with_distractors(own, load_actions(ns.distractors))[len(own) :]
+    k = f"Recall@{ns.select}" if ns.select else "Recall"
+    errors = 0
+    for model in models:
+        out.write(f"model: {describe_model(model).label}\n")
+        out.write(f"{'actions':>8}  {k:>10}  {'accuracy':>9}  {'schema chars/call':>18}\n")
+        for size in sizes:
+            progress = progress_bar(err)
+            try:
+                result = evaluate(
+                    ns.file,
+                    ns.cases,
+                    model,
+                    system_prompt=_read_prompt(ns.system_prompt, "--system-prompt"),
+                    max_turns=ns.max_turns,
+                    repeat=ns.repeat,
+                    split=ns.split,
+                    max_workers=ns.workers,
+                    cache_dir=ns.cache_dir,
+                    cache=not ns.no_cache,
+                    history=not ns.no_history,
+                    select=ns.select,
+                    distractors=extra[: max(size - len(own), 0)],
+                    progress=progress,
+                )
+            finally:
+                progress.close()
+            errors += len(result.errors)
+            report = result.selection
+            size_run = len(own) + min(max(size - len(own), 0), len(extra))
+            recall = f"{report.recall:.1%}" if report is not None else "all bound"
+            chars = (
+                report.chars_per_call
+                if report is not None
+                else _all_chars([*own, *extra[: size_run - len(own)]])
+            )
+            out.write(f"{size_run:>8}  {recall:>10}  {result.accuracy:>9.1%}  {chars:>18,.0f}\n")
+    if errors:
+        err.write(f"error: {errors} case(s) ended in an error; exit 2\n")
+        return 2
+    return 0
+
+
+def _all_chars(actions: list[ApiAction]) -> float:
+    """Without selection every call carries every schema: the sum of the catalogue's."""
+    from langchain_apiactions.evaluation.run import schema_only_tool
+
+    return float(sum(len(json.dumps(schema_only_tool(a), ensure_ascii=False)) for a in actions))
+
+
 def _json(runs: list[tuple[EvalResult, EvalResult | None]], verdict: str | None) -> dict[str, Any]:
     from langchain_apiactions.evaluation import diff_cases
 
     def one(a: EvalResult, b: EvalResult | None) -> dict[str, Any]:
         data = a.to_dict()
+        if a.selection is not None:
+            data["selection"] = a.selection.to_dict()
         if b is not None:
             data["compare"] = b.to_dict()
             diff = diff_cases(a, b)

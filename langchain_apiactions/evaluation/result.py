@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from langchain_apiactions.evaluation.html import plot_confusion, render_fragment, render_page
 from langchain_apiactions.evaluation.metrics import EvalMetrics
@@ -26,7 +26,11 @@ class EvalResult(EvalMetrics):
         descriptions: Each action's `when_to_use`, as the model read it.
         warnings: Problems with the measurement itself (a holdout case copied into a
             description).
+        selection: With `evaluate(..., select=K)`: Recall@K of action selection and the
+            tool-schema characters per model call (None otherwise).
     """
+
+    selection: Any = None  # a `SelectionReport` (evaluation.selecting)
 
     def to_html(self, *, compare: EvalMetrics | None = None, title: str | None = None) -> str:
         """The report as one self-contained HTML page (what `apiactions eval --html` writes):

@@ -45,6 +45,7 @@ from langchain_apiactions.evaluation.cases import (
 from langchain_apiactions.evaluation.history import append_run
 from langchain_apiactions.evaluation.metrics import CaseResult, Explained, RunInfo
 from langchain_apiactions.evaluation.result import EvalResult
+from langchain_apiactions.evaluation.selecting import SelectingCaller, with_distractors
 from langchain_apiactions.offline_model import words
 from langchain_apiactions.templating import text_value
 from langchain_apiactions.tool import build_args_schema
@@ -99,7 +100,7 @@ def visitor_answer(
 
 
 def _converse(
-    caller: ModelCaller,
+    caller: ModelCaller | SelectingCaller,
     case: EvalCase,
     *,
     system_prompt: str,
@@ -196,6 +197,8 @@ def evaluate(
     max_retries: int = 4,
     backoff: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
+    select: int | None = None,
+    distractors: Any = None,
 ) -> EvalResult:
     """Run every case as the agent would, up to the first action called (no API is called).
 
@@ -217,6 +220,12 @@ def evaluate(
         max_retries: Retries of a model call answered with 429 or 5xx.
         backoff: Seconds before the first retry, doubled each time (`Retry-After` wins).
         progress: Called with `(done, total)` after each sample.
+        select: Bind each model call only the `select` actions selection ranks best
+            for the conversation's visitor messages (as the agent's `select=` does);
+            `result.selection` then has Recall@K and the schema characters per call.
+        distractors: More actions (anything `load_actions` accepts, e.g. another file)
+            added to the catalogue the model and selection choose among; the cases
+            still expect the file's own actions.
 
     Returns:
         An `EvalResult`. A case whose model call kept failing is recorded with its
@@ -230,20 +239,30 @@ def evaluate(
         case_list = [c for c in case_list if c.split == split]
     prompt = DEFAULT_SYSTEM_PROMPT if system_prompt is None else system_prompt
     source = loaded[0].source if loaded else "<actions>"
-    tools = [schema_only_tool(a) for a in loaded]
+    catalogue = (
+        loaded if distractors is None else with_distractors(loaded, load_actions(distractors))
+    )
+    tools = [schema_only_tool(a) for a in catalogue]
     info = describe_model(model)
     bound = model.bind_tools(tools)
     samples = max(repeat, 1)
     use_cache = cache and samples == 1 and cache_dir is not None
-    caller = ModelCaller(
-        bound,
-        info,
-        tools,
-        cache=ResponseCache(cache_dir) if use_cache and cache_dir is not None else None,
-        max_retries=max_retries,
-        backoff=backoff,
-        secrets=model_secrets(model),
-    )
+
+    def make_caller(bound: Any, tools: Sequence[dict[str, Any]]) -> ModelCaller:
+        return ModelCaller(
+            bound,
+            info,
+            tools,
+            cache=ResponseCache(cache_dir) if use_cache and cache_dir is not None else None,
+            max_retries=max_retries,
+            backoff=backoff,
+            secrets=model_secrets(model),
+        )
+
+    caller: ModelCaller | SelectingCaller = make_caller(bound, tools)
+    if select is not None:
+        schemas = {a.name: t for a, t in zip(catalogue, tools, strict=True)}
+        caller = SelectingCaller(model, catalogue, schemas, select, make_caller)
     by_name = {a.name: a for a in loaded}
     explainer = _explainer(model) if explain else None
     jobs = [(i, case) for i, case in enumerate(case_list) for _ in range(samples)]
@@ -305,6 +324,8 @@ def evaluate(
         {a.name: a.when_to_use or a.name for a in loaded},
         holdout_copies(case_list, loaded),
     )
+    if isinstance(caller, SelectingCaller):
+        result.selection = caller.report(case_list, len(catalogue))
     if cache_dir is not None and history:
         append_run(cache_dir, result)
     return result

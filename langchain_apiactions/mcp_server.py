@@ -23,7 +23,7 @@ import socket
 import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
 import mcp.types as mt
@@ -32,9 +32,9 @@ from mcp.server.lowlevel import Server
 from mcp.server.session import ServerSession
 from pydantic import BaseModel, ValidationError
 
+from langchain_apiactions.config import ApiAction
 from langchain_apiactions.redact import SecretMasker
 from langchain_apiactions.tool import ApiActionTool
-from langchain_apiactions.toolkit import ApiActionsToolkit
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -165,6 +165,17 @@ def _declined(tool: ApiActionTool) -> mt.CallToolResult:
     return _result(tool.runtime.masker, text, artifact, error=True)
 
 
+@runtime_checkable
+class _Catalogue(Protocol):
+    """What the server needs of an `ApiActionsToolkit` (not imported: it imports us)."""
+
+    actions: list[ApiAction]
+
+    def get_tool(self, name: str) -> ApiActionTool: ...
+
+    def select_actions(self, text: str, k: int = 8) -> list[str]: ...
+
+
 FIND_ACTIONS = "find_actions"
 CALL_ACTION = "call_action"
 
@@ -235,7 +246,7 @@ def create_mcp_server(
     `call_action(name, arguments)`, which runs an action exactly as its own tool would
     (the same confirmation, once-per-session session, result and errors).
     """
-    assert isinstance(toolkit, ApiActionsToolkit)
+    assert isinstance(toolkit, _Catalogue)
     keys = _SessionKeys()
     trusted = dict(context or {})
     server: Server[Any, Any] = Server(name, instructions=instructions)

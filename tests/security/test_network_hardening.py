@@ -308,7 +308,7 @@ def test_the_urllib3_internals_the_guard_relies_on_are_there() -> None:
     assert missing == [], (
         "langchain_apiactions.network overrides or reads urllib3/requests internals that "
         f"this installed version no longer has: {missing}. The network guard would be "
-        "bypassed silently; adapt network.py before allowing this version."
+        "bypassed silently; adapt langchain_apiactions/network/transport.py before allowing this version."
     )
 
 
@@ -319,7 +319,7 @@ def test_a_changed_internal_stops_the_toolkit_with_a_clear_message(
 
     monkeypatch.delattr(HTTPConnectionPool, "_put_conn")
     assert missing_internals() == ["urllib3.connectionpool.HTTPConnectionPool._put_conn"]
-    monkeypatch.setattr(network, "_CHECKED", [])
+    monkeypatch.setattr(network.transport, "_CHECKED", [])
     with pytest.raises(ApiActionError, match=r"cannot guard connections.*_put_conn"):
         ApiActionsToolkit(
             actions=[
@@ -420,7 +420,7 @@ def test_close_stops_every_thread_and_socket_the_toolkit_started(
 def test_a_toolkit_nobody_closes_leaves_no_thread_once_collected(
     api: ApiServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(network._Watchdog, "IDLE_EXIT", 0.2)
+    monkeypatch.setattr(network.threads._Watchdog, "IDLE_EXIT", 0.2)
     api.route("GET", "/x", Reply(200, {"status": "ok"}))
     before = set(threading.enumerate())
     tk = make_toolkit(f"""

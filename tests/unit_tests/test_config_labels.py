@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from langchain_apiactions import ActionConfigError, load_actions
-from langchain_apiactions.config import (
-    _ACTION_ALIASES,
-    _BUTTON_ALIASES,
-    _CLOSE_ALIASES,
-    _FIELD_ALIASES,
-    _INPUT_ALIASES,
-    check_actions,
+from langchain_apiactions.config import check_actions
+from langchain_apiactions.config.aliases import (
+    ACTION_ALIASES,
+    BUTTON_ALIASES,
+    CLOSE_ALIASES,
+    FIELD_ALIASES,
+    INPUT_ALIASES,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -156,11 +156,11 @@ def _label_table() -> dict[tuple[str, str], set[str]]:
 def test_the_docs_table_documents_every_accepted_label_under_its_field() -> None:
     rows = _label_table()
     parts = {
-        "action": _ACTION_ALIASES,
-        "input": _INPUT_ALIASES,
-        "response field": _FIELD_ALIASES,
-        "button": _BUTTON_ALIASES,
-        "close chat": _CLOSE_ALIASES,
+        "action": ACTION_ALIASES,
+        "input": INPUT_ALIASES,
+        "response field": FIELD_ALIASES,
+        "button": BUTTON_ALIASES,
+        "close chat": CLOSE_ALIASES,
     }
     for part, aliases in parts.items():
         for label, field in aliases.items():

@@ -27,12 +27,28 @@ MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 CORE = sorted(m for m in MODULES if m != "langchain_apiactions.cli" and ".cli" not in m)
 
 
+def _type_checking_only(tree: ast.AST) -> set[ast.AST]:
+    """The nodes under `if TYPE_CHECKING:`: read by the type checker, never imported."""
+    skipped: set[ast.AST] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in (
+            "TYPE_CHECKING",
+            "typing.TYPE_CHECKING",
+        ):
+            for child in node.body:
+                skipped |= set(ast.walk(child))
+    return skipped
+
+
 def _imports(name: str) -> set[str]:
-    """Package modules `name` imports anywhere (top level, in functions, lazily)."""
+    """Package modules `name` imports when it runs (top level, in functions, lazily)."""
     tree = ast.parse(MODULES[name].read_text(encoding="utf-8"))
     package = name if MODULES[name].name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
+    skipped = _type_checking_only(tree)
     for node in ast.walk(tree):
+        if node in skipped:
+            continue
         targets: list[str] = []
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]

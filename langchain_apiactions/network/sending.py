@@ -1,0 +1,299 @@
+"""Sending one request: redirects within the origin, capped reads, failures as data.
+
+`send()` is a few named steps: `_send_handling_redirects` follows redirects only within
+the origin of the first request (judged on the prepared URL by urllib3's own parser),
+`_send_single_request` sends one hop, `_read_capped` reads the body in small chunks up
+to a byte cap and `_record_failure` turns whatever ended the call into data.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+import urllib.parse
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import requests
+from urllib3.exceptions import (
+    NameResolutionError,
+    NewConnectionError,
+)
+from urllib3.util import parse_url
+
+from langchain_apiactions.errors import AddressRefusedError
+from langchain_apiactions.network.threads import _CALL, CallThreads, _DeadlineExceeded, _Watch
+
+__all__ = ["HttpResult", "send"]
+
+MAX_REDIRECTS = 5
+
+
+@dataclass
+class HttpResult:
+    """What happened to one call on the wire."""
+
+    status: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    elapsed_ms: float = 0.0
+    error: str | None = None
+    # True when the request may have reached the server (timeouts after sending).
+    maybe_sent: bool = False
+    final_url: str = ""
+
+
+class _Stop(Exception):
+    """Ends a call with `error` (a plain message built from trusted parts only)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def send(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    body: bytes | None,
+    timeout: float,
+    max_bytes: int,
+    threads: CallThreads | None = None,
+) -> HttpResult:
+    """Send one request under a total deadline; never raises for API/network failures.
+
+    `threads` are the toolkit's (watchdog, resolver); without them the call starts its
+    own and stops them before returning.
+    """
+    own = threads is None
+    call_threads = CallThreads() if threads is None else threads
+    start = time.monotonic()
+    watch = call_threads.watchdog.watch(start + timeout)
+    token = _CALL.set(watch)
+    result = HttpResult(final_url=url)
+    try:
+        request = _prepare(session, method, url, dict(headers), body)
+        resp = _send_handling_redirects(session, request, watch, result)
+        result.headers = dict(resp.headers)
+        result.body = _read_capped(resp, watch.deadline, max_bytes)
+    except Exception as e:  # never raise into the agent: the call fails as data
+        _record_failure(result, e, watch, timeout, max_bytes)
+    finally:
+        call_threads.watchdog.finish(watch)
+        _CALL.reset(token)
+        if own:
+            call_threads.close()
+        result.elapsed_ms = round((time.monotonic() - start) * 1000, 1)
+    return result
+
+
+def _prepare(
+    session: requests.Session,
+    method: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes | None,
+) -> requests.PreparedRequest:
+    return session.prepare_request(requests.Request(method, url, headers=headers, data=body))
+
+
+def _send_handling_redirects(
+    session: requests.Session,
+    request: requests.PreparedRequest,
+    watch: _Watch,
+    result: HttpResult,
+) -> requests.Response:
+    """Send `request`, following redirects within its origin; the final response."""
+    first_url = request.url or ""
+    for _ in range(MAX_REDIRECTS + 1):
+        resp = _send_single_request(session, request, watch, result)
+        location = resp.headers.get("Location")
+        if not (resp.is_redirect and location):
+            return resp
+        resp.close()
+        request = _redirect_request(session, request, resp.status_code, location, first_url)
+    raise _Stop(f"too many redirects (more than {MAX_REDIRECTS})")
+
+
+def _send_single_request(
+    session: requests.Session,
+    request: requests.PreparedRequest,
+    watch: _Watch,
+    result: HttpResult,
+) -> requests.Response:
+    """One attempt-with-retries of one hop, within what is left of the deadline."""
+    remaining = watch.remaining()
+    if remaining <= 0:
+        raise _DeadlineExceeded("deadline passed")
+    result.maybe_sent = True
+    result.final_url = request.url or ""
+    resp = session.send(request, timeout=(remaining, remaining), allow_redirects=False, stream=True)
+    result.status = resp.status_code
+    return resp
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """Scheme, host and port as urllib3 reads them: the parser that will connect."""
+    parts = parse_url(url)
+    scheme = (parts.scheme or "").lower()
+    port = parts.port or {"http": 80, "https": 443}.get(scheme)
+    return scheme, (parts.host or "").lower(), port
+
+
+def _location_flaw(location: str) -> str | None:
+    """Why a `Location` value is refused before it is parsed at all, or None."""
+    if "\\" in location:
+        return "a backslash"
+    if any(unicodedata.category(c) == "Cc" for c in location):
+        return "a control character"
+    try:
+        netloc = urllib.parse.urlsplit(location).netloc
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return None  # refused below as not a valid URL
+    if "@" in netloc:
+        return "a user name or password"
+    return None
+
+
+_SHOWABLE_HOST = re.compile(r"[a-z0-9.\-\[\]:]{1,255}")
+
+
+def _show_origin(origin: tuple[str, str, int | None]) -> str:
+    scheme, host, port = origin
+    if scheme in ("http", "https") and _SHOWABLE_HOST.fullmatch(host):
+        return f"{scheme}://{host}:{port}"  # masked with the toolkit's secrets by the caller
+    return "an origin that cannot be shown"
+
+
+def _redirect_request(
+    session: requests.Session,
+    previous: requests.PreparedRequest,
+    status: int,
+    location: str,
+    first_url: str,
+) -> requests.PreparedRequest:
+    """The next hop's request, prepared exactly as it will be sent, or `_Stop`.
+
+    The origin is judged on the prepared URL through urllib3's parser (the one that
+    connects), so two parsers that read a `Location` differently cannot disagree.
+    """
+    refused = f"HTTP {status} redirect was not followed"
+    flaw = _location_flaw(location)
+    if flaw is not None:
+        raise _Stop(f"{refused}: its Location header contains {flaw}")
+    method = _redirect_method(previous.method or "GET", status)
+    body = previous.body
+    dropped = {"content-length"}
+    if method != previous.method:  # turned into a GET: no body, nothing describing one
+        body = None
+        dropped.add("content-type")
+    headers = {k: v for k, v in previous.headers.items() if k.lower() not in dropped}
+    try:
+        target = urllib.parse.urljoin(previous.url or "", location)
+        request = _prepare(session, method, target, headers, body)  # type: ignore[arg-type]
+        after = _origin(request.url or "")
+        userinfo = parse_url(request.url or "").auth
+    except Exception:  # an unparseable URL (InvalidURL, LocationParseError, ...)
+        raise _Stop(f"{refused}: its Location header is not a valid URL") from None
+    if userinfo is not None:
+        raise _Stop(f"{refused}: its Location header contains a user name or password")
+    if after != _origin(first_url):
+        raise _Stop(
+            f"HTTP {status} redirect to another origin ({_show_origin(after)}) was not followed"
+        )
+    return request
+
+
+def _redirect_method(method: str, status: int) -> str:
+    # As `requests` (and browsers) do: 303 -> GET; 301/302 turn POST into GET.
+    if status == 303 and method != "HEAD":
+        return "GET"
+    if status in (301, 302) and method == "POST":
+        return "GET"
+    return method
+
+
+def _record_failure(
+    result: HttpResult, e: Exception, watch: _Watch, timeout: float, max_bytes: int
+) -> None:
+    """Turn what ended a call into `result.error` (and what is known about sending)."""
+    if isinstance(e, _Stop):
+        result.error = e.error
+    elif isinstance(e, _BodyTooLarge):
+        result.error = f"response body larger than the {max_bytes:,}-byte cap"
+        result.body = b""
+    elif isinstance(e, AddressRefusedError):
+        result.maybe_sent = watch.sent
+        result.status = None
+        result.error = str(e)
+    elif isinstance(e, _DeadlineExceeded):
+        result.maybe_sent = watch.sent
+        result.error = f"timeout: no complete answer within {timeout:g} s ({e})"
+    elif isinstance(e, requests.exceptions.ConnectTimeout):
+        result.maybe_sent = watch.sent
+        result.error = f"timeout: could not connect within {timeout:g} s"
+    elif watch.expired or watch.remaining() <= 0:
+        result.maybe_sent = watch.sent
+        result.error = f"timeout: no complete answer within {timeout:g} s"
+    elif isinstance(e, requests.exceptions.ConnectionError) and _is_connect_failure(e):
+        result.maybe_sent = watch.sent
+        result.error = f"could not connect: {_short(e)}"
+    else:
+        result.error = f"request failed: {_short(e)}"
+
+
+def _is_connect_failure(e: Exception) -> bool:
+    seen: set[int] = set()
+    node: BaseException | None = e
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if isinstance(node, (NewConnectionError, NameResolutionError)):
+            return True
+        reason = getattr(node, "reason", None)
+        if isinstance(reason, BaseException):
+            node = reason
+            continue
+        args = getattr(node, "args", ())
+        node = next((a for a in args if isinstance(a, BaseException)), None) or node.__context__
+    return False
+
+
+def _short(e: Exception) -> str:
+    text = str(e)
+    if "NameResolutionError" in text or "Name or service not known" in text:
+        return "the host name could not be resolved"
+    if "Connection refused" in text:
+        return "connection refused"
+    # Not cut here: the caller masks the whole text first, then cuts it.
+    return text
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def _read_capped(resp: requests.Response, deadline: float, max_bytes: int) -> bytes:
+    chunks: list[bytes] = []
+    total = 0
+    raw = resp.raw
+    try:
+        while True:
+            if time.monotonic() >= deadline:
+                raise _DeadlineExceeded("the body did not arrive in time")
+            chunk = raw.read1(65536, decode_content=True)
+            if not chunk:
+                if time.monotonic() >= deadline:
+                    raise _DeadlineExceeded("the body did not arrive in time")
+                break
+            total += len(chunk)
+            if total > max_bytes:
+                raise _BodyTooLarge
+            chunks.append(chunk)
+    except BaseException:
+        resp.close()
+        raise
+    resp.raw.release_conn()
+    return b"".join(chunks)

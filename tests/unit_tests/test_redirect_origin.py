@@ -80,9 +80,7 @@ def test_a_redirect_is_followed_only_to_the_same_origin_as_both_parsers_read_it(
         ("http://[::1/", "is not a valid URL"),
     ],
 )
-def test_each_refusal_says_why(
-    session: requests.Session, location: str, reason: str
-) -> None:
+def test_each_refusal_says_why(session: requests.Session, location: str, reason: str) -> None:
     first = _prepare(session, "GET", FIRST, {}, None)
     with pytest.raises(_Stop) as stop:
         _redirect_request(session, first, 302, location, first.url or "")

@@ -1,4 +1,9 @@
-"""`apiactions demo` and `apiactions chat`: the agent in a terminal, with a transcript."""
+"""`apiactions demo`: the offline demo; and the agent in a terminal with a transcript,
+which `apiactions chat` runs too.
+
+Only the command's parser loads with the command line (`--help` and `validate` need no
+LangChain): the agent, the toolkit and LangChain load when a chat starts.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +14,21 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, ToolMessage
-
+from langchain_apiactions.cli.options import MODEL_HELP, add_command
 from langchain_apiactions.cli.wording import for_cli
 from langchain_apiactions.config import load_actions
 from langchain_apiactions.errors import ModelSpecError
-from langchain_apiactions.result import ActionArtifact, ArtifactView, as_artifact
-from langchain_apiactions.toolkit import ApiActionsToolkit
 
-__all__ = ["DEMO_SCRIPT", "load_model", "run_chat", "run_demo"]
+if TYPE_CHECKING:
+    import argparse
+
+    from langchain_core.language_models import BaseChatModel
+
+    from langchain_apiactions.result import ActionArtifact
+
+__all__ = ["DEMO_SCRIPT", "add_parser", "load_model", "run", "run_chat", "run_demo"]
 
 DEMO_API_KEY = "demo-store-key-7f3a"
 STORE_ORIGIN = "https://api.yourstore.com"
@@ -37,6 +45,16 @@ DEMO_SCRIPT: list[tuple[str, str | None]] = [
 ]
 
 
+def add_parser(sub: Any) -> None:
+    d = add_command(sub, "demo", "the offline demo: a store API and a scripted chat")
+    d.add_argument("--model", default=None, help=MODEL_HELP)
+    d.add_argument("--interactive", action="store_true", help="chat yourself instead of the script")
+
+
+def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    return run_demo(model=ns.model, interactive=ns.interactive, out=out)
+
+
 def load_model(spec: str | None) -> BaseChatModel:
     """`offline` (the default without OPENAI_API_KEY), `offline-semantic` or `openai:<model>`.
 
@@ -50,7 +68,7 @@ def load_model(spec: str | None) -> BaseChatModel:
 
         return OfflineChatModel()
     if spec == "offline-semantic":
-        from langchain_apiactions.cli.eval_cmd import build_model
+        from langchain_apiactions.cli.evaluate import build_model
 
         return build_model(spec, base_url=None, api_key_env=None)
     if spec.startswith("openai:"):
@@ -93,6 +111,10 @@ class Transcript:
 
     def chunk(self, mode: str, data: Any) -> list[Any]:
         """Print one stream chunk; returns any interrupts."""
+        from langchain_core.messages import AIMessage, ToolMessage
+
+        from langchain_apiactions.result import as_artifact
+
         if (
             mode == "custom"
             and isinstance(data, dict)
@@ -122,6 +144,8 @@ class Transcript:
         return interrupts
 
     def artifact(self, art: ActionArtifact) -> None:
+        from langchain_apiactions.result import ArtifactView
+
         lines = ArtifactView(art).lines()
         if self.received is not None and art["request"] is not None:
             # What the API received goes right after the request line.
@@ -200,6 +224,7 @@ def run_demo(
     """Serve the demo store on loopback and chat with it (scripted, or `interactive`)."""
     from langchain_apiactions.agent import create_api_actions_agent
     from langchain_apiactions.cli.demo_server import DemoStoreServer
+    from langchain_apiactions.toolkit import ApiActionsToolkit
 
     started = time.monotonic()
     env = {**os.environ, "STORE_API_KEY": DEMO_API_KEY}
@@ -267,6 +292,7 @@ def run_chat(
     """
     from langchain_apiactions.agent import create_api_actions_agent
     from langchain_apiactions.server import checkpointer_from_url
+    from langchain_apiactions.toolkit import ApiActionsToolkit
 
     checkpointer = None
     if state is not None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from langchain_apiactions.cli.options import _UsageError, add_command
 from langchain_apiactions.errors import ModelSpecError
 
 if TYPE_CHECKING:
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from langchain_apiactions.config import ApiAction
     from langchain_apiactions.evaluation import EvalResult
 
-__all__ = ["add_arguments", "build_model", "run"]
+__all__ = ["add_arguments", "add_parser", "build_model", "run"]
 
 MODEL_HELP = (
     "the chat model(s), comma-separated to score several in one run: `offline` (the "
@@ -27,6 +28,25 @@ MODEL_HELP = (
     "openai:gpt-4.1-mini when OPENAI_API_KEY is set, else offline"
 )
 KEYLESS = "no-key"  # what the OpenAI SDK is given for a server that wants no key
+
+
+def add_parser(sub: Any) -> None:
+    e = add_command(sub, "eval", "measure which action a model picks for each visitor case")
+    add_arguments(e, _accuracy)
+
+
+def _accuracy(text: str) -> float:
+    """`0.8`, `80` or `80%` -> 0.8."""
+    try:
+        value = float(text.strip().rstrip("%"))
+    except ValueError:
+        msg = f"{text!r} is not an accuracy (0.8, 80 or 80%)"
+        raise argparse.ArgumentTypeError(msg) from None
+    value = value / 100 if value > 1 or text.strip().endswith("%") else value
+    if not 0 <= value <= 1:
+        msg = f"{text!r} is not an accuracy between 0 and 100%"
+        raise argparse.ArgumentTypeError(msg)
+    return value
 
 
 def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) -> None:
@@ -123,10 +143,6 @@ def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) 
     )
 
 
-class UsageError(Exception):
-    """An `eval` command line that cannot run as given."""
-
-
 def build_model(
     spec: str | None, *, base_url: str | None, api_key_env: str | None
 ) -> BaseChatModel:
@@ -192,7 +208,7 @@ def _read_prompt(path: str | None, option: str) -> str | None:
         return Path(path).read_text(encoding="utf-8")
     except OSError as e:
         msg = f"{option} {path}: cannot read it ({e.strerror or e})"
-        raise UsageError(msg) from None
+        raise _UsageError(msg) from None
 
 
 def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -215,23 +231,23 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 0
     if not ns.file or not ns.cases:
         msg = "eval needs FILE and CASES (or --history)"
-        raise UsageError(msg)
+        raise _UsageError(msg)
     if ns.max_broken is not None and not (ns.compare or ns.system_prompt_b):
         msg = "--max-broken needs --compare FILE2 or --system-prompt-b FILE"
-        raise UsageError(msg)
+        raise _UsageError(msg)
     if ns.select is not None and ns.select < 1:
         msg = f"--select must be 1 or more (got {ns.select})"
-        raise UsageError(msg)
+        raise _UsageError(msg)
     sizes = _sizes(ns.catalog_sizes)
     if sizes and not ns.distractors:
         msg = "--catalog-sizes needs --distractors FILE2 (the actions that fill the catalogue)"
-        raise UsageError(msg)
+        raise _UsageError(msg)
     specs = [s.strip() for s in (ns.model or "").split(",") if s.strip()] or [None]
     models = [build_model(s, base_url=ns.base_url, api_key_env=ns.api_key_env) for s in specs]
     if sizes:
         if comparing_options(ns):
             msg = "--catalog-sizes runs one file: it cannot be combined with --compare"
-            raise UsageError(msg)
+            raise _UsageError(msg)
         return _catalogue_sizes(ns, models, sizes, out, err)
     prompt_a = _read_prompt(ns.system_prompt, "--system-prompt")
     prompt_b = _read_prompt(ns.system_prompt_b, "--system-prompt-b")
@@ -349,7 +365,7 @@ def _sizes(text: str | None) -> list[int]:
         sizes = []
     if not sizes or any(n < 1 for n in sizes):
         msg = f"--catalog-sizes {text}: expected sizes such as 10,100,1000"
-        raise UsageError(msg)
+        raise _UsageError(msg)
     return sizes
 
 

@@ -10,12 +10,31 @@ import argparse
 import logging
 import sys
 from collections.abc import Mapping
-from typing import TextIO
+from typing import Any, TextIO
 
+from langchain_apiactions.cli.options import (
+    add_command,
+    context_option,
+    network_options,
+    parse_context,
+    store_option,
+)
 from langchain_apiactions.errors import ActionConfigError
 from langchain_apiactions.redact import SecretMaskingFilter
 
-__all__ = ["add_arguments", "cmd_mcp"]
+__all__ = ["add_arguments", "add_parser", "cmd_mcp", "run"]
+
+
+def add_parser(sub: Any) -> None:
+    m = add_command(sub, "mcp", "serve the actions to MCP clients (stdio or HTTP)")
+    add_arguments(m)
+    network_options(m)
+    context_option(m)
+    store_option(m)
+
+
+def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    return cmd_mcp(ns, parse_context(ns.context))
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

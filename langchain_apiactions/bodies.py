@@ -29,14 +29,12 @@ from xml.etree.ElementTree import Element, ParseError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
+from langchain_apiactions.errors import XmlRefused
+
 __all__ = ["MAX_XML_DEPTH", "MAX_XML_ELEMENTS", "XmlRefused", "body_kind", "html_text", "parse_xml"]
 
 MAX_XML_DEPTH = 64
 MAX_XML_ELEMENTS = 100_000
-
-
-class XmlRefused(ValueError):
-    """An XML body that is malformed or unsafe (the message says why, for the artifact)."""
 
 
 def body_kind(headers: Mapping[str, str]) -> Literal["xml", "html"] | None:

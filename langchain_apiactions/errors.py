@@ -9,19 +9,32 @@ ApiActionError                      root of everything this package raises
 ├── SessionConflictError (ValueError)  your `session=` is already guarded by another
 │                                   toolkit's network policy
 ├── ImportSpecError (ValueError)    an OpenAPI document or cURL line cannot be imported
+├── ServerSettingsError (ValueError)  an environment variable of the LangGraph graph
+│                                   factory (`langgraph_server.make_graph`) is missing or wrong
+├── XmlRefused (ValueError)         an XML body is malformed or unsafe (`bodies.parse_xml`;
+│                                   a call returns it as data)
 └── ActionCallError                 one call could not be made as asked
     ├── ArgumentError (ValueError)  a value from the model cannot be used
-    │                               (`..` as a path segment, CR/LF in a header);
-    │                               the model sees the message and can ask again
+    │   │                           (`..` as a path segment, CR/LF in a header);
+    │   │                           the model sees the message and can ask again
+    │   └── ToolArgumentError       the same leaving through LangChain (`tool.py`): also
+    │                               a `langchain_core` `ToolException`
     ├── AddressRefusedError         the network policy refused the address
     ├── MissingContextError         a `{context.NAME}` value was not provided by the app
-    └── SessionStoreError           the session store (SQLite, Redis) cannot be used
+    ├── SessionStoreError (ValueError)  the session store (SQLite, Redis) cannot be used
+    └── TokenError                  the OAuth2 token endpoint gave no usable token
+                                    (a call returns it as data)
 ```
-
 Failures of the API or the network (timeouts, 4xx/5xx, refused addresses) are not raised
 into the agent: a tool returns them as data (`ok: false` and `error` in the artifact).
 Neither is an `ArgumentError`; where one leaves through LangChain (`ApiActionTool.prepare`)
-it is a `ToolArgumentError`, also a `langchain_core` `ToolException`.
+it is a `ToolArgumentError`, also a `langchain_core` `ToolException`. Every class here is
+also importable from the module that raises it (`oauth2.TokenError`, `bodies.XmlRefused`,
+`langgraph_server.ServerSettingsError`).
+
+A few private exceptions (`_Stop`, `_BodyTooLarge` and `_DeadlineExceeded` in `network`,
+`_UsageError` in `cli`) are control flow inside one step and never leave it; a test
+keeps every other exception class in this tree.
 
 This module (like the whole file format: `config`, `templating`, `extract`) needs no
 LangChain, so loading and validating an action file starts fast.
@@ -42,8 +55,11 @@ __all__ = [
     "MissingContextError",
     "MissingSecretError",
     "ModelSpecError",
+    "ServerSettingsError",
     "SessionConflictError",
     "SessionStoreError",
+    "TokenError",
+    "XmlRefused",
 ]
 
 
@@ -98,6 +114,14 @@ class ImportSpecError(ApiActionError, ValueError):
     """An OpenAPI document or a cURL line cannot be imported (the message says why)."""
 
 
+class ServerSettingsError(ApiActionError, ValueError):
+    """An environment variable of the graph factory is missing or wrong."""
+
+
+class XmlRefused(ApiActionError, ValueError):
+    """An XML body that is malformed or unsafe (the message says why, for the artifact)."""
+
+
 class ActionCallError(ApiActionError):
     """One call of an action could not be made as asked."""
 
@@ -127,3 +151,14 @@ class MissingContextError(ActionCallError):
 
 class SessionStoreError(ActionCallError, ValueError):
     """The session store cannot be used (a bad URL, Redis not reachable, SQLite locked)."""
+
+
+class TokenError(ActionCallError):
+    """The token endpoint gave no usable token.
+
+    The message may quote the endpoint: the caller masks it with the toolkit's secrets.
+    """
+
+    def __init__(self, message: str, *, timeout: bool = False) -> None:
+        super().__init__(message)
+        self.timeout = timeout

@@ -25,6 +25,7 @@ import requests
 from pydantic import SecretStr
 
 from langchain_apiactions.auth import CompiledAuth, OAuth2ClientCredentials
+from langchain_apiactions.errors import TokenError
 from langchain_apiactions.network import CallThreads, send
 from langchain_apiactions.redact import SecretMasker
 from langchain_apiactions.result import status_text
@@ -39,17 +40,6 @@ MAX_TOKEN_RESPONSE = 64 * 1024
 def refresh_margin(expires_in: float) -> float:
     """How long before expiry a token of `expires_in` seconds is refreshed."""
     return min(REFRESH_MARGIN, expires_in / 2)
-
-
-class TokenError(Exception):
-    """The token endpoint gave no usable token.
-
-    The message may quote the endpoint: the caller masks it with the toolkit's secrets.
-    """
-
-    def __init__(self, message: str, *, timeout: bool = False) -> None:
-        super().__init__(message)
-        self.timeout = timeout
 
 
 @dataclass(eq=False)

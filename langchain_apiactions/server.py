@@ -34,13 +34,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from langchain_apiactions.errors import ApiActionError
+from langchain_apiactions.errors import ServerSettingsError
 
-__all__ = ["ServerSettings", "checkpointer_from_url", "make_graph"]
-
-
-class ServerSettingsError(ApiActionError, ValueError):
-    """An environment variable of the graph factory is missing or wrong."""
+__all__ = ["ServerSettings", "ServerSettingsError", "checkpointer_from_url", "make_graph"]
 
 
 def checkpointer_from_url(url: str) -> Any:

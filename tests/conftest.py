@@ -2,16 +2,12 @@ from __future__ import annotations
 
 import gc
 import logging
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from hypothesis import settings
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from apiserver import ApiServer
+from tests.apiserver import ApiServer
 
 # Property tests check what is rendered and sent, not how fast: speed lives in
 # benchmarks/. Hypothesis's default 200 ms deadline per example only measures how busy
@@ -67,19 +63,3 @@ def pytest_terminal_summary(
             f"test order: random, replay with `python -m pytest -p randomly -p no:cacheprovider "
             f"--randomly-seed={seed}`"
         )
-
-
-def make_toolkit(text: str, **options: object):  # type: ignore[no-untyped-def]
-    """A toolkit over YAML `text`, allowed to reach the loopback test servers only."""
-    from langchain_apiactions import ApiActionsToolkit
-
-    options.setdefault("allowed_networks", ["127.0.0.0/8"])
-    return ApiActionsToolkit(actions=text, **options)
-
-
-def call(tool, args: dict, session: str = "s1"):  # type: ignore[no-untyped-def]
-    """Invoke `tool` as a model's tool call; returns the ToolMessage."""
-    return tool.invoke(
-        {"name": tool.name, "args": args, "id": "call_1", "type": "tool_call"},
-        config={"configurable": {"session_id": session}},
-    )

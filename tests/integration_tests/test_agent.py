@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Reply
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langgraph.types import Command
 
 from langchain_apiactions import OfflineChatModel, create_api_actions_agent, last_turn_actions
+from tests.apiserver import ApiServer, Reply
 
 
 class ScriptedModel(BaseChatModel):

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Recorded, Reply
-from conftest import call, make_toolkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from langchain_core.callbacks import BaseCallbackHandler
 
 from langchain_apiactions.cli import main as cli_main
+from tests.apiserver import ApiServer, Recorded, Reply
+from tests.helpers import call, make_toolkit
 
 WHEN = "Use this action when the visitor asks about the status of their order."
 KEY = "shpat_Zq9/+&= key"  # characters that URL-encoding and base64 change

@@ -9,10 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import call, make_toolkit
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import ToolMessage
+
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call, make_toolkit
 
 
 def _once(api: ApiServer, **extra: str) -> Any:

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from apiserver import ApiServer, Reply
 
 from langchain_apiactions.cli import main
+from tests.apiserver import ApiServer, Reply
 
 
 def run(*argv: str) -> tuple[int, str]:

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Reply
 
 from langchain_apiactions.cli import _parser, main
+from tests.apiserver import ApiServer, Reply
 
 EXE = str(Path(sys.executable).parent / "apiactions")
 

@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import make_toolkit
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from langchain_apiactions import ActionConfigError, check_actions, create_api_actions_agent
 from langchain_apiactions.errors import MissingContextError
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import make_toolkit
 
 CUSTOMER = "C-7731"
 TOKEN = "tok-user-9f3a1c77e2b04d5f"

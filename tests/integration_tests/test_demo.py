@@ -9,9 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from docs_snippets import snippet
-
 from langchain_apiactions.cli.demo_server import DemoStoreServer
+from tests.docs_snippets import snippet
 
 
 def test_demo_runs_offline_and_shows_the_whole_experience() -> None:
@@ -139,7 +138,7 @@ def test_chat_from_a_pipe_without_triggered_response(tmp_path: Path) -> None:
 def test_demo_with_an_openai_compatible_server(tmp_path: Path) -> None:
     import json
 
-    from apiserver import ApiServer, Reply
+    from tests.apiserver import ApiServer, Reply
 
     llm = ApiServer().start()
     reply = {

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Reply
 from langchain_core.messages import AIMessage
 
 from langchain_apiactions import OfflineChatModel, create_api_actions_agent, last_turn_actions
+from tests.apiserver import ApiServer, Reply
 
 DENTAL = Path(__file__).resolve().parents[2] / "examples" / "dental_clinic.yaml"
 ORIGIN = "https://api.smileclinic.example"

@@ -12,11 +12,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from apiserver import ApiServer, Recorded, Reply
-from conftest import make_toolkit
 
 from langchain_apiactions import ArtifactView
 from langchain_apiactions.redact import secret_forms
+from tests.apiserver import ApiServer, Recorded, Reply
+from tests.helpers import make_toolkit
 
 CHROMIUM = Path("/usr/bin/chromium")
 SECRETS = {

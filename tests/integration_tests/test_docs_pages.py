@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from docs_snippets import snippet
-
 from langchain_apiactions import OfflineChatModel, evaluate, load_actions
 from langchain_apiactions.evaluation import load_cases
+from tests.docs_snippets import snippet
 
 
 def test_tuning_cases_are_checked_and_chosen_as_expected_offline(tmp_path: Path) -> None:

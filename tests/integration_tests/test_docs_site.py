@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from docs_snippets import ROOT, snippet
 
 import langchain_apiactions
+from tests.docs_snippets import ROOT, snippet
 
 BUILD = snippet("contributing-docs-build").text
 

@@ -7,8 +7,9 @@ import time
 from http import HTTPStatus
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import call, make_toolkit
+
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call, make_toolkit
 
 
 def _toolkit(

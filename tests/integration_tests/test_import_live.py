@@ -11,11 +11,11 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import call
 
 from langchain_apiactions import ApiActionsToolkit
 from langchain_apiactions.cli import main
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call
 
 DATA = Path(__file__).parents[1] / "data" / "openapi"
 

@@ -22,14 +22,14 @@ import anyio
 import httpx
 import mcp.types as mt
 import pytest
-from apiserver import ApiServer, Recorded, Reply
-from docs_snippets import snippet
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.message import SessionMessage
 
 from langchain_apiactions import ApiActionsToolkit
+from tests.apiserver import ApiServer, Recorded, Reply
+from tests.docs_snippets import snippet
 
 SECRET = "sk-live-mcp-7c1e9a2b44"
 EXE = Path(sys.executable).parent / "apiactions"

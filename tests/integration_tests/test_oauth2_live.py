@@ -16,8 +16,9 @@ import urllib.parse
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, ConnectionRecorder, Recorded, Reply
-from conftest import call, make_toolkit
+
+from tests.apiserver import ApiServer, ConnectionRecorder, Recorded, Reply
+from tests.helpers import call, make_toolkit
 
 CLIENT_ID = "shop-client"
 CLIENT_SECRET = "cs_Zq9/+&= very secret"  # changed by form-encoding and base64

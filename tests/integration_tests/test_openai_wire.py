@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Recorded, Reply
 from langchain_openai import ChatOpenAI
 
 from langchain_apiactions import ApiActionsToolkit, create_api_actions_agent
+from tests.apiserver import ApiServer, Recorded, Reply
 
 
 def completion(message: dict[str, Any], finish: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from docs_snippets import snippet
+from tests.docs_snippets import snippet
 
 ROOT = Path(__file__).parents[2]
 

@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from docs_snippets import snippet
-from redisserver import RedisServer
 
 from langchain_apiactions.cli.demo_server import DemoStoreServer
+from tests.docs_snippets import snippet
+from tests.redisserver import RedisServer
 
 DEMO = "http://127.0.0.1:8765"
 

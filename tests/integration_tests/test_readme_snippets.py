@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from apiserver import ApiServer, Reply
-from docs_snippets import ROOT, snippet
-
 from langchain_apiactions.cli.demo_server import DemoStoreServer
+from tests.apiserver import ApiServer, Reply
+from tests.docs_snippets import ROOT, snippet
 
 
 def run_snippet(

@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apiserver import ApiServer, Reply
-from redisserver import RedisServer
+
+from tests.apiserver import ApiServer, Reply
+from tests.redisserver import RedisServer
 
 CUSTOMER = "C-5521"
 TOKEN = "tok-srv-7d1e9a0b33"

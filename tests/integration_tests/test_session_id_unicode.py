@@ -7,12 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import call, make_toolkit
-from redisserver import RedisServer
 
 from langchain_apiactions import RedisSessionStore, SessionStore, SqliteSessionStore
 from langchain_apiactions.session_store import BaseSessionStore
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call, make_toolkit
+from tests.redisserver import RedisServer
 
 ACTION = """
 actions:

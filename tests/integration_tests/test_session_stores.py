@@ -17,9 +17,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import make_toolkit
-from redisserver import RedisServer, free_port
 
 from langchain_apiactions import (
     ApiActionsToolkit,
@@ -30,6 +27,9 @@ from langchain_apiactions import (
     SqliteSessionStore,
 )
 from langchain_apiactions.session_store import session_store_from_url
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import make_toolkit
+from tests.redisserver import RedisServer, free_port
 
 WORKER = str(Path(__file__).parent.parent / "store_worker.py")
 
@@ -346,3 +346,37 @@ def test_session_ids_that_look_alike_stay_separate(
     store.reset("a}")
     assert not store.has_run("a}", "A")
     assert all(store.has_run(sid, "A") for sid in HOSTILE_SESSIONS if sid != "a}")
+
+
+# The in-memory store, over the wire (its unit tests: unit_tests/session_store).
+
+
+def test_small_cap_never_sends_two_concurrent_calls_in_one_session(api: ApiServer) -> None:
+    api.route("POST", "/coupon", Reply(200, {"code": "C1"}, delay=0.5))
+    toolkit = make_toolkit(
+        f"""
+actions:
+  - name: Coupon
+    when_to_use: Use when the visitor asks for their one welcome coupon code.
+    method: POST
+    url: {api.url}/coupon
+    body: {{session: "{{session_id}}"}}
+    once_per_session: true
+""",
+        session_store=SessionStore(max_sessions=1),
+    )
+    tool = toolkit.get_tool("Coupon")
+    results: dict[str, object] = {}
+
+    def run(key: str, session: str) -> None:
+        results[key] = tool.invoke({}, config={"configurable": {"session_id": session}})
+
+    first = threading.Thread(target=run, args=("a1", "A"))
+    first.start()
+    time.sleep(0.15)  # A's call is in flight
+    run("b", "B")  # a second session pushes the store over its cap
+    run("a2", "A")  # A again, while its first call is still running
+    first.join()
+    sent = [r.json["session"] for r in api.requests]
+    assert sorted(sent) == ["A", "B"]  # exactly one request for A
+    assert "already" in str(results["a2"])

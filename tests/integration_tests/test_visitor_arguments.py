@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from apiserver import ApiServer, Reply
-from conftest import call, make_toolkit
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call, make_toolkit
 
 
 def test_failed_close_chat_action_does_not_close_the_chat(api: ApiServer) -> None:

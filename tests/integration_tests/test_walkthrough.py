@@ -5,10 +5,10 @@ from __future__ import annotations
 import base64
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import call, make_toolkit
 
 from langchain_apiactions import ActionArtifact, ArtifactRequest
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call, make_toolkit
 
 
 @pytest.fixture(autouse=True)

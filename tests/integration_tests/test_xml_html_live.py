@@ -6,12 +6,12 @@ import time
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, ConnectionRecorder, Reply
-from conftest import call, make_toolkit
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from langchain_apiactions.bodies import XmlRefused, body_kind, html_text, parse_xml
+from tests.apiserver import ApiServer, ConnectionRecorder, Reply
+from tests.helpers import call, make_toolkit
 
 WHEN = "Use this action when the visitor asks about the status of their order."
 

@@ -17,8 +17,6 @@ from typing import Any
 import idna
 import pytest
 import requests
-from apiserver import ApiServer, Reply
-from conftest import call, make_toolkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +28,8 @@ from langchain_apiactions import (
 )
 from langchain_apiactions.extract import MAX_DEPTH, clean_json
 from langchain_apiactions.redact import SecretMasker
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call, make_toolkit
 
 SECRET = "sk-LIVE-7fQ2xZ9pL4mN8vR1tY6wE3uI5oP0aSdF"  # 40 characters
 PAD = "."  # a character the secret does not contain

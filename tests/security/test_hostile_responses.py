@@ -9,10 +9,11 @@ import zlib
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import call, make_toolkit
 from langchain_core.load import dumps, loads
 from langchain_core.messages import AIMessage, ToolMessage
+
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call, make_toolkit
 
 HOSTILE: list[tuple[str, Reply]] = [
     ("gzip bomb", Reply(200, gzip.compress(b"[" + b"0," * 3_000_000 + b"0]"),

@@ -15,13 +15,13 @@ from typing import Any
 
 import psutil
 import pytest
-from apiserver import ApiServer, Recorded, Reply
-from conftest import call, make_toolkit
 
 from langchain_apiactions import ApiActionsToolkit, network
 from langchain_apiactions.errors import ApiActionError, SessionConflictError
 from langchain_apiactions.network import missing_internals
 from langchain_apiactions.redact import GUARDED_LOGGERS, SecretMaskingFilter
+from tests.apiserver import ApiServer, Recorded, Reply
+from tests.helpers import call, make_toolkit
 
 KEY = "xkey-4471-secret-value"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, ConnectionRecorder, Reply
-from conftest import call, make_toolkit
 
 from langchain_apiactions import ApiActionsToolkit
+from tests.apiserver import ApiServer, ConnectionRecorder, Reply
+from tests.helpers import call, make_toolkit
 
 # Every way of writing "this machine" that Linux resolves to a loopback (or any-address)
 # listener. Only loopback is ever dialled by these tests.

@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import call
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.tracers.run_collector import RunCollectorCallbackHandler
 
 from langchain_apiactions import ApiActionsToolkit, OfflineChatModel, create_api_actions_agent
 from langchain_apiactions.cli import main as cli_main
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call
 
 SECRET = "sk-Zq9/+&= secret"  # characters that URL-encoding changes
 FORMS = {SECRET, urllib.parse.quote(SECRET, safe=""), urllib.parse.quote_plus(SECRET), "sk-Zq9"}

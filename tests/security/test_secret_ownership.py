@@ -11,11 +11,11 @@ import json
 import logging
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import call
 
 from langchain_apiactions import ApiActionsToolkit, ShortSecretWarning
 from langchain_apiactions.redact import GUARDED_LOGGERS, SecretMaskingFilter
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call
 
 A_KEY = "alpha-key-Zq81"
 

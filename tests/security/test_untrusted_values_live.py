@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Reply
-from conftest import call, make_toolkit
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from tests.apiserver import ApiServer, Reply
+from tests.helpers import call, make_toolkit
 
 hostile = st.lists(
     st.one_of(

@@ -6,9 +6,9 @@ import re
 from importlib.metadata import metadata
 
 import pytest
-from docs_snippets import ROOT, Block, all_blocks, snippet
 
 from langchain_apiactions import check_actions
+from tests.docs_snippets import ROOT, Block, all_blocks, snippet
 
 EXTRAS = set(metadata("langchain-apiactions").get_all("Provides-Extra") or []) | {"none"}
 # Languages whose blocks a reader runs or saves: each must say which extra it needs.

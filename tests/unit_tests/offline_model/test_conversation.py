@@ -11,7 +11,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 
 from langchain_apiactions import ApiActionsToolkit, OfflineChatModel, evaluate
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DENTAL = ROOT / "examples" / "dental_clinic.yaml"
 THURSDAY = dt.date(2026, 11, 26)
 

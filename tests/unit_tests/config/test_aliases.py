@@ -17,7 +17,7 @@ from langchain_apiactions.config.aliases import (
     INPUT_ALIASES,
 )
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _errors(text: str) -> list[str]:

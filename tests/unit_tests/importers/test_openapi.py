@@ -16,7 +16,7 @@ from langchain_apiactions.config import check_actions
 from langchain_apiactions.errors import ImportSpecError
 from langchain_apiactions.importers import from_openapi, import_openapi
 
-DATA = Path(__file__).parents[1] / "data" / "openapi"
+DATA = Path(__file__).parents[2] / "data" / "openapi"
 REAL = [
     ("swagger-petstore-2.0.yaml", None),
     ("oai-petstore-expanded-3.0.yaml", None),

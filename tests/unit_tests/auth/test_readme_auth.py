@@ -6,10 +6,10 @@ import base64
 import urllib.parse
 
 import pytest
-from docs_snippets import snippet
 
 from langchain_apiactions import ApiActionsToolkit
 from langchain_apiactions.config import check_actions
+from tests.docs_snippets import snippet
 
 BLOCKS = [snippet(name).text for name in ("auth-api-key", "auth-basic", "auth-oauth2")]
 ENV = {

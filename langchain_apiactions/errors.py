@@ -17,20 +17,21 @@ ApiActionError                      root of everything this package raises
     ├── ArgumentError (ValueError)  a value from the model cannot be used
     │   │                           (`..` as a path segment, CR/LF in a header);
     │   │                           the model sees the message and can ask again
-    │   └── ToolArgumentError       the same leaving through LangChain (`tool.py`): also
-    │                               a `langchain_core` `ToolException`
+    │   └── ToolArgumentError (ToolException)  the same, leaving through LangChain
+    │                               (in `tool.py`: `ToolException` is `langchain_core`'s)
     ├── AddressRefusedError         the network policy refused the address
     ├── MissingContextError         a `{context.NAME}` value was not provided by the app
     ├── SessionStoreError (ValueError)  the session store (SQLite, Redis) cannot be used
     └── TokenError                  the OAuth2 token endpoint gave no usable token
                                     (a call returns it as data)
 ```
+
 Failures of the API or the network (timeouts, 4xx/5xx, refused addresses) are not raised
 into the agent: a tool returns them as data (`ok: false` and `error` in the artifact).
 Neither is an `ArgumentError`; where one leaves through LangChain (`ApiActionTool.prepare`)
 it is a `ToolArgumentError`, also a `langchain_core` `ToolException`. Every class here is
 also importable from the module that raises it (`oauth2.TokenError`, `bodies.XmlRefused`,
-`langgraph_server.ServerSettingsError`).
+`langgraph_server.ServerSettingsError`, also `server.ServerSettingsError`).
 
 A few private exceptions (`_Stop`, `_BodyTooLarge` and `_DeadlineExceeded` in `network`,
 `_UsageError` in `cli`) are control flow inside one step and never leave it; a test

@@ -291,7 +291,7 @@ def run_chat(
     ran, in that file: the next run with the same `state` and `thread_id` resumes it.
     """
     from langchain_apiactions.agent import create_api_actions_agent
-    from langchain_apiactions.server import checkpointer_from_url
+    from langchain_apiactions.langgraph_server import checkpointer_from_url
     from langchain_apiactions.toolkit import ApiActionsToolkit
 
     checkpointer = None

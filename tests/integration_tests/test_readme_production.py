@@ -71,8 +71,8 @@ def test_session_store_snippet_sqlite_and_redis(
 def test_langgraph_json_is_what_the_server_test_loads() -> None:
     text = snippet("langgraph-json").text
     config = json.loads(text)
-    assert config["graphs"] == {"agent": "langchain_apiactions.server:make_graph"}
-    from test_server import LANGGRAPH_JSON
+    assert config["graphs"] == {"agent": "langchain_apiactions.langgraph_server:make_graph"}
+    from tests.integration_tests.test_server import LANGGRAPH_JSON
 
     assert config == LANGGRAPH_JSON
 

@@ -1,6 +1,6 @@
 """Several workers: the graph factory as LangGraph's server loads it, and `langgraph dev`.
 
-The factory (`langchain_apiactions.server:make_graph`) is configured by environment
+The factory (`langchain_apiactions.langgraph_server:make_graph`) is configured by environment
 variables; workers share the conversation (SQLite checkpointer) and the once-per-session
 records (a real redis-server).
 """
@@ -37,13 +37,13 @@ ACTIONS = """
 # The langgraph.json of the README's "Production" section.
 LANGGRAPH_JSON = {
     "dependencies": ["."],
-    "graphs": {"agent": "langchain_apiactions.server:make_graph"},
+    "graphs": {"agent": "langchain_apiactions.langgraph_server:make_graph"},
 }
 
 # One turn in a fresh process, loading the graph by import path as the server does.
 TURN = """
 import importlib, json, sys
-module, attr = "langchain_apiactions.server:make_graph".split(":")
+module, attr = "langchain_apiactions.langgraph_server:make_graph".split(":")
 graph = getattr(importlib.import_module(module), attr)()
 thread, text, context = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
 out = graph.invoke(
@@ -121,13 +121,28 @@ def test_factory_workers_share_the_conversation_and_the_store(
 
 
 def test_factory_settings_errors(monkeypatch: pytest.MonkeyPatch) -> None:
-    from langchain_apiactions.server import ServerSettingsError, checkpointer_from_url, make_graph
+    from langchain_apiactions.langgraph_server import (
+        ServerSettingsError,
+        checkpointer_from_url,
+        make_graph,
+    )
 
     monkeypatch.delenv("APIACTIONS_FILE", raising=False)
     with pytest.raises(ServerSettingsError, match="APIACTIONS_FILE is not set"):
         make_graph()
     with pytest.raises(ServerSettingsError, match=r"expected sqlite:///file\.db"):
         checkpointer_from_url("mysql://u:pw@h/db")
+
+
+def test_the_old_import_path_serves_the_same_factory() -> None:
+    # `langgraph.json` files written for `langchain_apiactions.server:make_graph` (its
+    # name before `langgraph_server`) keep loading the very same factory.
+    from langchain_apiactions import langgraph_server, server
+
+    assert server.make_graph is langgraph_server.make_graph
+    assert server.checkpointer_from_url is langgraph_server.checkpointer_from_url
+    assert server.ServerSettings is langgraph_server.ServerSettings
+    assert server.__all__ == langgraph_server.__all__
 
 
 def _listening_port(pid: int, deadline: float) -> int:

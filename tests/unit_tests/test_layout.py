@@ -1,5 +1,5 @@
 """The package's layout: a core that never imports the command line, no import cycles,
-no process exits in library code."""
+no upward imports, a core free of LangChain, no process exits in library code."""
 
 from __future__ import annotations
 
@@ -138,14 +138,83 @@ def test_nothing_changes_the_garbage_collector() -> None:
                 assert "gc" not in modules, f"{name}:{node.lineno} imports gc"
 
 
+def test_no_module_imports_a_package_that_contains_it() -> None:
+    # A package `__init__` re-exports its modules: a module importing it back (or the
+    # top package, the public API) is an upward arrow, and a cycle in waiting.
+    for name in MODULES:
+        if name.endswith(".__main__"):
+            continue  # `python -m` runs the package's entry point
+        ancestors = {name.rsplit(".", n)[0] for n in range(1, name.count(".") + 1)}
+        if MODULES[name].name == "__init__.py":
+            ancestors.discard(name)
+        assert not _imports(name) & ancestors, f"{name} imports {_imports(name) & ancestors}"
+
+
+def test_a_subpackage_init_only_gathers_its_own_modules() -> None:
+    for name, path in MODULES.items():
+        if path.name != "__init__.py" or name in (
+            "langchain_apiactions",
+            "langchain_apiactions.cli",
+        ):
+            continue  # the top package re-exports the API; cli assembles the parser
+        outside = {m for m in _imports(name) if not m.startswith(name + ".")}
+        assert outside == set(), f"{name} imports {outside}: keep the code in its modules"
+
+
+def test_the_subpackages_hold_one_concept_per_module() -> None:
+    # What issue 20 split: each concept in its own module (the map is in each __init__).
+    for package, modules in {
+        "network": ["policy", "threads", "transport", "sending"],
+        "config": ["models", "aliases", "reading", "checks", "loading"],
+        "cli": [
+            "options", "validate", "call", "demo", "evaluate", "inspector", "importing",
+            "chat", "mcp",
+        ],
+    }.items():  # fmt: skip
+        for module in modules:
+            assert f"langchain_apiactions.{package}.{module}" in MODULES
+            assert f"`{module}`" in (PACKAGE / package / "__init__.py").read_text()
+    for module in ("network", "config"):
+        assert MODULES[f"langchain_apiactions.{module}"].name == "__init__.py"
+
+
+# The core: the file format, templating and HTTP need no LangChain (the file format not
+# even the HTTP stack).
 FILE_FORMAT = [
     "langchain_apiactions",
-    "langchain_apiactions.config",
+    *sorted(m for m in MODULES if m.startswith("langchain_apiactions.config")),
     "langchain_apiactions.errors",
     "langchain_apiactions.templating",
     "langchain_apiactions.extract",
+    "langchain_apiactions.auth",
     "langchain_apiactions.cli",
 ]
+LANGCHAIN_FREE = [
+    *FILE_FORMAT[:-1],
+    *sorted(m for m in MODULES if m.startswith("langchain_apiactions.network")),
+    *sorted(m for m in MODULES if m.startswith("langchain_apiactions.importers")),
+    "langchain_apiactions.bodies",
+    "langchain_apiactions.oauth2",
+    "langchain_apiactions.redact",
+    "langchain_apiactions.result",
+    "langchain_apiactions.session_store",
+]
+
+
+def test_the_core_needs_no_langchain() -> None:
+    script = (
+        "import json, sys\n"
+        f"for m in {LANGCHAIN_FREE!r}: __import__(m)\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    loaded = json.loads(proc.stdout)
+    assert "langchain_apiactions.network.sending" in loaded and "requests" in loaded
+    heavy = [m for m in loaded if m.split(".")[0] in ("langchain_core", "langchain", "langgraph")]
+    assert heavy == []
+    assert not [m for m in loaded if m.startswith("langchain_apiactions.cli")]
 
 
 def test_loading_and_validating_a_file_needs_no_langchain(tmp_path: Path) -> None:

@@ -13,6 +13,8 @@ ApiActionError                      root of everything this package raises
 │                                   factory (`langgraph_server.make_graph`) is missing or wrong
 ├── XmlRefused (ValueError)         an XML body is malformed or unsafe (`bodies.parse_xml`;
 │                                   a call returns it as data)
+├── CaseError                       a model call of an evaluation failed for good (after
+│                                   retries); `evaluate` records it on its case
 └── ActionCallError                 one call could not be made as asked
     ├── ArgumentError (ValueError)  a value from the model cannot be used
     │   │                           (`..` as a path segment, CR/LF in a header);
@@ -31,7 +33,8 @@ into the agent: a tool returns them as data (`ok: false` and `error` in the arti
 Neither is an `ArgumentError`; where one leaves through LangChain (`ApiActionTool.prepare`)
 it is a `ToolArgumentError`, also a `langchain_core` `ToolException`. Every class here is
 also importable from the module that raises it (`oauth2.TokenError`, `bodies.XmlRefused`,
-`langgraph_server.ServerSettingsError`, also `server.ServerSettingsError`).
+`evaluation.calls.CaseError`, `langgraph_server.ServerSettingsError` and its old path
+`server.ServerSettingsError`).
 
 A few private exceptions (`_Stop`, `_BodyTooLarge` and `_DeadlineExceeded` in `network`,
 `_UsageError` in `cli`) are control flow inside one step and never leave it; a test
@@ -52,6 +55,7 @@ __all__ = [
     "AddressRefusedError",
     "ApiActionError",
     "ArgumentError",
+    "CaseError",
     "ImportSpecError",
     "MissingContextError",
     "MissingSecretError",
@@ -121,6 +125,10 @@ class ServerSettingsError(ApiActionError, ValueError):
 
 class XmlRefused(ApiActionError, ValueError):
     """An XML body that is malformed or unsafe (the message says why, for the artifact)."""
+
+
+class CaseError(ApiActionError):
+    """A model call that failed for good (after retries): recorded on its case."""
 
 
 class ActionCallError(ApiActionError):

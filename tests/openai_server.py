@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from apiserver import ApiServer, Recorded, Reply
+from tests.apiserver import ApiServer, Recorded, Reply
 
 
 def completion(

@@ -19,6 +19,8 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, message_to_dict, messages_from_dict
 from pydantic import SecretStr
 
+from langchain_apiactions.errors import CaseError
+
 __all__ = [
     "CallStats",
     "CaseError",
@@ -94,10 +96,6 @@ def describe_model(model: BaseChatModel) -> ModelInfo:
         str(base) if base else None,
         float(temperature) if isinstance(temperature, (int, float)) else None,
     )
-
-
-class CaseError(Exception):
-    """A model call that failed for good (after retries): recorded on its case."""
 
 
 @dataclass

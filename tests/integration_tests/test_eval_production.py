@@ -16,15 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apiserver import Reply
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langchain_openai import ChatOpenAI
-from openai_server import ChatServer, completion
 
 from langchain_apiactions import ApiActionsToolkit
 from langchain_apiactions.agent import DEFAULT_SYSTEM_PROMPT
 from langchain_apiactions.cli import main
 from langchain_apiactions.evaluation import evaluate, load_cases
+from tests.apiserver import Reply
+from tests.openai_server import ChatServer, completion
 
 ACTIONS = [
     {"name": "Order", "when_to_use": "Use when the visitor asks where their order is.",

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from langchain_apiactions.errors import Problem
+from langchain_apiactions.numbers import number_as_text
 from langchain_apiactions.redact import MASK
 
 __all__ = [
@@ -63,11 +64,9 @@ _RESERVED_TOKEN_PARAMS = frozenset(
 
 def numbers_as_text(values: Mapping[Any, Any]) -> dict[str, Any]:
     """`values` with text keys, and numbers written as YAML numbers turned into their text
-    (a header or token parameter `1` is sent as `1`); anything else is left to validation."""
-    return {
-        str(k): (str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x)
-        for k, x in values.items()
-    }
+    by the package's one rule (`numbers.number_as_text`: `1` and `1.0` are sent as `1`);
+    anything else is left to validation."""
+    return {str(k): number_as_text(x) for k, x in values.items()}
 
 
 class _AuthModel(BaseModel):

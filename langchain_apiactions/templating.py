@@ -22,6 +22,7 @@ from typing import Any, Union
 from pydantic import SecretStr
 
 from langchain_apiactions.errors import ArgumentError, Problem
+from langchain_apiactions.numbers import number_text
 from langchain_apiactions.redact import MASK
 
 __all__ = [
@@ -83,8 +84,8 @@ def text_value(value: Any, *, sep: str = ", ") -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
-        return str(int(value))
+    if isinstance(value, (int, float)):
+        return number_text(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, (list, tuple)):

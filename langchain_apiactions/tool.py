@@ -43,6 +43,7 @@ from pydantic import (
 from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
 from langchain_apiactions.errors import ArgumentError, MissingContextError, SessionStoreError
 from langchain_apiactions.network import CallThreads, HttpResult, NetworkPolicy, send
+from langchain_apiactions.numbers import number_as_text
 from langchain_apiactions.oauth2 import TokenCache, TokenError
 from langchain_apiactions.redact import MASK, SecretMasker, is_weak_secret, masking_logs
 from langchain_apiactions.result import (
@@ -88,17 +89,9 @@ Number = Annotated[
 ]
 
 
-def _number_as_text(value: Any) -> Any:
-    """Real models often send ids as numbers: a `text` input takes one as its text."""
-    if isinstance(value, bool):
-        return value  # refused as text: true/false is not what the visitor said
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        return text_value(value)  # 12345.0 -> "12345"
-    return value
-
-
-# The model sees JSON schema `type: string`; a number it sends anyway is accepted.
-Text = Annotated[str, BeforeValidator(_number_as_text)]
+# The model sees JSON schema `type: string`; a number it sends anyway is accepted as its
+# text (real models often send ids as numbers: 12345.0 -> "12345"; true/false refused).
+Text = Annotated[str, BeforeValidator(number_as_text)]
 _TYPES: dict[str, Any] = {"text": Text, "number": Number, "date": dt.date}
 
 

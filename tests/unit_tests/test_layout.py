@@ -187,6 +187,7 @@ FILE_FORMAT = [
     "langchain_apiactions.templating",
     "langchain_apiactions.extract",
     "langchain_apiactions.auth",
+    "langchain_apiactions.numbers",
     "langchain_apiactions.cli",
 ]
 LANGCHAIN_FREE = [

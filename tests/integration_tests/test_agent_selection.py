@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Reply
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -18,6 +17,7 @@ from langchain_apiactions import (
     create_api_actions_agent,
 )
 from langchain_apiactions.agent_selection import SELECTION_EVENT, selected_actions
+from tests.apiserver import ApiServer, Reply
 
 TOPICS = (
     "weather forecast", "cinema tickets", "flight delays", "gym membership", "pizza delivery",

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Recorded, Reply
 
 from langchain_apiactions import OfflineChatModel, create_api_actions_agent
+from tests.apiserver import ApiServer, Recorded, Reply
 
 THURSDAY = dt.date(2026, 11, 26)  # "Friday" is 2026-11-27, "tomorrow" too
 

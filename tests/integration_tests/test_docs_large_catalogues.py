@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from docs_snippets import snippet
 
 from langchain_apiactions import load_actions
+from tests.docs_snippets import snippet
 
 
 def run(tmp_path: Path, name: str) -> str:

@@ -322,7 +322,7 @@ def test_import_o_creates_the_file_and_force_overwrites_any_existing_path(
 
 
 def test_the_file_is_created_exclusively(tmp_path: Path) -> None:
-    from langchain_apiactions.cli.import_cmd import _write
+    from langchain_apiactions.cli.importing import _write
 
     path = tmp_path / "actions.yaml"
     _write(path, "a: 1\n", force=False)

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import gzip
 import json
 import logging
@@ -204,9 +205,10 @@ def bench_build(n: int) -> None:
         "<= 1.5",
     )
 
+    gc.collect()
     tracemalloc.start()
     before = tracemalloc.get_traced_memory()[0]
-    toolkit = ApiActionsToolkit(actions=loaded, env=env)
+    toolkit = ApiActionsToolkit.from_file(path, env=env)
     declared = tracemalloc.get_traced_memory()[0] - before
     middle = tracemalloc.get_traced_memory()[0]
     toolkit.get_tools()
@@ -214,10 +216,10 @@ def bench_build(n: int) -> None:
     tracemalloc.stop()
     toolkit.close()
     row(
-        "S5. memory per declared, unused action (toolkit over loaded actions)",
+        "S5. memory per declared action, no tool built (validated, templates compiled)",
         f"{declared / count:,.0f} B",
-        f"{built / count:,.0f} B/tool built",
-        f"{declared / max(built, 1):.3f}",
+        f"+{built / count:,.0f} B/tool built",
+        f"{declared / (declared + built):.2f}",
         "reported",
     )
 

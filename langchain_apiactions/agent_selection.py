@@ -7,7 +7,9 @@ and accuracy. This middleware (usable in any `create_agent`) binds to each model
   (`ApiActionsToolkit.select_actions`),
 - plus the `always` actions,
 - plus every action that ran in this thread, was called, or whose inputs the agent is
-  collecting (so the visitor's answer to "what is your order number?" still reaches it).
+  collecting (so the visitor's answer to "what is your order number?" still reaches it):
+  the offline model names that action; for another model, an action bound to its last
+  reply whose input the reply names (`order_number` for "your order number").
 
 Tools are built only when first selected (`ApiActionsToolkit.get_tool`); a call of an
 action that `create_agent` was not given is resolved here (`wrap_tool_call`). The names
@@ -20,11 +22,13 @@ Needs the `agent` extra (`langchain`, `langgraph`).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from langchain_core.messages import AIMessage, AnyMessage, ToolMessage
 
+from langchain_apiactions.config import ApiAction
+from langchain_apiactions.selection import lexical_tokens
 from langchain_apiactions.toolkit import ApiActionsToolkit
 
 __all__ = ["SELECTED_KEY", "SELECTION_EVENT", "ActionSelectionMiddleware", "selected_actions"]
@@ -48,21 +52,43 @@ def selected_actions(message: AnyMessage) -> list[str] | None:
     return [str(n) for n in names] if isinstance(names, list) else None
 
 
-def _in_use(messages: Sequence[AnyMessage], known: set[str]) -> list[str]:
+def _in_use(messages: Sequence[AnyMessage], actions: Mapping[str, ApiAction]) -> list[str]:
     """Actions this thread already involves: called, answered, or collecting inputs."""
     found: list[str] = []
     for m in messages:
-        if isinstance(m, ToolMessage) and m.name in known:
+        if isinstance(m, ToolMessage) and m.name is not None and m.name in actions:
             found.append(m.name)
         elif isinstance(m, AIMessage):
-            found += [c["name"] for c in m.tool_calls if c["name"] in known]
-    # The offline model names the action whose input its question asks for.
+            found += [c["name"] for c in m.tool_calls if c["name"] in actions]
+    last = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+    if last is not None and not last.tool_calls:
+        found += _collecting(last, actions)
+    return found
+
+
+def _collecting(question: AIMessage, actions: Mapping[str, ApiAction]) -> list[str]:
+    """The actions whose input the model's last reply asks the visitor for.
+
+    The offline model names it in its reply's metadata. For any other model: each action
+    bound to that reply whose input (its name's words, e.g. "order number") the reply
+    mentions.
+    """
     from langchain_apiactions.offline_model import OfflineChatModel
 
-    last = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
-    pending = OfflineChatModel.pending_action(last) if last is not None else None
-    if pending in known:
-        found.append(pending)
+    pending = OfflineChatModel.pending_action(question)
+    if pending is not None and pending in actions:
+        return [pending]
+    asked = set(lexical_tokens(question.text))
+    found: list[str] = []
+    for name in selected_actions(question) or []:
+        action = actions.get(name)
+        if action is None or not asked:
+            continue
+        for inp in action.inputs:
+            words = set(lexical_tokens(inp.name.replace("_", " ")))
+            if words and words <= asked:
+                found.append(name)
+                break
     return found
 
 
@@ -85,7 +111,8 @@ def ActionSelectionMiddleware(
     """
     from langchain.agents.middleware import AgentMiddleware
 
-    known = {a.name for a in toolkit.actions}
+    by_name = {a.name: a for a in toolkit.actions}
+    known = set(by_name)
     fixed = list(dict.fromkeys(always))
     unknown = [n for n in fixed if n not in known]
     if unknown or select < 0:
@@ -96,7 +123,7 @@ def ActionSelectionMiddleware(
     def choose(messages: Sequence[AnyMessage]) -> list[str]:
         ranked = toolkit.select_actions(list(messages), k=select + len(fixed)) if select else []
         ranked = [n for n in ranked if n not in fixed][:select]
-        return list(dict.fromkeys([*fixed, *ranked, *_in_use(messages, known)]))
+        return list(dict.fromkeys([*fixed, *ranked, *_in_use(messages, by_name)]))
 
     def bind(request: Any) -> tuple[list[str], Any]:
         names = choose(request.messages)

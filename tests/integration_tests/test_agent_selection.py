@@ -183,3 +183,51 @@ def test_bad_settings_are_refused(api: ApiServer) -> None:
     with pytest.raises(TypeError, match="always= needs select="):
         create_api_actions_agent(OfflineChatModel(), toolkit, always=["Check_Order_Status"])
     toolkit.close()
+
+
+def test_a_real_models_question_keeps_the_action_whose_input_it_asks_for(
+    api: ApiServer,
+) -> None:
+    m = ScriptedModel(
+        script=[
+            AIMessage(content="Sure - what is your email address?"),
+            AIMessage(
+                content="",
+                tool_calls=[
+                    {
+                        "name": "Subscribe_Newsletter",
+                        "args": {"email": "ana@example.com"},
+                        "id": "call_9",
+                        "type": "tool_call",
+                    }
+                ],
+            ),
+            AIMessage(content="Done."),
+        ],
+        offered=[],
+    )
+    agent = create_api_actions_agent(m, catalogue(api), select=1, allowed_networks=["127.0.0.0/8"])
+    agent.invoke(user("I'd like the newsletter"), cfg("v3"))
+    assert m.offered[0] == ["Subscribe_Newsletter"]
+    # The answer talks about cinema tickets: selection's top 1 moves there, and the
+    # action whose input the model asked for ("email") is still bound.
+    agent.invoke(user("cinema tickets fan here, cinema tickets: ana@example.com"), cfg("v3"))
+    assert m.offered[1][0].startswith("Cinema_Tickets_")
+    assert m.offered[1][1:] == ["Subscribe_Newsletter"]
+    assert api.last.json == {"email": "ana@example.com"}
+
+
+def test_the_question_rule_reads_the_inputs_of_what_was_bound(api: ApiServer) -> None:
+    from langchain_apiactions.agent_selection import SELECTED_KEY, _collecting
+
+    actions = {a.name: a for a in ApiActionsToolkit(actions=catalogue(api, 3)).actions}
+    asked = AIMessage(
+        content="Could you give me your order number, please?",
+        response_metadata={SELECTED_KEY: ["Check_Order_Status", "Subscribe_Newsletter"]},
+    )
+    assert _collecting(asked, actions) == ["Check_Order_Status"]
+    chat = AIMessage(
+        content="Happy to help with orders!",
+        response_metadata={SELECTED_KEY: ["Check_Order_Status"]},
+    )
+    assert _collecting(chat, actions) == []  # "order" alone is not "order number"

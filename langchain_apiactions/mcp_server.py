@@ -320,9 +320,12 @@ def create_mcp_server(
             for t in found
         ]
         text = json.dumps({"actions": entries}, ensure_ascii=False)
+        # Descriptions come from the action file (no secret may stand there); masked
+        # all the same, as every text leaving the server is.
+        masker = found[0].runtime.masker if found else SecretMasker()
         return mt.CallToolResult(
-            content=[mt.TextContent(type="text", text=text)],
-            structuredContent={"actions": entries},
+            content=[mt.TextContent(type="text", text=masker.mask(text))],
+            structuredContent=masker.mask_data({"actions": entries}),
             isError=False,
         )
 

@@ -93,7 +93,7 @@ def conversation_texts(text: str | Sequence[Any]) -> list[str]:
     human ones count, as the visitor's own words).
     """
     if isinstance(text, str):
-        return [text]
+        return [text] if text.strip() else []
     found: list[str] = []
     for item in reversed(list(text)):
         if isinstance(item, str):
@@ -208,7 +208,11 @@ class _Semantic:
     def scores(self, query: str) -> np.ndarray[Any, Any]:
         import numpy as np
 
-        q = _unit(np.asarray(self.embeddings.embed_query(query), dtype=np.float32))
+        # A message with no token the model knows embeds as zeros (its normalising
+        # divides by zero): it then matches nothing, rather than everything as NaN.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            raw = np.asarray(self.embeddings.embed_query(query), dtype=np.float32)
+        q = _unit(np.nan_to_num(raw, nan=0.0, posinf=0.0, neginf=0.0))
         sims = self.matrix @ q if len(self.matrix) else np.zeros(0, dtype=np.float32)
         best = np.full(self.count, -1.0, dtype=np.float32)
         np.maximum.at(best, self.owners, sims)
@@ -233,8 +237,11 @@ def _embed_all(
     todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in known))
     fresh: dict[str, bytes] = {}
     if todo:
-        for text, vector in zip(todo, embeddings.embed_documents(todo), strict=True):
-            unit = _unit(np.asarray(vector, dtype=np.float32))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            vectors = embeddings.embed_documents(todo)
+        for text, vector in zip(todo, vectors, strict=True):
+            raw = np.nan_to_num(np.asarray(vector, dtype=np.float32), nan=0.0)
+            unit = _unit(raw)
             fresh[VectorCache.key(model, text)] = unit.tobytes()
         if cache is not None:
             cache.put(fresh)

@@ -231,3 +231,38 @@ def test_the_question_rule_reads_the_inputs_of_what_was_bound(api: ApiServer) ->
         response_metadata={SELECTED_KEY: ["Check_Order_Status"]},
     )
     assert _collecting(chat, actions) == []  # "order" alone is not "order number"
+
+
+def test_confirmation_and_once_per_session_still_apply_to_selected_actions(
+    api: ApiServer,
+) -> None:
+    from langgraph.types import Command
+
+    actions = catalogue(api, 40)
+    actions[1] = {**actions[1], "once_per_session": True, "confirm": True}
+    call = {
+        "name": "Subscribe_Newsletter",
+        "args": {"email": "ana@example.com"},
+        "id": "call_5",
+        "type": "tool_call",
+    }
+    m = ScriptedModel(
+        script=[
+            AIMessage(content="", tool_calls=[call]),
+            AIMessage(content="You're in."),
+            AIMessage(content="You are already subscribed."),
+        ],
+        offered=[],
+    )
+    agent = create_api_actions_agent(m, actions, select=2, allowed_networks=["127.0.0.0/8"])
+    paused = agent.invoke(user("Sign me up for the newsletter: ana@example.com"), cfg("v5"))
+    [interrupt] = paused["__interrupt__"]
+    assert interrupt.value["action_requests"][0]["name"] == "Subscribe_Newsletter"
+    assert api.requests == []
+    agent.invoke(Command(resume={"decisions": [{"type": "approve"}]}), cfg("v5"))
+    assert api.last.json == {"email": "ana@example.com"}
+    agent.invoke(user("Sign me up for the newsletter again"), cfg("v5"))
+    # Selected, and ran in this thread, but once per session: hidden from the model.
+    assert "Subscribe_Newsletter" in m.offered[0]
+    assert "Subscribe_Newsletter" not in m.offered[-1]
+    assert len(api.requests) == 1

@@ -6,6 +6,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from langchain_core.embeddings import Embeddings
 from langchain_core.messages import AIMessage, HumanMessage
 
@@ -179,3 +181,18 @@ def test_every_action_is_still_validated_when_the_toolkit_is_made() -> None:
     bad = {"actions": [*SHOP["actions"], {**SHOP["actions"][0], "name": "Bad", "url": "x{y}"}]}
     with pytest.raises(ActionConfigError, match=r"Bad\.url"):
         ApiActionsToolkit(actions=bad)
+
+
+@settings(max_examples=200)
+@given(
+    text=st.one_of(st.text(), st.lists(st.text(), max_size=5)),
+    k=st.integers(min_value=0, max_value=10),
+)
+def test_any_text_gets_at_most_k_distinct_known_names(text: object, k: int) -> None:
+    ranked = _HYBRID.select(text, k)  # type: ignore[arg-type]
+    assert len(ranked) == min(k, len(SHOP["actions"]))
+    assert len(set(ranked)) == len(ranked)
+    assert set(ranked) <= {a["name"] for a in SHOP["actions"]}
+
+
+_HYBRID = ActionSelector(load_actions(SHOP))

@@ -218,6 +218,7 @@ def create_api_actions_agent(
 
         # Outermost: the once-per-session hiding and the rest see the selected tools.
         stack.insert(0, ActionSelectionMiddleware(toolkit, select, always=always))
+        toolkit.selector  # noqa: B018 (the index is built now, not on a visitor's turn)
     elif always:
         msg = "always= needs select= (without it every action is bound)"
         raise TypeError(msg)

@@ -78,7 +78,7 @@ def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) 
         default=3,
         help="model turns per case: the simulated visitor answers questions with `args`",
     )
-    e.add_argument("--repeat", type=int, default=1, help="samples per case (stability; not cached)")
+    e.add_argument("--repeat", type=int, default=1, help="samples per case (stability)")
     e.add_argument(
         "--split", choices=["tune", "holdout"], help="score only the cases of this split"
     )
@@ -86,7 +86,7 @@ def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) 
     e.add_argument(
         "--system-prompt-b",
         metavar="FILE",
-        help="a second system prompt (A/B prompts; with or without --compare)",
+        help="a second system prompt (A/B prompts; with or without FILE2)",
     )
     e.add_argument("--json", metavar="OUT", help="also write the results as JSON to this file")
     e.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
@@ -96,7 +96,7 @@ def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) 
         type=accuracy,
         default=None,
         metavar="ACCURACY",
-        help="exit 1 when the accuracy (of FILE2 with --compare) is below this "
+        help="exit 1 when the accuracy (of FILE2 when comparing) is below this "
         "(0.8, 80 or 80%%), for CI",
     )
     e.add_argument(
@@ -104,7 +104,7 @@ def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) 
         type=int,
         default=None,
         metavar="N",
-        help="with --compare: exit 1 when more than N cases right in FILE are wrong in FILE2",
+        help="when comparing: exit 1 when more than N cases right in FILE are wrong in FILE2",
     )
     e.add_argument(
         "--cache-dir",
@@ -121,7 +121,7 @@ def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) 
         help="per misfire: the offline chooser's top three actions and the model's reply",
     )
     e.add_argument(
-        "--verbose", action="store_true", help="with --compare: both full reports as well"
+        "--verbose", action="store_true", help="when comparing: both full reports as well"
     )
     e.add_argument(
         "--select",

@@ -56,5 +56,13 @@ def cmd_validate(file: str, out: TextIO, err: TextIO) -> int:
             out.write(f"  {a.name}: " + "; ".join(repr(e) for e in a.examples) + "\n")
         if len(with_examples) > _EXAMPLES_SHOWN:
             out.write(f"  ... and {len(with_examples) - _EXAMPLES_SHOWN} more action(s)\n")
-    out.write(f"{file}: {len(report.actions)} action(s) OK, {len(report.warnings)} warning(s)\n")
+    from langchain_apiactions.similarity import similarity_report
+
+    similar, alike = similarity_report(report.actions)
+    for line in similar:
+        out.write(line + "\n")
+    for line in alike:
+        err.write(f"warning: {line}\n")
+    warned = len(report.warnings) + len(alike)
+    out.write(f"{file}: {len(report.actions)} action(s) OK, {warned} warning(s)\n")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -199,7 +200,9 @@ def test_every_help_argument_has_a_description_and_its_default() -> None:
             assert action.help, f"{name} {action.dest}: no description"
             if action.option_strings:
                 flag = action.option_strings[-1]
-                block = text.split(f" {flag}", 2)[-1].split(" --", 1)[0]
+                # `--system-prompt` is not the start of `--system-prompt-b`'s help.
+                pieces = re.split(rf" {re.escape(flag)}(?![\w-])", text, maxsplit=2)
+                block = pieces[-1].split(" --", 1)[0]
                 assert "default" in block, f"{name} {flag}: its default is not shown"
         if any(a.dest == "model" for a in sub._actions):
             assert "when OPENAI_API_KEY is set" in text, name

@@ -110,11 +110,15 @@ actions:
         assert main(["validate", str(path)]) == 0
     finally:
         sys.stdout, sys.stderr = streams
-    assert out.getvalue().splitlines() == [
+    lines = out.getvalue().splitlines()
+    assert lines[:2] == [
         "examples: 2 for 1 of 2 action(s) (indexed by action selection)",
         "  Track_Order: 'Where is my order?'; 'Has my parcel shipped?'",
-        f"{path}: 2 action(s) OK, 0 warning(s)",
     ]
+    # The most similar description pairs (one pair here), then the verdict.
+    assert lines[2].startswith("most similar descriptions (by ")
+    assert lines[3].startswith("  ") and " / " in lines[3]
+    assert lines[4:] == [f"{path}: 2 action(s) OK, 0 warning(s)"]
 
 
 def test_the_openapi_importer_writes_no_examples() -> None:

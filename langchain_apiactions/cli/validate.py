@@ -1,6 +1,8 @@
 """`apiactions validate FILE`: check an action file, print its errors and warnings.
 
-Needs no LangChain and no HTTP stack (a test keeps it so).
+Needs no LangChain and no HTTP stack (a test keeps it so). The one exception: with two
+actions or more and the `select` extra installed, the description-similarity check loads
+the packaged embedding model (through `embeddings.PackagedEmbeddings`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -200,9 +199,8 @@ def test_every_help_argument_has_a_description_and_its_default() -> None:
             assert action.help, f"{name} {action.dest}: no description"
             if action.option_strings:
                 flag = action.option_strings[-1]
-                # `--system-prompt` is not the start of `--system-prompt-b`'s help.
-                pieces = re.split(rf" {re.escape(flag)}(?![\w-])", text, maxsplit=2)
-                block = pieces[-1].split(" --", 1)[0]
+                # The option's help as --help prints it (the formatter adds the default).
+                block = sub._get_formatter()._expand_help(action)
                 assert "default" in block, f"{name} {flag}: its default is not shown"
         if any(a.dest == "model" for a in sub._actions):
             assert "when OPENAI_API_KEY is set" in text, name

@@ -17,12 +17,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
+import ipaddress
 import json
 import logging
+import os
+import re
 import socket
 import uuid
 import weakref
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import anyio
@@ -30,9 +35,10 @@ import mcp.types as mt
 from langchain_core.tools import BaseToolkit
 from mcp.server.lowlevel import Server
 from mcp.server.session import ServerSession
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
 from langchain_apiactions.config import ApiAction
+from langchain_apiactions.errors import MissingSecretError
 from langchain_apiactions.redact import SecretMasker
 from langchain_apiactions.tool import ApiActionTool
 
@@ -42,6 +48,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MCP_SERVER_NAME",
+    "ApiActionsMcpServer",
+    "HttpAccess",
+    "allowed_host_headers",
     "create_mcp_server",
     "run_http",
     "run_stdio",
@@ -53,7 +62,6 @@ logger = logging.getLogger("langchain_apiactions.mcp")
 
 MCP_SERVER_NAME = "apiactions"
 SESSION_HEADER = "mcp-session-id"
-LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 _CONFIRM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -170,6 +178,7 @@ class _Catalogue(Protocol):
     """What the server needs of an `ApiActionsToolkit` (not imported: it imports us)."""
 
     actions: list[ApiAction]
+    runtime: Any  # its `masker` masks the MCP bearer token too
 
     def get_tool(self, name: str) -> ApiActionTool: ...
 
@@ -227,6 +236,55 @@ def _selection_tools(count: int) -> list[mt.Tool]:
     ]
 
 
+class ApiActionsMcpServer(Server[Any, Any]):
+    """The SDK's low-level `Server`, carrying what `run_http` needs to guard it: the
+    toolkit's masker (the bearer token is masked like its secrets) and `access`."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        instructions: str | None,
+        masker: SecretMasker,
+        access: HttpAccess,
+    ) -> None:
+        super().__init__(name, instructions=instructions)
+        self.masker = masker
+        self.access = access
+        self.auth_token = _auth_token(access.auth_token_env, masker)
+
+
+@dataclass(frozen=True)
+class HttpAccess:
+    """Who may talk to the streamable HTTP transport.
+
+    Attributes:
+        allowed_hosts: Host names (with `:port`, or any port when none is given) that
+            clients may use besides the bind address (and, for loopback or wildcard
+            binds, `localhost`, `127.0.0.1` and `[::1]`). Every other `Host` (a DNS
+            rebinding page) gets 421, every other browser `Origin` 403.
+        auth_token_env: The environment variable holding the token clients must send
+            as `Authorization: Bearer <token>` (401 otherwise); None: no token.
+    """
+
+    allowed_hosts: tuple[str, ...] = ()
+    auth_token_env: str | None = None
+
+
+def _auth_token(env_name: str | None, masker: SecretMasker | None) -> SecretStr | None:
+    """The bearer token named by `env_name`, learned by `masker` (never shown anywhere)."""
+    if env_name is None:
+        return None
+    value = os.environ.get(env_name, "")
+    if not value.strip():
+        raise MissingSecretError(
+            [f"MCP --auth-token-env {env_name}: the variable is not set (or empty)"]
+        )
+    if masker is not None:
+        masker.learn(value)
+    return SecretStr(value)
+
+
 def create_mcp_server(
     toolkit: BaseToolkit,
     *,
@@ -234,7 +292,9 @@ def create_mcp_server(
     context: Mapping[str, Any] | None = None,
     instructions: str | None = None,
     select: int | None = None,
-) -> Server[Any, Any]:
+    allowed_hosts: Iterable[str] = (),
+    auth_token_env: str | None = None,
+) -> ApiActionsMcpServer:
     """A low-level MCP `Server` with one tool per action of `toolkit` (an `ApiActionsToolkit`).
 
     Run it with `run_stdio`, `run_http`, or your own transport (`server.run(read, write,
@@ -245,11 +305,29 @@ def create_mcp_server(
     `find_actions(query)` (the K best actions: name, description, input schema) and
     `call_action(name, arguments)`, which runs an action exactly as its own tool would
     (the same confirmation, once-per-session session, result and errors).
+
+    Args:
+        toolkit: The actions to serve.
+        name: The server name shown to clients.
+        context: Trusted values for `{context.NAME}`.
+        instructions: Told to the client at `initialize`.
+        select: Serve `find_actions` and `call_action` for the K best actions.
+        allowed_hosts: For `run_http`: more `Host` names clients may use (`HttpAccess`).
+        auth_token_env: For `run_http`: the variable holding the bearer token clients
+            must send; its value is masked like the toolkit's secrets.
+
+    Raises:
+        MissingSecretError: `auth_token_env` names a variable that is not set.
     """
     assert isinstance(toolkit, _Catalogue)
     keys = _SessionKeys()
     trusted = dict(context or {})
-    server: Server[Any, Any] = Server(name, instructions=instructions)
+    server = ApiActionsMcpServer(
+        name,
+        instructions=instructions,
+        masker=toolkit.runtime.masker,
+        access=HttpAccess(tuple(allowed_hosts), auth_token_env),
+    )
     known = {a.name for a in toolkit.actions}
     if select is None:
         listed = [_mcp_tool(toolkit.get_tool(a.name)) for a in toolkit.actions]
@@ -369,11 +447,85 @@ async def run_stdio(server: Server[Any, Any]) -> None:
 
 
 class _McpEndpoint:
-    def __init__(self, manager: Any) -> None:
+    """The MCP endpoint; with a token, only requests bearing it reach the SDK."""
+
+    def __init__(self, manager: Any, token: SecretStr | None) -> None:
         self.manager = manager
+        self._token = None if token is None else token.get_secret_value().encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._token is not None and not self._authorized(scope):
+            await _unauthorized(send)
+            return
         await self.manager.handle_request(scope, receive, send)
+
+    def _authorized(self, scope: Scope) -> bool:
+        assert self._token is not None
+        given = b""
+        for key, value in scope.get("headers") or ():
+            if key.lower() == b"authorization":
+                scheme, _, token = bytes(value).partition(b" ")
+                if scheme.lower() == b"bearer":
+                    given = token.strip()
+                break
+        # Constant time: how long the comparison takes says nothing about the token.
+        return hmac.compare_digest(
+            hashlib.sha256(given).digest(), hashlib.sha256(self._token).digest()
+        ) and bool(given)
+
+
+async def _unauthorized(send: Send) -> None:
+    body = b"Unauthorized: send Authorization: Bearer <token>\n"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"www-authenticate", b'Bearer realm="apiactions-mcp"'),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _is_loopback(host: str) -> bool:
+    if host.rstrip(".").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _is_wildcard(host: str) -> bool:
+    return host in ("", "0.0.0.0", "::")  # noqa: S104 (recognising it, not binding)
+
+
+def _with_port(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def allowed_host_headers(host: str, port: int, extra: Iterable[str] = ()) -> list[str]:
+    """The `Host` values a server bound to `host:port` accepts: the bind address with
+    the port, the loopback names for loopback (and wildcard) binds, and each of `extra`
+    (with its own port, or any port when it names none). Never empty: an empty list
+    would turn the SDK's check off."""
+    hosts = [_with_port(host, port)] if not _is_wildcard(host) else []
+    if _is_loopback(host) or _is_wildcard(host):
+        hosts += [_with_port(h, port) for h in ("127.0.0.1", "localhost", "::1")]
+    for name in extra:
+        name = name.strip()
+        if not name:
+            continue
+        if name.count(":") > 1 and not name.startswith("["):
+            name = f"[{name}]"  # a bare IPv6 address, as a Host header spells it
+        if re.search(r"(^[^:]+|\]):\d+$", name):
+            hosts.append(name)  # with its port: exactly that
+        else:
+            hosts += [name, f"{name}:*"]  # behind a proxy: on 80/443 (no port) or any
+    return list(dict.fromkeys(hosts))
 
 
 def streamable_http_app(
@@ -382,12 +534,16 @@ def streamable_http_app(
     path: str = "/mcp",
     stateless: bool = False,
     allowed_hosts: list[str] | None = None,
+    auth_token: SecretStr | None = None,
 ) -> Starlette:
     """A Starlette app serving `server` over streamable HTTP at `path`.
 
-    Host and Origin headers are checked against `allowed_hosts` (default: loopback
-    names on any port), so a web page cannot reach a local server by DNS rebinding.
-    Pass `allowed_hosts=[]` to turn the check off behind your own proxy.
+    Host and Origin headers are checked against `allowed_hosts` (`Host` values, `:*`
+    for any port; default: loopback names on any port), so a web page cannot reach the
+    server by DNS rebinding. `run_http` passes the bind address's values
+    (`allowed_host_headers`). Pass `allowed_hosts=[]` to turn the check off behind your
+    own proxy. With `auth_token`, every request must carry `Authorization: Bearer
+    <token>` (compared in constant time; 401 otherwise).
     """
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
     from mcp.server.transport_security import TransportSecuritySettings
@@ -409,7 +565,8 @@ def streamable_http_app(
         async with manager.run():
             yield
 
-    return Starlette(routes=[Route(path, endpoint=_McpEndpoint(manager))], lifespan=lifespan)
+    endpoint = _McpEndpoint(manager, auth_token)
+    return Starlette(routes=[Route(path, endpoint=endpoint)], lifespan=lifespan)
 
 
 async def run_http(
@@ -421,14 +578,33 @@ async def run_http(
     stateless: bool = False,
     on_ready: Callable[[str], None] | None = None,
     log_level: str = "warning",
+    allowed_hosts: Iterable[str] | None = None,
+    auth_token_env: str | None = None,
 ) -> None:
     """Serve `server` over streamable HTTP on `host:port` (port 0: a free port).
 
-    `on_ready` receives the URL once the socket listens. Only loopback hosts get the
-    DNS-rebinding check; on another host put the server behind your own proxy and auth.
+    Whatever the bind address, `Host` and `Origin` are checked (DNS rebinding): clients
+    may use the bind address with its port, the loopback names for a loopback or
+    wildcard bind, and each of `allowed_hosts` (`--allowed-host`). A wildcard bind
+    (`0.0.0.0`, `::`) without `allowed_hosts` logs a warning. `auth_token_env` names the
+    variable holding the bearer token every request must carry. Both default to what
+    `create_mcp_server` (`toolkit.to_mcp_server`) was given. `on_ready` receives the URL
+    once the socket listens.
+
+    Raises:
+        MissingSecretError: `auth_token_env` names a variable that is not set.
     """
     import uvicorn
 
+    access = server.access if isinstance(server, ApiActionsMcpServer) else HttpAccess()
+    masker = server.masker if isinstance(server, ApiActionsMcpServer) else None
+    extra = tuple(access.allowed_hosts if allowed_hosts is None else allowed_hosts)
+    if auth_token_env is not None:
+        token = _auth_token(auth_token_env, masker)
+    elif isinstance(server, ApiActionsMcpServer):
+        token = server.auth_token
+    else:
+        token = None
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -436,9 +612,20 @@ async def run_http(
     sock.listen(128)
     sock.setblocking(False)
     bound = sock.getsockname()[1]
-    loopback = host in LOOPBACK_HOSTS
+    if _is_wildcard(host) and not extra:
+        logger.warning(
+            "listening on every address (%s) without --allowed-host: only clients that "
+            "address this machine as localhost, 127.0.0.1 or [::1] are accepted; pass "
+            "--allowed-host NAME for each name or address other clients use%s",
+            host or "*",
+            "" if token is not None else ", and --auth-token-env NAME so that only they can",
+        )
     app = streamable_http_app(
-        server, path=path, stateless=stateless, allowed_hosts=None if loopback else []
+        server,
+        path=path,
+        stateless=stateless,
+        allowed_hosts=allowed_host_headers(host, bound, extra),
+        auth_token=token,
     )
     config = uvicorn.Config(
         app, log_config=None, log_level=log_level, access_log=False, lifespan="on"

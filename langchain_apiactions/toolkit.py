@@ -267,7 +267,9 @@ class ApiActionsToolkit(BaseToolkit):
 
         Args:
             **options: `name` (the server's name), `context` (trusted `{context.NAME}`
-                values), `instructions`; see `langchain_apiactions.mcp_server`.
+                values), `instructions`, and for `run_http`: `allowed_hosts` (more
+                `Host` names clients may use) and `auth_token_env` (the variable holding
+                the bearer token clients must send); see `mcp_server.create_mcp_server`.
 
         Returns:
             The server, for `mcp_server.run_stdio`, `run_http` or your own transport.

@@ -46,6 +46,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--port", type=int, default=8000, help="HTTP: the port (0: a free one)")
     p.add_argument("--path", default="/mcp", help="HTTP: the endpoint path")
     p.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="HTTP: a Host name clients may use besides the bind address (NAME or "
+        "NAME:PORT; repeat for more); any other Host is refused (DNS rebinding)",
+    )
+    p.add_argument(
+        "--auth-token-env",
+        metavar="NAME",
+        help="HTTP: require 'Authorization: Bearer <token>', the token being the value "
+        "of the environment variable NAME (401 otherwise)",
+    )
+    p.add_argument(
         "--stateless",
         action="store_true",
         help="HTTP: no MCP sessions (every call is its own once-per-session session)",
@@ -100,7 +114,18 @@ def cmd_mcp(
         err.write(f"error: --select must be 1 or more (got {ns.select})\n")
         toolkit.close()
         return 2
-    server = toolkit.to_mcp_server(name=ns.name, context=context, select=ns.select)
+    try:
+        server = toolkit.to_mcp_server(
+            name=ns.name,
+            context=context,
+            select=ns.select,
+            allowed_hosts=ns.allowed_host,
+            auth_token_env=ns.auth_token_env if ns.transport == "http" else None,
+        )
+    except ActionConfigError as e:
+        toolkit.close()
+        err.write(f"error: {e}\n")  # names the variable, never its value
+        return 1
     names = (
         ", ".join(a.name for a in toolkit.actions)
         if ns.select is None

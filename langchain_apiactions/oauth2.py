@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -247,6 +248,14 @@ def fetch_token(
         raise TokenError(
             "token request failed: no access_token in the answer" + _oauth_error(parsed, b"")
         )
+    if not _B64TOKEN_RE.fullmatch(token):
+        # Sent verbatim in `Authorization: Bearer ...`: a space, a control character or
+        # a line break there would change the header (or add one). Never quoted.
+        raise TokenError(
+            f"token request failed: the access_token from {cfg.token_url} holds characters "
+            "a bearer token cannot (RFC 6750 b64token: letters, digits, -._~+/ and a "
+            "trailing =); not sent"
+        )
     token_type = parsed.get("token_type")
     if isinstance(token_type, str) and token_type.lower() != "bearer":
         raise TokenError(f"token request failed: unsupported token_type {token_type[:40]!r}")
@@ -260,6 +269,10 @@ def fetch_token(
         if expires_in is not None and not 0 < expires_in < 10**9:
             expires_in = None if expires_in > 0 else 0.0
     return token, expires_in
+
+
+# RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
+_B64TOKEN_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 def _oauth_error(parsed: object, raw: bytes) -> str:

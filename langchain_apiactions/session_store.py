@@ -26,6 +26,7 @@ The rules, in every store:
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import threading
@@ -48,6 +49,8 @@ __all__ = [
     "SqliteSessionStore",
     "session_store_from_url",
 ]
+
+logger = logging.getLogger("langchain_apiactions.session_store")
 
 DEFAULT_TTL = 86_400.0
 # A claim in flight outlives any call: an action's deadline is at most 600 s.
@@ -269,10 +272,56 @@ class SqliteSessionStore(BaseSessionStore):
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._claims = 0
+        self._identity: tuple[int, int] | None = None
+        if self.path != ":memory:":
+            self._create_file()
         try:
             self._db().executescript(_SCHEMA)
         except sqlite3.Error as e:
             raise SessionStoreError(f"session store {self.path}: {e}") from e
+        if self.path != ":memory:":
+            self._identity = self._file_identity()
+
+    def _create_file(self) -> None:
+        """Create the database file readable by its owner only (it holds raw session
+        ids): SQLite gives its `-wal` and `-shm` files the database's mode. A new file
+        means every once-per-session record starts empty, so it is never silent."""
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return
+        except OSError as e:
+            raise SessionStoreError(f"session store {self.path}: {e.strerror or e}") from e
+        os.close(fd)
+        logger.warning(
+            "session store %s: created a new, empty store file (mode 0600); "
+            "once-per-session actions have not run in any session it knows",
+            self.path,
+        )
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return None
+        return st.st_dev, st.st_ino
+
+    def _check_file(self) -> None:
+        """Fail closed when the file this store opened is gone or replaced: its records
+        (which sessions already ran an action) live in the old file, and a new, empty
+        one would let every session run its once-per-session actions again."""
+        if self._identity is None:
+            return
+        now = self._file_identity()
+        if now == self._identity:
+            return
+        what = "was deleted" if now is None else "was replaced by another file"
+        msg = (
+            f"session store {self.path}: the store file {what} while in use; "
+            "once-per-session actions are refused until the store is opened again"
+        )
+        raise SessionStoreError(msg)
 
     def __repr__(self) -> str:
         return f"SqliteSessionStore({self.path!r}, ttl={self.ttl:g})"
@@ -280,14 +329,20 @@ class SqliteSessionStore(BaseSessionStore):
     def _db(self) -> sqlite3.Connection:
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is None:
-            if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            # `mode=rw`: a connection never creates the file (only `_create_file` does,
+            # with mode 0600 and a warning); a deleted store stays deleted.
+            target = (
+                self.path
+                if self.path == ":memory:"
+                else "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=rw"
+            )
             try:
                 db = sqlite3.connect(
-                    self.path,
+                    target,
                     timeout=self._busy_timeout,
                     isolation_level=None,  # transactions are explicit
                     check_same_thread=False,
+                    uri=self.path != ":memory:",
                 )
                 db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
                 if self.path != ":memory:":
@@ -306,6 +361,7 @@ class SqliteSessionStore(BaseSessionStore):
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
+                self._check_file()
                 yield db
             except BaseException:
                 db.execute("ROLLBACK")
@@ -377,6 +433,7 @@ class SqliteSessionStore(BaseSessionStore):
             self._touch(db, session_id, now)
 
     def has_run(self, session_id: str, action: str) -> bool:
+        self._check_file()
         try:
             row = (
                 self._db()

@@ -23,9 +23,10 @@ from typing import Any
 import anyio
 import httpx
 import pytest
-from apiserver import ApiServer, Reply
 from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+
+from tests.apiserver import ApiServer, Reply
 
 TOKEN = "mcp-bearer-3f9a1c7e5b2d48a6"
 ACCEPT = "application/json, text/event-stream"

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apiserver import ApiServer, Recorded, Reply
-from conftest import call, make_toolkit
 
 from langchain_apiactions.errors import SessionStoreError
 from langchain_apiactions.session_store import SqliteSessionStore
+from tests.apiserver import ApiServer, Recorded, Reply
+from tests.helpers import call, make_toolkit
 
 # --------------------------------------------------------------------------- item 7
 

@@ -35,7 +35,15 @@ class EvalResult(EvalMetrics):
     def to_html(self, *, compare: EvalMetrics | None = None, title: str | None = None) -> str:
         """The report as one self-contained HTML page (what `apiactions eval --html` writes):
         summary, per-action P/R/F1, confusion heatmap, per-tag accuracy, every case, and
-        with `compare` the fixed/broken lists and the description diff."""
+        with `compare` the fixed/broken lists and the description diff.
+
+        Args:
+            compare: A second run over the same cases (the B side of an A/B).
+            title: The page's title (default: the action file's name).
+
+        Returns:
+            The page, HTML-escaped throughout.
+        """
         return render_page(self, compare=compare, title=title)
 
     def _repr_html_(self) -> str:
@@ -43,5 +51,15 @@ class EvalResult(EvalMetrics):
         return render_fragment(self)
 
     def plot(self, *, title: str | None = None) -> Figure:
-        """The confusion matrix as a matplotlib figure (needs `matplotlib`: extra `plot`)."""
+        """The confusion matrix as a matplotlib figure (needs `matplotlib`: extra `plot`).
+
+        Args:
+            title: The figure's title.
+
+        Returns:
+            The figure (rows expected, columns chosen).
+
+        Raises:
+            ImportError: matplotlib is not installed.
+        """
         return plot_confusion(self, title=title)

@@ -86,7 +86,9 @@ def test_the_cli_reference_has_every_command_and_option_of_the_parser(site: Path
 def test_the_api_reference_has_everything_exported(site: Path) -> None:
     html = (site / "api" / "index.html").read_text()
     for name in langchain_apiactions.__all__:
-        assert f'id="langchain_apiactions.{name}"' in html, name
+        assert f'id="langchain_apiactions.{name}"' in html, (
+            f"{name} is exported: add `::: langchain_apiactions.{name}` to docs/api.md"
+        )
 
 
 @pytest.mark.parametrize(

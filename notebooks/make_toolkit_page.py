@@ -233,7 +233,8 @@ fields are in [The action file](action-file.md).""",
 ]
 
 
-def main() -> None:
+def build() -> nbformat.NotebookNode:
+    """The page, with no outputs."""
     cells = []
     for i, (kind, src) in enumerate(CELLS):
         cell_id = f"cell-{i}"
@@ -244,13 +245,16 @@ def main() -> None:
         else:  # "code-skip": shown, not run by the tests (nbclient's skip-execution tag)
             tags = ["skip-execution"] if kind == "code-skip" else []
             cells.append(new_code_cell(src, id=cell_id, metadata={"tags": tags} if tags else {}))
-    nb = new_notebook(
+    return new_notebook(
         cells=cells,
         metadata={
             "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}
         },
     )
-    nbformat.write(nb, PAGE)
+
+
+def main() -> None:
+    nbformat.write(build(), PAGE)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -84,6 +85,16 @@ TEMPLATE = [
     "## Specific to this toolkit",
     "## API reference",
 ]
+
+
+def test_the_langchain_toolkit_page_is_what_its_generator_writes() -> None:
+    spec = importlib.util.spec_from_file_location(
+        "make_toolkit_page", TOOLKIT_PAGE.parents[1] / "notebooks" / "make_toolkit_page.py"
+    )
+    assert spec is not None and spec.loader is not None
+    generator = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generator)
+    assert nbformat.writes(generator.build()) + "\n" == TOOLKIT_PAGE.read_text(encoding="utf-8")
 
 
 def test_the_langchain_toolkit_page_follows_the_template_and_runs_offline(

@@ -244,6 +244,17 @@ class OfflineChatModel(BaseChatModel):
         tool_choice: str | None = None,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, AIMessage]:
+        """A copy of the model that chooses among `tools`, as any chat model's `bind_tools`.
+
+        Args:
+            tools: The tools (LangChain tools, OpenAI tool dicts, functions, models).
+            tool_choice: Accepted for compatibility; the model still answers without a
+                tool when none matches.
+            **kwargs: Accepted for compatibility and ignored.
+
+        Returns:
+            The bound model.
+        """
         schemas = [convert_to_openai_tool(t)["function"] for t in tools]
         return self.model_copy(update={"tools": schemas})
 
@@ -254,6 +265,12 @@ class OfflineChatModel(BaseChatModel):
         When a required input is missing, the offline model asks for it in plain text, as
         a real model would, and also names the action it is collecting inputs for (in the
         reply's metadata). `evaluate` counts that action as the model's choice.
+
+        Args:
+            message: A message of the conversation.
+
+        Returns:
+            The action's name, or None for a message that asks for nothing.
         """
         if not isinstance(message, AIMessage):
             return None
@@ -277,7 +294,14 @@ class OfflineChatModel(BaseChatModel):
         return out
 
     def scores(self, text: str) -> dict[str, float]:
-        """Match score of each bound tool for `text` (idf-weighted word overlap)."""
+        """Match score of each bound tool for `text` (idf-weighted word overlap).
+
+        Args:
+            text: The visitor's message.
+
+        Returns:
+            `{tool name: score}` for every bound tool.
+        """
         return {name: score for name, (score, _) in self._matches(text).items()}
 
     def explain(self, text: str, top: int = 3) -> list[ChoiceScore]:
@@ -285,12 +309,26 @@ class OfflineChatModel(BaseChatModel):
 
         `apiactions eval --explain` prints these for each case: a choice won on one
         shared word (`what`, `won`) is a lexical accident, not a good description.
+
+        Args:
+            text: The visitor's message.
+            top: How many tools at most.
+
+        Returns:
+            The best first, each with its score and the words that matched.
         """
         ranked = sorted(self._matches(text).items(), key=lambda kv: (-kv[1][0], kv[0]))
         return [ChoiceScore(name, score, matched) for name, (score, matched) in ranked[:top]]
 
     def choose(self, text: str) -> str | None:
-        """The tool to call for `text`, or None below the threshold."""
+        """The tool to call for `text`, or None below the threshold.
+
+        Args:
+            text: The visitor's message.
+
+        Returns:
+            The best-scoring tool's name, or None when no score reaches `threshold`.
+        """
         scores = self.scores(text)
         if not scores:
             return None
@@ -311,6 +349,15 @@ class OfflineChatModel(BaseChatModel):
         `answer_for` names the input the model just asked for: the visitor's latest
         message is its answer (a plain `Maria Lopez` fills a text input). A shorthand
         for `_collect` over a conversation with one question.
+
+        Args:
+            tool: The tool's OpenAI schema (`name`, `description`, `parameters`).
+            texts: The visitor's messages, newest first.
+            latest: The visitor's latest message.
+            answer_for: The input the model just asked for, if any.
+
+        Returns:
+            `{input name: value}` for the inputs found, typed as the schema says.
         """
         older = list(reversed(texts[1:] if texts and texts[0] == latest else texts))
         if answer_for is None:

@@ -86,7 +86,8 @@ class Problem:
 
 
 class ApiActionError(Exception):
-    """Root of every error raised by `langchain_apiactions`."""
+    """Root of every error raised by `langchain_apiactions`: `except ApiActionError`
+    catches anything this package raises, and nothing else."""
 
 
 class ActionConfigError(ApiActionError, ValueError):
@@ -94,7 +95,11 @@ class ActionConfigError(ApiActionError, ValueError):
 
     `problems` holds one line per problem, each naming the source, the action and the
     field, e.g. `actions.yaml: Check_Order_Status.url: placeholder {order_no} is not a
-    declared input`.
+    declared input`. Raised by `load_actions`, `ApiActionsToolkit(...)` and
+    `create_api_actions_agent`, never during a call.
+
+    Args:
+        problems: One line per problem; the message lists them all.
     """
 
     def __init__(self, problems: Iterable[str]) -> None:
@@ -108,11 +113,13 @@ class ActionConfigError(ApiActionError, ValueError):
 
 
 class MissingSecretError(ActionConfigError):
-    """A `${NAME}` secret used by an action is not set in the environment."""
+    """A `${NAME}` secret used by an action is not set in the environment (or `env=`):
+    raised when the toolkit is built, naming the action and the variable."""
 
 
 class ModelSpecError(ApiActionError, ValueError):
-    """A model spec names no model this package can load (or its extra is missing)."""
+    """A model spec names no model this package can load (or its extra is missing):
+    `--model`, `APIACTIONS_MODEL`, or the embeddings of action selection."""
 
 
 class ImportSpecError(ApiActionError, ValueError):
@@ -132,15 +139,18 @@ class CaseError(ApiActionError):
 
 
 class ActionCallError(ApiActionError):
-    """One call of an action could not be made as asked."""
+    """One call of an action could not be made as asked. A tool never raises it into the
+    agent: the call returns `ok: false` with the message as its `error`."""
 
 
 class ArgumentError(ActionCallError, ValueError):
-    """A value supplied by the model cannot be rendered into the request."""
+    """A value supplied by the model cannot be rendered into the request (`..` as a path
+    segment, a line break in a header): the model reads the message and can ask again."""
 
 
 class AddressRefusedError(ActionCallError):
-    """The network policy refused to connect to an address."""
+    """The network policy refused to connect to an address (loopback, private, metadata,
+    ...): the call is `ok: false`, and the message names the option that opens it."""
 
 
 class SessionConflictError(ApiActionError, ValueError):
@@ -148,7 +158,12 @@ class SessionConflictError(ApiActionError, ValueError):
 
 
 class MissingContextError(ActionCallError):
-    """A trusted-context value (`{context.NAME}`) the action needs was not provided."""
+    """A trusted-context value (`{context.NAME}`) the action needs was not provided by
+    the application for this run: nothing is sent, and the call is `ok: false`.
+
+    Args:
+        names: The missing context names (without `context.`).
+    """
 
     def __init__(self, names: Iterable[str]) -> None:
         self.names = [f"context.{n}" for n in names]
@@ -159,7 +174,9 @@ class MissingContextError(ActionCallError):
 
 
 class SessionStoreError(ActionCallError, ValueError):
-    """The session store cannot be used (a bad URL, Redis not reachable, SQLite locked)."""
+    """The session store cannot be used (a bad URL, Redis not reachable, SQLite locked):
+    a bad URL raises when the store is made; during a call, nothing is sent and the call
+    is `ok: false` (once per session fails closed)."""
 
 
 class TokenError(ActionCallError):

@@ -162,8 +162,16 @@ def _salvage(raw: Mapping[str, Any], error: ValidationError, source: str) -> Api
 def check_actions(source: Any, *, overlap: bool = True) -> ValidationReport:
     """Load and validate actions, collecting every error and warning (never raises).
 
-    `overlap=False` skips the pairwise description comparison (quadratic in the number
-    of actions; a warning only, so loading skips it).
+    Args:
+        source: A path (`str` or `Path`) to a YAML or JSON file, YAML/JSON text, a dict
+            (`{"actions": [...], "defaults": {...}}`) or a list of actions.
+        overlap: Compare every pair of descriptions and warn when two overlap a lot;
+            `False` skips it (quadratic in the number of actions; a warning only, so
+            loading skips it).
+
+    Returns:
+        The report: `actions` (those that loaded), `errors` and `warnings`, each line
+        naming the source, the action and the field.
     """
     data, name, errors = read_source(source)
     report = ValidationReport(source=name, errors=list(errors))
@@ -307,6 +315,14 @@ def _overlap_warnings(actions: Sequence[ApiAction], name: str) -> list[str]:
 
 def load_actions(source: Any) -> list[ApiAction]:
     """Load actions from a path, YAML/JSON text, a dict or a list.
+
+    Args:
+        source: A path (`str` or `Path`) to a YAML or JSON file, YAML/JSON text, a dict
+            (`{"actions": [...], "defaults": {...}}`), a list of actions, or actions
+            already loaded (returned as they are).
+
+    Returns:
+        The actions, in file order, `defaults:` merged in.
 
     Raises:
         ActionConfigError: naming file, action and field of every problem at once.

@@ -219,7 +219,18 @@ class ApiAction(_Model):
 
     @classmethod
     def from_source(cls, data: Mapping[str, Any], source: str) -> ApiAction:
-        """Validate `data` as an action read from `source` (raises `ValidationError`)."""
+        """Validate `data` as an action read from `source`.
+
+        Args:
+            data: One action's fields, UI labels already turned into field names.
+            source: Where it was read (a file name, or `<actions>`), for messages.
+
+        Returns:
+            The action, its templates not compiled yet (see `check`).
+
+        Raises:
+            pydantic.ValidationError: A field has the wrong type or value.
+        """
         action = cls.model_validate(data)
         action._source = source
         return action
@@ -228,6 +239,9 @@ class ApiAction(_Model):
         """Compile every template (kept for the calls) and return the problems found.
 
         The action is usable when none of them is an error (a warning is not).
+
+        Returns:
+            The problems, each with its field and whether it is an error.
         """
         compiled, problems = compile_action(self)
         if compiled is not None:
@@ -244,11 +258,19 @@ class ApiAction(_Model):
         return self._compiled
 
     def context_names(self) -> list[str]:
-        """Names of the trusted-context values (`{context.NAME}`, `${context.NAME}`) used."""
+        """Names of the trusted-context values (`{context.NAME}`, `${context.NAME}`) used.
+
+        Returns:
+            The names without `context.`, in the order they appear.
+        """
         return list(self.compiled.context)
 
     def secret_names(self) -> list[str]:
-        """Names of the `${NAME}` secrets this action uses."""
+        """Names of the `${NAME}` secrets this action uses.
+
+        Returns:
+            The names (url, headers and `auth:`), each once, in the order they appear.
+        """
         c = self.compiled
         return list(
             dict.fromkeys(

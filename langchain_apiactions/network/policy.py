@@ -64,7 +64,12 @@ class NetworkPolicy:
 
     By default only global unicast addresses. `allow_private_networks` opens all of
     them; `allowed_networks` (CIDRs) and `allowed_hosts` (exact host names) open
-    precisely.
+    precisely. A toolkit builds one from its options (`NetworkPolicy.build`).
+
+    Args:
+        allow_private_networks: Allow every address (loopback, private, metadata...).
+        allowed_networks: Networks to allow, parsed (`ipaddress` networks).
+        allowed_hosts: Host names to allow, lower case without a trailing dot.
     """
 
     allow_private_networks: bool = False
@@ -78,6 +83,19 @@ class NetworkPolicy:
         allowed_networks: Iterable[str] = (),
         allowed_hosts: Iterable[str] = (),
     ) -> NetworkPolicy:
+        """A policy from the toolkit's options, as written.
+
+        Args:
+            allow_private_networks: Allow every address.
+            allowed_networks: CIDRs to allow (`"10.0.0.0/8"`, `"127.0.0.0/8"`).
+            allowed_hosts: Exact host names to allow (`"billing.internal"`).
+
+        Returns:
+            The policy.
+
+        Raises:
+            ValueError: A network is not a CIDR (`allowed_networks: ...`).
+        """
         try:
             networks = tuple(ipaddress.ip_network(n, strict=False) for n in allowed_networks)
         except ValueError as e:
@@ -87,7 +105,15 @@ class NetworkPolicy:
         return cls(allow_private_networks, networks, hosts)
 
     def refusal(self, host: str, ip_text: str) -> str | None:
-        """The reason to refuse connecting to `ip_text` for `host`, or None."""
+        """The reason to refuse connecting to `ip_text` for `host`, or None.
+
+        Args:
+            host: The host name of the URL (an allowed host is never refused).
+            ip_text: The address the name resolved to, as text.
+
+        Returns:
+            None to connect, or the reason (`loopback address 127.0.0.1`, ...) to refuse.
+        """
         if self.allow_private_networks:
             return None
         if host.lower().rstrip(".").strip("[]") in self.allowed_hosts:

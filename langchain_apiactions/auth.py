@@ -11,8 +11,18 @@ auth: {type: oauth2_client_credentials, token_url: https://auth.example.com/oaut
 ```
 
 Every credential is a secret reference (`${NAME}`), never a value written in the file, so
-it is resolved, masked and kept like any other secret. This module knows nothing about the
-network: the OAuth2 token itself is fetched by `oauth2.py`.
+it is resolved, masked and kept like any other secret.
+
+Putting a credential on a request is one flow for every kind, modelled on httpx's
+`Auth.auth_flow`: `CompiledAuth.credential()` says where the credential goes and how it
+is shown (one `Credential`, applied to both forms of the request at once), and
+`CompiledAuth.auth_flow()` is a generator that yields the authenticated request, is sent
+the status the API answered, and may yield one more request: after a 401 to an OAuth2
+token, the same request with a fresh token. A credential known when the request is
+rendered (bearer, basic, API key) is put on by the render step, so that the request shown
+before sending is final; the flow then yields it as it is. This module knows nothing
+about the network: the OAuth2 token comes from the `tokens` callable the caller passes
+(`oauth2.TokenCache`).
 """
 
 from __future__ import annotations
@@ -20,7 +30,7 @@ from __future__ import annotations
 import base64
 import re
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Union
 
@@ -29,6 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from langchain_apiactions.errors import Problem
 from langchain_apiactions.numbers import number_as_text
 from langchain_apiactions.redact import MASK
+from langchain_apiactions.request import RenderedRequest
 
 __all__ = [
     "ApiKeyAuth",
@@ -36,6 +47,7 @@ __all__ = [
     "BasicAuth",
     "BearerAuth",
     "CompiledAuth",
+    "Credential",
     "OAuth2ClientCredentials",
     "compile_auth",
     "normalise_auth",
@@ -144,6 +156,9 @@ class OAuth2ClientCredentials(_AuthModel):
         return " ".join(sorted(set((self.scope or "").split())))
 
 
+# `tokens(rejected)`: a valid access token; `rejected` is one the API just answered 401 to.
+TokenSource = Callable[[Union[str, None]], str]  # noqa: UP007 (a runtime alias on 3.10)
+
 AuthConfig = Annotated[
     Union[BearerAuth, BasicAuth, ApiKeyAuth, OAuth2ClientCredentials],  # noqa: UP007
     Field(discriminator="type"),
@@ -209,68 +224,98 @@ class CompiledAuth:
             return [_basic(self.value("username", secrets), self.value("password", secrets))]
         return []
 
-    def apply(
-        self,
-        secrets: Mapping[str, str | SecretStr],
-        url: str,
-        display_url: str,
-        headers: dict[str, str],
-        display_headers: dict[str, str],
-    ) -> tuple[str, str]:
-        """Put the credential on a rendered request; returns the new (url, display_url).
+    def credential(
+        self, secrets: Mapping[str, str | SecretStr], token: str | None = None
+    ) -> Credential:
+        """Where this auth's credential goes, as sent and as shown.
 
-        OAuth2 shows `Bearer ***` here; its token is set when the request is sent.
+        For OAuth2, `token` is the access token; without one the credential is only
+        shown (`Bearer ***`), not sent.
         """
         c = self.config
         if isinstance(c, BearerAuth):
-            token = self.value("token", secrets)
-            _set(headers, display_headers, "Authorization", f"Bearer {token}")
-        elif isinstance(c, BasicAuth):
-            token = _basic(self.value("username", secrets), self.value("password", secrets))
-            _set(headers, display_headers, "Authorization", f"Basic {token}", f"Basic {MASK}")
-        elif isinstance(c, OAuth2ClientCredentials):
-            display_headers["Authorization"] = f"Bearer {MASK}"
-        elif c.in_ == "header":
-            _set(headers, display_headers, c.name, self.value("value", secrets))
-        elif c.in_ == "cookie":
-            cookie = f"{c.name}={self.value('value', secrets)}"
-            shown = f"{c.name}={MASK}"
-            existing = next((k for k in headers if k.lower() == "cookie"), None)
-            if existing is not None:
-                cookie = f"{headers.pop(existing)}; {cookie}"
-                shown = f"{display_headers.pop(existing)}; {shown}"
-            headers["Cookie"] = cookie
-            display_headers["Cookie"] = shown
-        else:  # query
-            key = urllib.parse.quote(c.name, safe="")
-            encoded = urllib.parse.quote(self.value("value", secrets), safe="")
-            url = _add_query(url, f"{key}={encoded}")
-            display_url = _add_query(display_url, f"{key}={MASK}")
-        return url, display_url
+            return Credential("header", "Authorization", f"Bearer {self.value('token', secrets)}")
+        if isinstance(c, BasicAuth):
+            basic = _basic(self.value("username", secrets), self.value("password", secrets))
+            return Credential("header", "Authorization", f"Basic {basic}", f"Basic {MASK}")
+        if isinstance(c, OAuth2ClientCredentials):
+            sent = None if token is None else f"Bearer {token}"
+            return Credential("header", "Authorization", sent, f"Bearer {MASK}")
+        value = self.value("value", secrets)
+        if c.in_ == "header":
+            return Credential("header", c.name, value)
+        if c.in_ == "cookie":
+            return Credential("cookie", c.name, value)
+        return Credential("query", c.name, value)
+
+    def auth_flow(
+        self,
+        request: RenderedRequest,
+        secrets: Mapping[str, str | SecretStr],
+        tokens: TokenSource,
+    ) -> Generator[RenderedRequest, int | None, None]:
+        """Yield the authenticated request; after a 401 to an OAuth2 token, one retry.
+
+        The caller sends each request yielded and `send()`s back the status the API
+        answered (None when there was no answer), as httpx's `_send_handling_auth` does.
+        `request` comes from the render step, which already carries a credential known
+        at render time (bearer, basic, API key): it is yielded as it is. For OAuth2,
+        `tokens` fetches the access token (a 401 means the request was not processed, so
+        sending it again with a fresh token is safe).
+        """
+        if not self.is_oauth2:
+            yield request
+            return
+        token = tokens(None)
+        status = yield self.credential(secrets, token).apply(request)
+        if status == 401:
+            token = tokens(token)
+            yield self.credential(secrets, token).apply(request)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """One credential: where it goes (a header, a query pair, a cookie) and its two forms.
+
+    `sent` is what goes on the wire (None: not known yet, an OAuth2 token before it is
+    fetched); `shown` is what the artifact, events, logs and the command line show.
+    """
+
+    place: Literal["header", "query", "cookie"]
+    name: str
+    sent: str | None
+    shown: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.shown:
+            scheme, sep, _ = (self.sent or "").partition(" ")
+            shown = f"{scheme} {MASK}" if sep and scheme in ("Bearer", "Basic") else MASK
+            object.__setattr__(self, "shown", shown)
+
+    def apply(self, request: RenderedRequest) -> RenderedRequest:
+        """`request` with this credential on, in both its sent and shown forms."""
+        if self.place == "header":
+            return request.with_header(self.name, self.sent, self.shown)
+        if self.place == "query":
+            key = urllib.parse.quote(self.name, safe="")
+            encoded = urllib.parse.quote(self.sent or "", safe="")
+            return request.with_query(f"{key}={encoded}", f"{key}={MASK}")
+        cookie, shown = f"{self.name}={self.sent}", f"{self.name}={MASK}"
+        sent_before = _header(request.headers, "cookie")
+        shown_before = _header(request.display_headers, "cookie")
+        if sent_before is not None:
+            cookie = f"{sent_before}; {cookie}"
+        if shown_before is not None:
+            shown = f"{shown_before}; {shown}"
+        return request.with_header("Cookie", cookie, shown)
+
+
+def _header(headers: Mapping[str, str], lower: str) -> str | None:
+    return next((v for k, v in headers.items() if k.lower() == lower), None)
 
 
 def _basic(username: str, password: str) -> str:
     return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-
-
-def _set(
-    headers: dict[str, str],
-    display_headers: dict[str, str],
-    name: str,
-    value: str,
-    shown: str | None = None,
-) -> None:
-    headers[name] = value
-    if shown is None:
-        scheme, sep, _ = value.partition(" ")
-        shown = f"{scheme} {MASK}" if sep and scheme in ("Bearer", "Basic") else MASK
-    display_headers[name] = shown
-
-
-def _add_query(url: str, pair: str) -> str:
-    base, hash_, fragment = url.partition("#")
-    base += ("&" if "?" in base else "?") + pair
-    return base + hash_ + fragment
 
 
 # --------------------------------------------------------------------------- checks

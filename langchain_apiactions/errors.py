@@ -15,14 +15,18 @@ ApiActionError                      root of everything this package raises
 │                                   a call returns it as data)
 ├── CaseError                       a model call of an evaluation failed for good (after
 │                                   retries); `evaluate` records it on its case
-└── ActionCallError                 one call could not be made as asked
+└── ActionCallError                 one call could not be made as asked (`kind`: the
+    │                               artifact's `error_kind`, an `ErrorKind`)
     ├── ArgumentError (ValueError)  a value from the model cannot be used
     │   │                           (`..` as a path segment, CR/LF in a header);
     │   │                           the model sees the message and can ask again
+    │   ├── ArgumentsRefusedError   the arguments do not fit the action's inputs
     │   └── ToolArgumentError (ToolException)  the same, leaving through LangChain
     │                               (in `tool.py`: `ToolException` is `langchain_core`'s)
     ├── AddressRefusedError         the network policy refused the address
     ├── MissingContextError         a `{context.NAME}` value was not provided by the app
+    ├── AlreadyRanError             a `once_per_session` action already ran in the session
+    ├── NotConfirmedError           the user did not confirm the call (MCP elicitation)
     ├── SessionStoreError (ValueError)  the session store (SQLite, Redis) cannot be used
     └── TokenError                  the OAuth2 token endpoint gave no usable token
                                     (a call returns it as data)
@@ -46,25 +50,50 @@ LangChain, so loading and validating an action file starts fast.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
 __all__ = [
     "ActionCallError",
     "ActionConfigError",
     "AddressRefusedError",
+    "AlreadyRanError",
     "ApiActionError",
     "ArgumentError",
+    "ArgumentsRefusedError",
     "CaseError",
     "ImportSpecError",
     "MissingContextError",
     "MissingSecretError",
     "ModelSpecError",
+    "NotConfirmedError",
     "ServerSettingsError",
     "SessionConflictError",
     "SessionStoreError",
     "TokenError",
     "XmlRefused",
+]
+
+
+# Why a call did not succeed: the artifact's `error_kind` (None when it did). Code
+# branches on this, never on the `error` text. Documented in the README ("The result").
+ErrorKind = Literal[
+    "invalid_argument",  # the model's arguments were refused; nothing sent
+    "missing_context",  # the application did not provide a `{context.NAME}`; nothing sent
+    "already_ran",  # `once_per_session`: it already ran in this session; nothing sent
+    "store_unavailable",  # the session store could not be used; nothing sent
+    "not_confirmed",  # the user did not confirm the call (MCP); nothing sent
+    "auth_failed",  # the OAuth2 token endpoint gave no token; nothing sent to the API
+    "refused_address",  # the network policy refused the address; nothing sent there
+    "unreachable",  # could not connect (refused, host not found); nothing sent
+    "not_sent_timeout",  # the deadline passed before the request was sent
+    "outcome_unknown",  # sent (or maybe sent) and no complete answer came
+    "redirect_refused",  # a redirect was not followed (another origin, a bad Location)
+    "http_status",  # the API answered with a status other than 2xx
+    "bad_body",  # the API answered 2xx with a body that could not be used
+    "too_large",  # the response body was larger than the byte cap
+    "request_failed",  # anything else that ended the request
 ]
 
 
@@ -140,17 +169,55 @@ class CaseError(ApiActionError):
 
 class ActionCallError(ApiActionError):
     """One call of an action could not be made as asked. A tool never raises it into the
-    agent: the call returns `ok: false` with the message as its `error`."""
+    agent: the call returns `ok: false` with the message as its `error`, and `kind` as
+    its `error_kind`."""
+
+    kind: ErrorKind = "request_failed"
 
 
 class ArgumentError(ActionCallError, ValueError):
     """A value supplied by the model cannot be rendered into the request (`..` as a path
     segment, a line break in a header): the model reads the message and can ask again."""
 
+    kind: ErrorKind = "invalid_argument"
+
+
+class ArgumentsRefusedError(ArgumentError):
+    """The model's arguments do not fit the action's inputs (a pydantic validation error).
+
+    `problems` holds `(input, problem)` pairs said as a person would; `error` is the
+    pydantic `ValidationError` they come from.
+    """
+
+    def __init__(self, problems: Sequence[tuple[str, str]], error: Any = None) -> None:
+        self.problems = list(problems)
+        self.error = error
+        super().__init__("; ".join(f"{where}: {problem}" for where, problem in self.problems))
+
 
 class AddressRefusedError(ActionCallError):
     """The network policy refused to connect to an address (loopback, private, metadata,
     ...): the call is `ok: false`, and the message names the option that opens it."""
+
+    kind: ErrorKind = "refused_address"
+
+
+class AlreadyRanError(ActionCallError):
+    """A `once_per_session` action already ran in this session: nothing is sent."""
+
+    kind: ErrorKind = "already_ran"
+
+    def __init__(self) -> None:
+        super().__init__("it already ran in this session (once per session)")
+
+
+class NotConfirmedError(ActionCallError):
+    """The user did not confirm the call (an MCP client's elicitation): nothing is sent."""
+
+    kind: ErrorKind = "not_confirmed"
+
+    def __init__(self) -> None:
+        super().__init__("not confirmed by the user; nothing was sent")
 
 
 class SessionConflictError(ApiActionError, ValueError):
@@ -165,6 +232,8 @@ class MissingContextError(ActionCallError):
         names: The missing context names (without `context.`).
     """
 
+    kind: ErrorKind = "missing_context"
+
     def __init__(self, names: Iterable[str]) -> None:
         self.names = [f"context.{n}" for n in names]
         super().__init__(
@@ -178,9 +247,11 @@ class SessionStoreError(ActionCallError, ValueError):
     a bad URL raises when the store is made; during a call, nothing is sent and the call
     is `ok: false` (once per session fails closed)."""
 
+    kind: ErrorKind = "store_unavailable"
+
 
 class TokenError(ActionCallError):
-    """The token endpoint gave no usable token.
+    """The token endpoint gave no usable token (`timeout`: the call's deadline passed).
 
     The message may quote the endpoint: the caller masks it with the toolkit's secrets.
     """
@@ -188,3 +259,4 @@ class TokenError(ActionCallError):
     def __init__(self, message: str, *, timeout: bool = False) -> None:
         super().__init__(message)
         self.timeout = timeout
+        self.kind = "not_sent_timeout" if timeout else "auth_failed"

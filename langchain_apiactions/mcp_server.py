@@ -1,10 +1,11 @@
 """Serve a toolkit's actions to any MCP client (the `mcp` extra).
 
 Built on the official `mcp` SDK's low-level server, so that every action keeps its own
-input schema. A call runs the very same LangChain tool an agent would call in-process:
-the text content of the result is the `ToolMessage` content the model would read, the
-structured content is the artifact, and a call that did not succeed is an MCP tool
-error (`isError`), never a crash of the server.
+input schema. A call runs the very same call pipeline (`langchain_apiactions.call`) as
+the LangChain tool an agent calls in-process: the text content of the result is the
+content the model would read, the structured content is the artifact (both masked by the
+pipeline's outcome step), and a call that did not succeed is an MCP tool error
+(`isError`), never a crash of the server.
 
 `once_per_session` is keyed by the MCP session: on streamable HTTP the `Mcp-Session-Id`
 the server issued (hashed, so the id itself never reaches an API); on stdio the
@@ -35,10 +36,15 @@ import mcp.types as mt
 from langchain_core.tools import BaseToolkit
 from mcp.server.lowlevel import Server
 from mcp.server.session import ServerSession
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr
 
+from langchain_apiactions.call import CallInput, CallPipeline
 from langchain_apiactions.config import ApiAction
-from langchain_apiactions.errors import MissingSecretError
+from langchain_apiactions.errors import (
+    ArgumentsRefusedError,
+    MissingSecretError,
+    NotConfirmedError,
+)
 from langchain_apiactions.redact import SecretMasker
 from langchain_apiactions.tool import ApiActionTool
 
@@ -139,13 +145,12 @@ def _json_safe(value: Any) -> dict[str, Any]:
     return data
 
 
-def _result(
-    masker: SecretMasker, text: str, artifact: Mapping[str, Any] | None, *, error: bool
-) -> mt.CallToolResult:
-    # The tool has masked both already; this is the last check before the wire.
+def _result(text: str, artifact: Mapping[str, Any] | None, *, error: bool) -> mt.CallToolResult:
+    # A call's text and artifact are masked by the pipeline's outcome step; the server's
+    # own texts quote no secret.
     return mt.CallToolResult(
-        content=[mt.TextContent(type="text", text=masker.mask(text))],
-        structuredContent=None if artifact is None else masker.mask_data(_json_safe(artifact)),
+        content=[mt.TextContent(type="text", text=text)],
+        structuredContent=None if artifact is None else _json_safe(artifact),
         isError=error,
     )
 
@@ -164,13 +169,13 @@ async def _confirmed(session: ServerSession, tool: ApiActionTool, args: Mapping[
     return answer.action == "accept" and (answer.content or {}).get("confirm") is True
 
 
-def _declined(tool: ApiActionTool) -> mt.CallToolResult:
-    artifact = tool._outcome(error="not confirmed by the user; nothing was sent", fired=False)
+def _declined(pipeline: CallPipeline) -> mt.CallToolResult:
+    artifact = pipeline.stopped(NotConfirmedError()).artifact
     text = (
-        f"[{tool.name}] was not called: the user did not confirm it, so nothing was sent. "
-        "Do not call it again unless the user asks for it."
+        f"[{pipeline.action.name}] was not called: the user did not confirm it, so nothing "
+        "was sent. Do not call it again unless the user asks for it."
     )
-    return _result(tool.runtime.masker, text, artifact, error=True)
+    return _result(text, artifact, error=True)
 
 
 @runtime_checkable
@@ -347,28 +352,21 @@ def create_mcp_server(
                 if select is not None
                 else f"Unknown tool {tool_name!r} (tools: {', '.join(known)})."
             )
-            return _result(SecretMasker(), text, None, error=True)
+            return _result(text, None, error=True)
         tool = toolkit.get_tool(tool_name)
         ctx = server.request_context
-        session_id = keys.key(ctx.session, ctx.request)
+        pipeline = tool.pipeline
+        call = CallInput(arguments, keys.key(ctx.session, ctx.request), trusted)
         try:
             if tool.action.confirm and ctx.session.check_client_capability(_ELICITATION):
                 try:
-                    _args_model(tool).model_validate(arguments)
-                except ValidationError:
-                    pass  # the tool itself tells the model which argument to fix
+                    pipeline.parse(arguments)
+                except ArgumentsRefusedError:
+                    pass  # the call itself tells the model which argument to fix
                 else:
                     if not await _confirmed(ctx.session, tool, arguments):
-                        return _declined(tool)
-            message = await tool.ainvoke(
-                {
-                    "type": "tool_call",
-                    "id": str(ctx.request_id),
-                    "name": tool_name,
-                    "args": arguments,
-                },
-                config={"configurable": {"session_id": session_id, "context": trusted}},
-            )
+                        return _declined(pipeline)
+            outcome = await pipeline.arun(call)
         except Exception as e:  # never a crash of the server, never a secret in a message
             logger.error(
                 "%s failed unexpectedly: %s",
@@ -376,15 +374,13 @@ def create_mcp_server(
                 tool.runtime.masker.mask(f"{type(e).__name__}: {e}"),
             )
             return _result(
-                tool.runtime.masker,
                 f"[{tool_name}] failed: an internal error ({type(e).__name__}). "
                 "Tell the user it could not be done right now.",
                 None,
                 error=True,
             )
-        artifact = message.artifact if isinstance(message.artifact, Mapping) else None
-        failed = message.status == "error" or artifact is None or not artifact.get("ok")
-        return _result(tool.runtime.masker, str(message.content), artifact, error=failed)
+        failed = outcome.status == "error" or not outcome.artifact["ok"]
+        return _result(outcome.content, outcome.artifact, error=failed)
 
     def find_actions(query: str) -> mt.CallToolResult:
         assert select is not None
@@ -413,20 +409,18 @@ def create_mcp_server(
         if tool_name == FIND_ACTIONS:
             query = arguments.get("query")
             if not isinstance(query, str):
-                return _result(SecretMasker(), "query: should be text", None, error=True)
+                return _result("query: should be text", None, error=True)
             return find_actions(query)
         if tool_name == CALL_ACTION:
             action, args = arguments.get("name"), arguments.get("arguments") or {}
             if not isinstance(action, str) or not isinstance(args, dict):
                 return _result(
-                    SecretMasker(),
                     "name should be an action's name and arguments an object",
                     None,
                     error=True,
                 )
             return await run_action(action, args)
         return _result(
-            SecretMasker(),
             f"Unknown tool {tool_name!r} (tools: {FIND_ACTIONS}, {CALL_ACTION}).",
             None,
             error=True,

@@ -229,9 +229,8 @@ def fetch_token(
         threads=threads,
     )
     if http.error is not None:
-        raise TokenError(
-            f"token request failed: {http.error}", timeout=http.error.startswith("timeout")
-        )
+        timeout = http.error_kind in ("not_sent_timeout", "outcome_unknown")
+        raise TokenError(f"token request failed: {http.error}", timeout=timeout)
     try:
         parsed = json.loads(http.body) if http.body.strip() else None
     except (ValueError, RecursionError):

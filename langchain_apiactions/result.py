@@ -1,5 +1,10 @@
-"""The result of a call: the artifact (`ActionArtifact`), the text the model reads, and
-the one view of an artifact for people (`ArtifactView`)."""
+"""The result of a call: what the answer means (`interpret` -> `Interpretation`), the
+artifact (`ActionArtifact`), the text the model reads (`render_content`), and the one
+view of an artifact for people (`ArtifactView`).
+
+Nothing here masks: `interpret` keeps the API's texts as they came, and the pipeline's
+outcome step (`langchain_apiactions.call`) masks each text once and only then cuts it.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from http import HTTPStatus
 from typing import Any, TypedDict, cast
 
 from langchain_apiactions.bodies import XmlRefused, body_kind, html_text, parse_xml
+from langchain_apiactions.errors import ErrorKind
 from langchain_apiactions.extract import FieldPath, clean_json, extract_fields, truncate_text
 from langchain_apiactions.network import HttpResult
 from langchain_apiactions.redact import SecretMasker, map_json
@@ -20,6 +26,9 @@ __all__ = [
     "ArtifactButton",
     "ArtifactRequest",
     "ArtifactView",
+    "ErrorKind",
+    "ErrorText",
+    "Interpretation",
     "api_error_message",
     "as_artifact",
     "parse_body",
@@ -61,6 +70,8 @@ class ActionArtifact(TypedDict):
     """Response field names the response did not contain."""
     error: str | None
     """None, or a short reason (timeout, refused address, the API's own message...)."""
+    error_kind: ErrorKind | None
+    """None when `ok`, else why not, as one of a fixed set of words (see the README)."""
     triggered_response: str | None
     """The action's triggered response."""
     button: ArtifactButton | None
@@ -109,37 +120,40 @@ def is_json(value: Any) -> bool:
     return value is not _NOT_JSON
 
 
-def body_text(raw: bytes, limit: int, masker: SecretMasker) -> str:
-    """A non-JSON body as text: masked first, then cut to `limit` characters."""
-    return truncate_text(masker.mask(raw.decode("utf-8", errors="replace")), limit)
-
-
 def api_error_message(raw: bytes, parsed: Any, masker: SecretMasker | None = None) -> str | None:
     """The API's own error message, from common JSON shapes or a short text body.
 
     The text is masked with `masker` before it is cut, so no part of a secret survives.
     """
-    mask = masker.mask if masker is not None else (lambda text: text)
+    found = _api_message(raw, parsed)
+    if found is None:
+        return None
+    text, limit = found
+    return _cut(masker.mask(text) if masker is not None else text, limit)
+
+
+def _api_message(raw: bytes, parsed: Any) -> tuple[str, int] | None:
+    """The API's own error message as it came (not masked, not cut) and its length cap."""
     if isinstance(parsed, Mapping):
         for key in ("message", "error_description", "detail", "error", "errorMessage", "title"):
             value = parsed.get(key)
             if isinstance(value, str) and value.strip():
-                return _cut(mask(value.strip()), MAX_ERROR_CHARS)
+                return value.strip(), MAX_ERROR_CHARS
             if isinstance(value, Mapping) and isinstance(value.get("message"), str):
-                return _cut(mask(str(value["message"]).strip()), MAX_ERROR_CHARS)
+                return str(value["message"]).strip(), MAX_ERROR_CHARS
         errors = parsed.get("errors")
         if isinstance(errors, list) and errors:
             first = errors[0]
             if isinstance(first, Mapping) and isinstance(first.get("message"), str):
-                return _cut(mask(str(first["message"]).strip()), MAX_ERROR_CHARS)
+                return str(first["message"]).strip(), MAX_ERROR_CHARS
             if isinstance(first, str):
-                return _cut(mask(first), MAX_ERROR_CHARS)
+                return first, MAX_ERROR_CHARS
         return None
     if parsed is _NOT_JSON and raw.strip():
         if _HTML_RE.match(raw[:200]):
-            return "an HTML error page"
-        text = mask(raw.decode("utf-8", errors="replace").strip())
-        return _cut(" ".join(text.split()), MAX_TEXT_ERROR_CHARS)
+            return "an HTML error page", MAX_ERROR_CHARS
+        text = " ".join(raw.decode("utf-8", errors="replace").strip().split())
+        return text, MAX_TEXT_ERROR_CHARS
     return None
 
 
@@ -154,64 +168,98 @@ def status_text(status: int) -> str:
         return f"HTTP {status}"
 
 
-def interpret(
-    http: HttpResult,
-    fields: tuple[FieldPath, ...],
-    *,
-    max_body_chars: int,
-    masker: SecretMasker | None = None,
-) -> tuple[bool, Any, list[str], str | None]:
-    """Turn the wire result into `(ok, data, missing_fields, error)`.
+@dataclass(frozen=True)
+class ErrorText:
+    """Why a call failed, in parts that are masked, then cut, by the outcome step.
 
-    Everything is masked before anything is cut, and a parsed body is cleaned first
-    (nesting deeper than `MAX_DEPTH` cut, lone surrogates replaced).
+    `reason` is our own text (it may quote the request's URL); `quoted` is the API's own
+    message, untrusted, cut to `quoted_limit` characters after masking.
     """
-    masker = masker if masker is not None else SecretMasker()
+
+    reason: str
+    quoted: str | None = None
+    quoted_limit: int = MAX_ERROR_CHARS
+
+    def masked(self, masker: SecretMasker) -> str:
+        """The text for the artifact: each part masked first, then cut."""
+        text = _cut(masker.mask(self.reason), MAX_ERROR_CHARS)
+        if self.quoted is not None:
+            text += ": " + _cut(masker.mask(self.quoted), self.quoted_limit)
+        return text
+
+
+@dataclass(frozen=True)
+class Interpretation:
+    """What the API's answer means for the call (the interpret step's output).
+
+    Texts are as they came (`data` too): the outcome step masks them, then cuts them
+    (`data_is_text`: `data` is a text body, cut to `max_body_chars` after masking).
+    """
+
+    ok: bool
+    status_code: int | None = None
+    data: Any = None
+    data_is_text: bool = False
+    missing_fields: tuple[str, ...] = ()
+    error: ErrorText | None = None
+    error_kind: ErrorKind | None = None
+
+    @classmethod
+    def failed(
+        cls, kind: ErrorKind, reason: str, *, status: int | None = None, quoted: str | None = None
+    ) -> Interpretation:
+        return cls(False, status, error=ErrorText(reason, quoted), error_kind=kind)
+
+
+def interpret(http: HttpResult, fields: tuple[FieldPath, ...]) -> Interpretation:
+    """What the wire result means: success and its data, or why not (`error_kind`).
+
+    A parsed body is cleaned first (nesting deeper than `MAX_DEPTH` cut, lone surrogates
+    replaced). Nothing is masked or cut here (the outcome step does both, in that order).
+    """
     if http.error is not None:
-        return False, None, [], _cut(masker.mask(http.error), MAX_ERROR_CHARS)
+        return Interpretation.failed(
+            http.error_kind or "request_failed", http.error, status=http.status
+        )
     assert http.status is not None
+    status = http.status
     kind = body_kind(http.headers)
     if kind == "xml":
         try:
             parsed = parse_xml(http.body)
         except XmlRefused as e:
-            if not 200 <= http.status < 300:
-                return False, None, [], status_text(http.status)
-            error = f"the API answered {status_text(http.status)} but the XML body was refused: {e}"
-            return False, None, [], _cut(masker.mask(error), MAX_ERROR_CHARS)
+            if not 200 <= status < 300:
+                return Interpretation.failed("http_status", status_text(status), status=status)
+            error = f"the API answered {status_text(status)} but the XML body was refused: {e}"
+            return Interpretation.failed("bad_body", error, status=status)
     else:
         parsed = parse_body(http.body)
     if is_json(parsed):
         parsed, _ = clean_json(parsed)
-    if not 200 <= http.status < 300:
+    if not 200 <= status < 300:
         if kind == "xml" and isinstance(parsed, Mapping) and len(parsed) == 1:
             root = next(iter(parsed.values()))  # <error><message>..</message></error>
-            message = api_error_message(
-                http.body, root if isinstance(root, Mapping) else None, masker
-            )
+            found = _api_message(http.body, root if isinstance(root, Mapping) else None)
         else:
-            message = api_error_message(http.body, parsed, masker)
-        error = status_text(http.status) + (f": {message}" if message else "")
-        return False, None, [], error
+            found = _api_message(http.body, parsed)
+        said = ErrorText(status_text(status), *found) if found else ErrorText(status_text(status))
+        return Interpretation(False, status, error=said, error_kind="http_status")
     names = [f.name for f in fields]
     if kind == "html" and not fields:
-        return True, truncate_text(masker.mask(html_text(http.body)), max_body_chars), [], None
+        return Interpretation(True, status, html_text(http.body), data_is_text=True)
     if not is_json(parsed):
         if fields:
             detail = "an HTML page" if _HTML_RE.match(http.body[:200]) else "not JSON"
-            return (
-                False,
-                None,
-                [],
-                f"the API answered {status_text(http.status)} but the body is {detail}",
-            )
-        return True, body_text(http.body, max_body_chars, masker), [], None
+            error = f"the API answered {status_text(status)} but the body is {detail}"
+            return Interpretation.failed("bad_body", error, status=status)
+        text = http.body.decode("utf-8", errors="replace")
+        return Interpretation(True, status, text, data_is_text=True)
     if not fields:
-        return True, masker.mask_data(parsed), [], None
+        return Interpretation(True, status, parsed)
     if parsed is None:
-        return True, dict.fromkeys(names), names, None
+        return Interpretation(True, status, dict.fromkeys(names), missing_fields=tuple(names))
     data, missing = extract_fields(parsed, list(fields))
-    return True, masker.mask_data(data), missing, None
+    return Interpretation(True, status, data, missing_fields=tuple(missing))
 
 
 def _bounded(value: Any, limit: int) -> Any:

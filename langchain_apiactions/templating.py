@@ -17,7 +17,7 @@ import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, NamedTuple, Union
 
 from pydantic import SecretStr
 
@@ -29,6 +29,8 @@ __all__ = [
     "BodyTemplate",
     "FormTemplate",
     "HeaderTemplate",
+    "Rendered",
+    "RenderedHeaders",
     "UrlTemplate",
     "json_value",
     "text_value",
@@ -170,24 +172,55 @@ def _reveal(value: str | SecretStr) -> str:
     return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
+class Rendered(NamedTuple):
+    """One rendered text in its two forms, made in one pass over the template's parts.
+
+    `sent` goes on the wire. `shown` is what the artifact, events, logs and the CLI show:
+    a secret (`${NAME}`, `${context.NAME}`) as `***`, a trusted value `{context.NAME}` as
+    written, everything else as sent.
+    """
+
+    sent: str
+    shown: str
+
+
+class RenderedHeaders(NamedTuple):
+    """Header values as sent and as shown (same names, same order)."""
+
+    sent: dict[str, str]
+    shown: dict[str, str]
+
+
+def _shown_var(name: str) -> str:
+    return "{" + name + "}"
+
+
+def is_private(parts: Iterable[Part]) -> bool:
+    """Whether the shown form of `parts` differs from the sent one (a secret or context)."""
+    return any(isinstance(p, Secret) or (isinstance(p, Var) and is_context(p.name)) for p in parts)
+
+
 def _render_parts(
     parts: Sequence[Part],
     values: Values,
     secrets: SecretValues | None,
     encode_var: Callable[[Any], str],
     encode_secret: Callable[[str], str],
-) -> str:
-    out: list[str] = []
+) -> Rendered:
+    sent: list[str] = []
+    shown: list[str] = []
     for p in parts:
         if isinstance(p, Lit):
-            out.append(p.text)
+            sent.append(p.text)
+            shown.append(p.text)
         elif isinstance(p, Var):
-            out.append(encode_var(values.get(p.name)))
-        elif secrets is None:
-            out.append(MASK)
+            text = encode_var(values.get(p.name))
+            sent.append(text)
+            shown.append(_shown_var(p.name) if is_context(p.name) else text)
         else:
-            out.append(encode_secret(_reveal(secrets[p.name])))
-    return "".join(out)
+            sent.append(MASK if secrets is None else encode_secret(_reveal(secrets[p.name])))
+            shown.append(MASK)
+    return Rendered("".join(sent), "".join(shown))
 
 
 # --------------------------------------------------------------------------- URL
@@ -294,10 +327,19 @@ class UrlTemplate:
         return [name for seg in self.segments for name in vars_in(seg)]
 
     def render(self, values: Values, secrets: SecretValues | None) -> str:
-        """Render the URL; `secrets=None` renders secrets as `***` (for display)."""
-        out = _render_parts(self.origin, values, secrets, _quote_all, lambda s: s)
+        """The URL as sent; `secrets=None`: as shown (secrets as `***`)."""
+        pair = self.render_pair(values, secrets)
+        return pair.shown if secrets is None else pair.sent
+
+    def render_pair(self, values: Values, secrets: SecretValues | None) -> Rendered:
+        """The URL as sent and as shown, in one pass (`secrets=None`: both masked).
+
+        Raises:
+            ArgumentError: a value cannot be a path segment (`.`, `..`, empty).
+        """
+        sent, shown = _render_parts(self.origin, values, secrets, _quote_all, lambda s: s)
         for seg in self.segments:
-            rendered = _render_parts(seg, values, secrets, _encode_path_value, _quote_all)
+            part = _render_parts(seg, values, secrets, _encode_path_value, _quote_all)
             if any(isinstance(p, Var) for p in seg):
                 for name in vars_in(seg):
                     if text_value(values.get(name)) in (".", ".."):
@@ -306,22 +348,27 @@ class UrlTemplate:
                             "used as a URL path segment"
                         )
                         raise ArgumentError(msg)
-                if rendered in ("", ".", ".."):
+                if part.sent in ("", ".", ".."):
                     names = ", ".join(vars_in(seg))
                     msg = f"{names}: an empty value cannot be used in the URL path; ask for it"
                     raise ArgumentError(msg)
-            out += "/" + rendered
-        pairs: list[str] = []
+            sent += "/" + part.sent
+            shown += "/" + part.shown
+        sent_pairs: list[str] = []
+        shown_pairs: list[str] = []
         for key, sep, parts in self.query:
             if any(_is_missing(values.get(n)) for n in vars_in(parts)):
                 continue  # an optional input that was not given: drop the whole pair
             value = _render_parts(parts, values, secrets, _encode_query_value, _quote_all)
-            pairs.append(key + sep + value)
-        if pairs:
-            out += "?" + "&".join(pairs)
+            sent_pairs.append(key + sep + value.sent)
+            shown_pairs.append(key + sep + value.shown)
+        if sent_pairs:
+            sent += "?" + "&".join(sent_pairs)
+            shown += "?" + "&".join(shown_pairs)
         if self.fragment:
-            out += "#" + self.fragment
-        return out
+            sent += "#" + self.fragment
+            shown += "#" + self.fragment
+        return Rendered(sent, shown)
 
 
 def _is_missing(value: Any) -> bool:
@@ -376,20 +423,32 @@ class HeaderTemplate:
         return {name.lower() for name, _ in self.headers}
 
     def render(self, values: Values, secrets: SecretValues | None) -> dict[str, str]:
-        out: dict[str, str] = {}
+        """The header values as sent; `secrets=None`: as shown (secrets as `***`)."""
+        pair = self.render_pair(values, secrets)
+        return pair.shown if secrets is None else pair.sent
+
+    def render_pair(self, values: Values, secrets: SecretValues | None) -> RenderedHeaders:
+        """The header values as sent and as shown, in one pass.
+
+        Raises:
+            ArgumentError: a value would add a line or is not Latin-1.
+        """
+        sent: dict[str, str] = {}
+        shown: dict[str, str] = {}
         for name, parts in self.headers:
             value = _render_parts(parts, values, secrets, text_value, lambda s: s)
             culprits = ", ".join(vars_in(parts)) or name
-            if any(c in value for c in _FORBIDDEN_HEADER_CHARS):
+            if any(c in value.sent for c in _FORBIDDEN_HEADER_CHARS):
                 msg = f"{culprits}: a value for the {name} header cannot contain line breaks"
                 raise ArgumentError(msg)
-            if not value.isascii() and any(ord(c) > 255 for c in value):
+            if not value.sent.isascii() and any(ord(c) > 255 for c in value.sent):
                 # HTTP/1.1 header values are Latin-1 on the wire; anything else would be
                 # sent altered (or fail), so it is refused rather than mangled.
                 msg = f"{culprits}: a value for the {name} header can only use Latin-1 characters"
                 raise ArgumentError(msg)
-            out[name] = value
-        return out
+            sent[name] = value.sent
+            shown[name] = value.shown
+        return RenderedHeaders(sent, shown)
 
 
 # --------------------------------------------------------------------------- body
@@ -497,21 +556,42 @@ class BodyTemplate:
                 stack += node
         return found
 
+    @functools.cached_property
+    def is_private(self) -> bool:
+        """Whether a `{context.NAME}` appears: if not, the shown body is the sent one."""
+        return is_private(self.all_parts())
+
     def render(self, values: Values) -> str:
         """Render the body as JSON text."""
+        return self.render_pair(values).sent
+
+    def render_pair(self, values: Values) -> Rendered:
+        """The JSON text as sent and as shown (`{context.NAME}` as written), in one pass."""
         if self.text_parts is not None:
-            out: list[str] = []
+            sent: list[str] = []
+            shown: list[str] = []
             for p in self.text_parts:
                 if isinstance(p, Lit):
-                    out.append(p.text)
+                    sent.append(p.text)
+                    shown.append(p.text)
                 elif isinstance(p, Var):
                     value = values.get(p.name)
                     if p.in_string:
-                        out.append(json.dumps(text_value(value))[1:-1])
+                        text = json.dumps(text_value(value))[1:-1]
+                        hidden = _shown_var(p.name)
                     else:
-                        out.append(json.dumps(json_value(value), allow_nan=False))
-            return "".join(out)
-        return json.dumps(_render_structure(self.structure, values), allow_nan=False)
+                        text = json.dumps(json_value(value), allow_nan=False)
+                        hidden = json.dumps(_shown_var(p.name))
+                    sent.append(text)
+                    shown.append(hidden if is_context(p.name) else text)
+            return Rendered("".join(sent), "".join(shown))
+        if not self.is_private:
+            text = json.dumps(_render_structure(self.structure, values), allow_nan=False)
+            return Rendered(text, text)
+        sent_tree, shown_tree = _render_structure_pair(self.structure, values)
+        return Rendered(
+            json.dumps(sent_tree, allow_nan=False), json.dumps(shown_tree, allow_nan=False)
+        )
 
 
 def _split_json_text(text: str, known: set[str]) -> tuple[list[Part], list[Problem]]:
@@ -611,6 +691,27 @@ def _render_structure(node: Any, values: Values) -> Any:
     return node
 
 
+def _render_structure_pair(node: Any, values: Values) -> tuple[Any, Any]:
+    """The structure as sent and as shown (`{context.NAME}` as written), in one walk."""
+    if isinstance(node, _Leaf):
+        if len(node.parts) == 1 and isinstance(node.parts[0], Var):
+            name = node.parts[0].name
+            sent = json_value(values.get(name))
+            return sent, (_shown_var(name) if is_context(name) else sent)
+        pair = _render_parts(node.parts, values, {}, text_value, lambda s: s)
+        return pair.sent, pair.shown
+    if isinstance(node, dict):
+        sent_map: dict[str, Any] = {}
+        shown_map: dict[str, Any] = {}
+        for k, v in node.items():
+            sent_map[k], shown_map[k] = _render_structure_pair(v, values)
+        return sent_map, shown_map
+    if isinstance(node, list):
+        pairs = [_render_structure_pair(v, values) for v in node]
+        return [p[0] for p in pairs], [p[1] for p in pairs]
+    return node, node
+
+
 def _check_keys(node: Any, problems: list[Problem]) -> None:
     if isinstance(node, dict):
         for k, v in node.items():
@@ -700,29 +801,64 @@ class FormTemplate:
             for p in leaf.parts
         ]
 
+    @functools.cached_property
+    def is_private(self) -> bool:
+        """Whether a `{context.NAME}` appears: if not, the shown body is the sent one."""
+        return is_private(self.all_parts())
+
     def pairs(self, values: Values) -> list[tuple[str, str]]:
         """The (key, text) pairs, in template order."""
-        out: list[tuple[str, str]] = []
+        return [(key, sent) for key, sent, _ in self._pairs(values)]
+
+    def _pairs(self, values: Values) -> list[tuple[str, str, str]]:
+        """(key, text as sent, value as shown and already form-encoded) per pair."""
+        out: list[tuple[str, str, str]] = []
+        quote = urllib.parse.quote_plus
         for key, leaves in self.items:
             for leaf in leaves:
                 if isinstance(leaf, _Leaf):
                     if len(leaf.parts) == 1 and isinstance(leaf.parts[0], Var):
-                        value = values.get(leaf.parts[0].name)
+                        name = leaf.parts[0].name
+                        value = values.get(name)
                         if _is_missing(value):
                             continue
+                        if is_context(name):
+                            out.append((key, text_value(value), _shown_var(name)))
+                            continue
                         items = value if isinstance(value, (list, tuple)) else [value]
-                        out += [(key, text_value(item)) for item in items]
+                        out += [(key, t, quote(t)) for t in map(text_value, items)]
                         continue
-                    text = "".join(
-                        p.text if isinstance(p, Lit) else text_value(values.get(p.name))
-                        for p in leaf.parts
-                        if not isinstance(p, Secret)
-                    )
-                    out.append((key, text))
+                    sent: list[str] = []
+                    shown: list[str] = []
+                    for p in leaf.parts:
+                        if isinstance(p, Secret):
+                            continue  # refused at load time; never in a body
+                        if isinstance(p, Lit):
+                            sent.append(p.text)
+                            shown.append(quote(p.text))
+                            continue
+                        text = text_value(values.get(p.name))
+                        sent.append(text)
+                        # A trusted value shows as written, readable; the rest as encoded.
+                        shown.append(_shown_var(p.name) if is_context(p.name) else quote(text))
+                    out.append((key, "".join(sent), "".join(shown)))
                 elif leaf is not None:
-                    out.append((key, text_value(leaf)))
+                    text = text_value(leaf)
+                    out.append((key, text, quote(text)))
         return out
 
     def render(self, values: Values) -> str:
         """Render the body as `application/x-www-form-urlencoded` text."""
         return urllib.parse.urlencode(self.pairs(values))
+
+    def render_pair(self, values: Values) -> Rendered:
+        """The form text as sent and as shown (`{context.NAME}` as written), in one pass."""
+        if not self.is_private:
+            text = self.render(values)
+            return Rendered(text, text)
+        quote = urllib.parse.quote_plus
+        triples = self._pairs(values)
+        return Rendered(
+            "&".join(f"{quote(k)}={quote(sent)}" for k, sent, _ in triples),
+            "&".join(f"{quote(k)}={shown}" for k, _, shown in triples),
+        )

@@ -17,6 +17,7 @@ from langchain_core.tools import BaseTool, BaseToolkit
 from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from typing_extensions import Self
 
+from langchain_apiactions.call import ToolkitResources
 from langchain_apiactions.config import ApiAction, environment_secrets, load_actions
 from langchain_apiactions.network import NetworkPolicy, build_session
 from langchain_apiactions.oauth2 import TokenCache
@@ -32,7 +33,7 @@ from langchain_apiactions.session_store import (
     SessionStore,
     session_store_from_url,
 )
-from langchain_apiactions.tool import ApiActionTool, Runtime
+from langchain_apiactions.tool import ApiActionTool
 
 if TYPE_CHECKING:
     from mcp.server.lowlevel import Server
@@ -106,7 +107,7 @@ class ApiActionsToolkit(BaseToolkit):
     _selector: ActionSelector | None = PrivateAttr(default=None)
     _owns_store: bool = PrivateAttr(default=False)
 
-    _runtime: Runtime | None = PrivateAttr(default=None)
+    _runtime: ToolkitResources | None = PrivateAttr(default=None)
     _log_guard: LogGuard | None = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
@@ -134,7 +135,7 @@ class ApiActionsToolkit(BaseToolkit):
         policy = NetworkPolicy.build(
             self.allow_private_networks, self.allowed_networks, self.allowed_hosts
         )
-        self._runtime = Runtime(
+        self._runtime = ToolkitResources(
             http=build_session(policy, self.session),
             policy=policy,
             secrets={name: SecretStr(value) for name, value in secrets.items()},
@@ -196,7 +197,7 @@ class ApiActionsToolkit(BaseToolkit):
         return list(self._tools)
 
     @property
-    def runtime(self) -> Runtime:
+    def runtime(self) -> ToolkitResources:
         """What the tools share (HTTP session, policy, secrets, session store)."""
         assert self._runtime is not None
         return self._runtime

@@ -43,7 +43,7 @@ def main(argv: list[str]) -> int:
         # Claimed and sent; the process dies before the answer is recorded.
         assert toolkit.session_store.claim(sessions[0], "Welcome_Coupon")
         prepared = tool.prepare({}, sessions[0])
-        threading.Thread(target=tool._send, args=(prepared,), daemon=True).start()
+        threading.Thread(target=tool.pipeline.send, args=(prepared,), daemon=True).start()
         time.sleep(0.5)  # the request is on its way; the answer is slow
         os.write(1, b"claimed\n")
         os._exit(3)

@@ -7,8 +7,6 @@ import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
 from langchain_apiactions.cli.options import (
     _UsageError,
     add_command,
@@ -20,7 +18,7 @@ from langchain_apiactions.cli.options import (
 )
 from langchain_apiactions.cli.wording import for_cli
 from langchain_apiactions.config import ApiAction
-from langchain_apiactions.errors import ArgumentError, MissingContextError, SessionStoreError
+from langchain_apiactions.errors import ArgumentError, ArgumentsRefusedError, MissingContextError
 
 __all__ = ["add_parser", "cmd_call", "run"]
 
@@ -89,10 +87,10 @@ def _call_args(action: ApiAction, pairs: Sequence[str]) -> dict[str, Any]:
 
 def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
+    from langchain_apiactions.call import CallInput
     from langchain_apiactions.config import load_actions
     from langchain_apiactions.extract import suggest_paths
     from langchain_apiactions.result import ArtifactView, parse_body
-    from langchain_apiactions.tool import build_args_schema, validation_problems
     from langchain_apiactions.toolkit import ApiActionsToolkit
 
     # With --json, stdout carries exactly one JSON document; everything for people goes
@@ -122,25 +120,21 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         for name in action.context_names():
             given = "given" if context.get(name) else "MISSING: pass --context " + name + "=VALUE"
             show.write(f"context.{name}: {given}\n")
+        pipeline = tool.pipeline
         try:
-            args = build_args_schema(action).model_validate(raw).model_dump()
-            prepared = tool.prepare(args, ns.session, context)
+            prepared = pipeline.prepare(CallInput(raw, ns.session, context))
         except MissingContextError as e:
             err.write(f"error: {e}\n")
             return 2
-        except (ValidationError, ArgumentError) as e:
-            if isinstance(e, ValidationError):
-                problems = validation_problems(e, action)
+        except ArgumentError as e:
+            if isinstance(e, ArgumentsRefusedError):
+                problems = e.problems
             else:
                 problems = [("", f"invalid argument: {e}")]
             for where, problem in problems:
                 err.write(f"error: --arg {where}: {problem}\n" if where else f"error: {problem}\n")
             if ns.json:  # the artifact of a call whose arguments were refused
-                refused = tool.invoke(
-                    {"name": tool.name, "args": raw, "id": "cli", "type": "tool_call"},
-                    config={"configurable": {"session_id": ns.session}},
-                )
-                out.write(_json_doc(refused.artifact))
+                out.write(_json_doc(pipeline.stopped(e).artifact))
             return 2
         show.write(f"> {prepared.method} {prepared.display_url}\n")
         for k, v in prepared.display_headers.items():
@@ -165,19 +159,17 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     )
                 )
             return 0
-        if action.once_per_session:
-            try:
-                claimed = toolkit.session_store.claim(ns.session, action.name)
-            except SessionStoreError as e:
-                err.write(f"error: {e}; nothing sent\n")
-                return 1
-            if not claimed:
-                err.write(
-                    f"skipped: {action.name} already ran in session {ns.session!r} "
-                    "(once per session); nothing sent\n"
-                )
-                return 1
-        outcome, http = tool.execute(ns.session, prepared)
+        called = pipeline.complete(prepared, ns.session)
+        outcome, http = called.artifact, called.response
+        if outcome["error_kind"] == "already_ran":
+            err.write(
+                f"skipped: {action.name} already ran in session {ns.session!r} "
+                "(once per session); nothing sent\n"
+            )
+            return 1
+        if http is None:  # stopped before sending: the session store could not be used
+            err.write(f"error: {outcome['error']}; nothing sent\n")
+            return 1
         status = f"{http.status}" if http.status is not None else "no answer"
         show.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
         for line in ArtifactView(outcome).lines(request=False):

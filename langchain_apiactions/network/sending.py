@@ -22,7 +22,7 @@ from urllib3.exceptions import (
 )
 from urllib3.util import parse_url
 
-from langchain_apiactions.errors import AddressRefusedError
+from langchain_apiactions.errors import AddressRefusedError, ErrorKind
 from langchain_apiactions.network.threads import _CALL, CallThreads, _DeadlineExceeded, _Watch
 
 __all__ = ["HttpResult", "send"]
@@ -39,6 +39,8 @@ class HttpResult:
     body: bytes = b""
     elapsed_ms: float = 0.0
     error: str | None = None
+    # Why the request failed (set with `error`): code branches on this, not the text.
+    error_kind: ErrorKind | None = None
     # True when the request may have reached the server (timeouts after sending).
     maybe_sent: bool = False
     final_url: str = ""
@@ -219,30 +221,43 @@ def _redirect_method(method: str, status: int) -> str:
 def _record_failure(
     result: HttpResult, e: Exception, watch: _Watch, timeout: float, max_bytes: int
 ) -> None:
-    """Turn what ended a call into `result.error` (and what is known about sending)."""
+    """Turn what ended a call into `result.error` and `error_kind` (and what is known
+    about sending)."""
     if isinstance(e, _Stop):
-        result.error = e.error
+        result.error, result.error_kind = e.error, "redirect_refused"
     elif isinstance(e, _BodyTooLarge):
         result.error = f"response body larger than the {max_bytes:,}-byte cap"
+        result.error_kind = "too_large"
         result.body = b""
     elif isinstance(e, AddressRefusedError):
         result.maybe_sent = watch.sent
         result.status = None
-        result.error = str(e)
+        result.error, result.error_kind = str(e), "refused_address"
     elif isinstance(e, _DeadlineExceeded):
         result.maybe_sent = watch.sent
         result.error = f"timeout: no complete answer within {timeout:g} s ({e})"
+        result.error_kind = _timeout_kind(result)
     elif isinstance(e, requests.exceptions.ConnectTimeout):
         result.maybe_sent = watch.sent
         result.error = f"timeout: could not connect within {timeout:g} s"
+        result.error_kind = _timeout_kind(result)
     elif watch.expired or watch.remaining() <= 0:
         result.maybe_sent = watch.sent
         result.error = f"timeout: no complete answer within {timeout:g} s"
+        result.error_kind = _timeout_kind(result)
     elif isinstance(e, requests.exceptions.ConnectionError) and _is_connect_failure(e):
         result.maybe_sent = watch.sent
         result.error = f"could not connect: {_short(e)}"
+        result.error_kind = "outcome_unknown" if result.maybe_sent else "unreachable"
     else:
         result.error = f"request failed: {_short(e)}"
+        unknown = result.maybe_sent and result.status is None
+        result.error_kind = "outcome_unknown" if unknown else "request_failed"
+
+
+def _timeout_kind(result: HttpResult) -> ErrorKind:
+    """A timeout before anything was sent, or one whose outcome nobody knows."""
+    return "outcome_unknown" if result.maybe_sent else "not_sent_timeout"
 
 
 def _is_connect_failure(e: Exception) -> bool:

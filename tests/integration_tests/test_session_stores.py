@@ -238,6 +238,7 @@ actions:
     assert api.requests == []
     assert msg.artifact["ok"] is False
     assert msg.artifact["status_code"] is None
+    assert msg.artifact["error_kind"] == "store_unavailable"
     assert msg.artifact["error"].startswith(f"session store {url} is not reachable")
     assert "No data is available" in msg.content
     toolkit.close()

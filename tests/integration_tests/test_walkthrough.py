@@ -70,6 +70,7 @@ actions:
         "carrier": "UPS",
     }
     assert art["missing_fields"] == []
+    assert art["error"] is None and art["error_kind"] is None
     assert art["triggered_response"] == "Let me look up your order status right now."
     assert art["request"]["method"] == "GET"
     assert art["request"]["url"] == f"{api.url}/orders/12345"
@@ -80,6 +81,7 @@ actions:
         "data",
         "missing_fields",
         "error",
+        "error_kind",
         "triggered_response",
         "button",
         "close_chat",

@@ -229,7 +229,7 @@ def test_a_lone_surrogate_in_an_argument_is_refused_as_a_bad_argument(api: ApiSe
     api.route("POST", "*", Reply(200, {"ok": True}))
     tk = _one_input_toolkit(api)
     msg = call(tk.get_tools()[0], {"v": "abc\ud800"})
-    assert msg.artifact["ok"] is False
+    assert msg.artifact["ok"] is False and msg.artifact["error_kind"] == "invalid_argument"
     assert msg.artifact["error"].startswith("invalid argument: v:")
     assert "surrogate" in msg.artifact["error"]
     assert api.requests == []
@@ -257,7 +257,8 @@ def test_number_inputs_refuse_nan_and_infinities(api: ApiServer, value: Any) -> 
     api.route("POST", "*", Reply(200, {"ok": True}))
     tk = _one_input_toolkit(api, "number")
     msg = call(tk.get_tools()[0], {"v": value})
-    assert msg.artifact["ok"] is False and msg.artifact["error"].startswith("invalid argument")
+    assert msg.artifact["ok"] is False and msg.artifact["error_kind"] == "invalid_argument"
+    assert msg.artifact["error"].startswith("invalid argument")
     assert "v" in msg.artifact["error"]
     assert api.requests == []
     tk.close()

@@ -58,6 +58,7 @@ def test_loopback_spellings_are_refused_before_connecting(
     assert art["status_code"] is None
     # Refused by the policy, or (for a spelling this machine does not resolve) not found:
     # either way nothing connects.
+    assert art["error_kind"] in ("refused_address", "unreachable")
     assert art["error"].startswith(
         ("refused address", "could not connect: the host name could not be resolved")
     ), art["error"]
@@ -79,6 +80,7 @@ def test_cloud_metadata_is_refused_without_a_connection_attempt(
 
     monkeypatch.setattr(socket.socket, "connect", spy)
     art = call(_tool(f"http://{host}/latest/meta-data/"), {}).artifact
+    assert art["error_kind"] == "refused_address"
     assert art["error"].startswith("refused address")
     assert attempts == []
 
@@ -109,6 +111,7 @@ def test_connects_to_the_checked_address_with_one_lookup(
     assert recorder.accepted == 1
     assert lookups == ["rebind.example", "rebind.example"]
     assert art["error"].startswith("refused address: rebind.example resolves to 169.254.169.254")
+    assert art["error_kind"] == "refused_address"
 
 
 def test_a_host_resolving_to_loopback_is_refused(
@@ -159,6 +162,7 @@ def test_allowed_hosts_opens_exactly_one_host(api: ApiServer) -> None:
         _tool(f"http://localhost:{api.port}/x", allowed_hosts=["127.0.0.1"]), {}
     ).artifact
     assert ok["ok"] is True
+    assert refused["error_kind"] == "refused_address"
     assert refused["error"].startswith("refused address")
     assert len(api.requests) == 1
 
@@ -236,6 +240,7 @@ def test_your_own_session_gets_the_guard_on_every_prefix(recorder: ConnectionRec
     own.mount(f"http://127.0.0.1:{recorder.port}/", requests.adapters.HTTPAdapter())
     tool = _tool(f"http://127.0.0.1:{recorder.port}/x", session=own)
     art = call(tool, {}).artifact
+    assert art["error_kind"] == "refused_address"
     assert art["error"].startswith("refused address")
     time.sleep(0.05)
     assert recorder.accepted == 0

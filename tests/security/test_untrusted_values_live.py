@@ -64,7 +64,8 @@ def test_request_structure_never_changes(
     refused_path = a in ("", ".", "..")
     refused_header = any(c in h for c in "\r\n\x00") or any(ord(c) > 255 for c in h)
     if refused_path or refused_header:
-        assert art["ok"] is False and art["error"].startswith("invalid argument")
+        assert art["ok"] is False and art["error_kind"] == "invalid_argument"
+        assert art["error"].startswith("invalid argument")
         assert len(server.requests) == before  # nothing was sent
         return
     assert art["ok"] is True, art

@@ -16,11 +16,11 @@ from typing import Any
 import anyio
 import mcp.types as mt
 import pytest
-from apiserver import ApiServer, Recorded, Reply
 from mcp.shared.memory import create_connected_server_and_client_session
 
 from langchain_apiactions import ApiActionsToolkit
 from langchain_apiactions.cli import main
+from tests.apiserver import ApiServer, Recorded, Reply
 
 SECRET = "sk-live-one-pipeline-8f7e6d"
 

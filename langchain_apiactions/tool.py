@@ -175,8 +175,16 @@ class _ToolFunctions:
 class ApiActionTool(StructuredTool):
     """A LangChain tool that calls one declared API action, server-side.
 
-    A `StructuredTool`: `func` and `coroutine` run the call (they read the session and
-    context of the run they are called in), and `pipeline` is its steps.
+    A `StructuredTool`: `func(**arguments)` and `coroutine(**arguments)` run the call and
+    return `(content, artifact)`, in the session and trusted context of the run they are
+    called in; `invoke`/`ainvoke` return a `ToolMessage` whose artifact is an
+    `ActionArtifact`. Every step of the call is `pipeline`'s (`CallPipeline`), the same
+    steps `apiactions call` and the MCP server run.
+
+    Attributes:
+        action: The action this tool calls.
+        runtime: What the toolkit's tools share (HTTP session, policy, secrets, store).
+        pipeline: The call's steps: parse, render, claim, send, settle, interpret, outcome.
     """
 
     action: ApiAction = Field(exclude=True)
@@ -187,6 +195,15 @@ class ApiActionTool(StructuredTool):
 
     @classmethod
     def from_action(cls, action: ApiAction, runtime: ToolkitResources) -> "ApiActionTool":
+        """The tool of `action` (the toolkit builds them; build your own for a subclass).
+
+        Args:
+            action: A loaded action (`load_actions`).
+            runtime: The toolkit's shared resources (`toolkit.runtime`).
+
+        Returns:
+            The tool.
+        """
         pipeline = CallPipeline(action, runtime)
         functions = _ToolFunctions(pipeline)
         return cls(

@@ -79,6 +79,22 @@ def _coupon_api(api: ApiServer, delay: float = 0.05) -> ApiServer:
     return api
 
 
+def _coupon_toolkit(api: ApiServer, session_store: object) -> ApiActionsToolkit:
+    """A toolkit with the once-per-session coupon action of `_coupon_api`."""
+    return make_toolkit(
+        f"""
+actions:
+  - name: Welcome_Coupon
+    when_to_use: Use when the visitor asks for their one welcome coupon code.
+    method: POST
+    url: {api.url}/coupon
+    body: {{session: "{{session_id}}"}}
+    once_per_session: true
+""",
+        session_store=session_store,
+    )
+
+
 def _workers(store_url: str, api: ApiServer, groups: list[list[str]]) -> list[dict[str, str]]:
     procs = [
         subprocess.Popen(
@@ -219,18 +235,7 @@ def test_a_worker_that_dies_mid_call_leaves_the_call_used(store_url: str, api: A
 def test_redis_down_sends_nothing_and_says_why(api: ApiServer) -> None:
     _coupon_api(api)
     url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    toolkit = make_toolkit(
-        f"""
-actions:
-  - name: Welcome_Coupon
-    when_to_use: Use when the visitor asks for their one welcome coupon code.
-    method: POST
-    url: {api.url}/coupon
-    body: {{session: "{{session_id}}"}}
-    once_per_session: true
-""",
-        session_store=url,
-    )
+    toolkit = _coupon_toolkit(api, url)
     msg = toolkit.get_tool("Welcome_Coupon").invoke(
         {"name": "Welcome_Coupon", "args": {}, "id": "c", "type": "tool_call"},
         config={"configurable": {"session_id": "s1"}},
@@ -353,20 +358,9 @@ def test_session_ids_that_look_alike_stay_separate(
 
 
 def test_small_cap_never_sends_two_concurrent_calls_in_one_session(api: ApiServer) -> None:
-    api.route("POST", "/coupon", Reply(200, {"code": "C1"}, delay=0.5))
-    toolkit = make_toolkit(
-        f"""
-actions:
-  - name: Coupon
-    when_to_use: Use when the visitor asks for their one welcome coupon code.
-    method: POST
-    url: {api.url}/coupon
-    body: {{session: "{{session_id}}"}}
-    once_per_session: true
-""",
-        session_store=SessionStore(max_sessions=1),
-    )
-    tool = toolkit.get_tool("Coupon")
+    _coupon_api(api, delay=0.5)
+    toolkit = _coupon_toolkit(api, SessionStore(max_sessions=1))
+    tool = toolkit.get_tool("Welcome_Coupon")
     results: dict[str, object] = {}
 
     def run(key: str, session: str) -> None:

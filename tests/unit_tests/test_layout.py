@@ -62,16 +62,22 @@ def _imports(name: str) -> set[str]:
     return found
 
 
-def test_the_core_never_imports_the_command_line() -> None:
+def _loaded_by(modules: list[str]) -> list[str]:
+    """Every module a fresh interpreter holds after importing `modules`."""
     script = (
         "import importlib, json, sys\n"
-        f"for m in {CORE!r}: importlib.import_module(m)\n"
-        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('langchain_apiactions'))))"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "print(json.dumps(sorted(sys.modules)))"
     )
     proc = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
     )
-    loaded = json.loads(proc.stdout)
+    loaded: list[str] = json.loads(proc.stdout)
+    return loaded
+
+
+def test_the_core_never_imports_the_command_line() -> None:
+    loaded = _loaded_by(CORE)
     assert "langchain_apiactions.offline_model" in loaded  # every core module really loaded
     assert not [m for m in loaded if m.startswith("langchain_apiactions.cli")]
     # The same, read from the source (lazy imports inside functions included).
@@ -203,15 +209,7 @@ LANGCHAIN_FREE = [
 
 
 def test_the_core_needs_no_langchain() -> None:
-    script = (
-        "import json, sys\n"
-        f"for m in {LANGCHAIN_FREE!r}: __import__(m)\n"
-        "print(json.dumps(sorted(sys.modules)))"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
-    loaded = json.loads(proc.stdout)
+    loaded = _loaded_by(LANGCHAIN_FREE)
     assert "langchain_apiactions.network.sending" in loaded and "requests" in loaded
     heavy = [m for m in loaded if m.split(".")[0] in ("langchain_core", "langchain", "langgraph")]
     assert heavy == []

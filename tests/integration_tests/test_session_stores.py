@@ -79,10 +79,9 @@ def _coupon_api(api: ApiServer, delay: float = 0.05) -> ApiServer:
     return api
 
 
-def _coupon_toolkit(api: ApiServer, session_store: object) -> ApiActionsToolkit:
-    """A toolkit with the once-per-session coupon action of `_coupon_api`."""
-    return make_toolkit(
-        f"""
+def _coupon_actions(api: ApiServer) -> str:
+    """The once-per-session coupon action of `_coupon_api`, as an action file."""
+    return f"""
 actions:
   - name: Welcome_Coupon
     when_to_use: Use when the visitor asks for their one welcome coupon code.
@@ -90,9 +89,11 @@ actions:
     url: {api.url}/coupon
     body: {{session: "{{session_id}}"}}
     once_per_session: true
-""",
-        session_store=session_store,
-    )
+"""
+
+
+def _coupon_toolkit(api: ApiServer, session_store: object) -> ApiActionsToolkit:
+    return make_toolkit(_coupon_actions(api), session_store=session_store)
 
 
 def _workers(store_url: str, api: ApiServer, groups: list[list[str]]) -> list[dict[str, str]]:
@@ -293,17 +294,7 @@ def test_cli_call_with_a_session_store_sends_once_across_runs(
 ) -> None:
     _coupon_api(api)
     path = tmp_path / "coupon.yaml"
-    path.write_text(
-        f"""
-actions:
-  - name: Welcome_Coupon
-    when_to_use: Use when the visitor asks for their one welcome coupon code.
-    method: POST
-    url: {api.url}/coupon
-    body: {{session: "{{session_id}}"}}
-    once_per_session: true
-"""
-    )
+    path.write_text(_coupon_actions(api))
     argv = [
         sys.executable,
         "-m",

@@ -11,7 +11,7 @@ import argparse
 from typing import Any, TextIO
 
 from langchain_apiactions.cli.options import add_command
-from langchain_apiactions.config import check_actions
+from langchain_apiactions.config import ApiAction, check_actions, unset_secrets
 
 __all__ = ["add_parser", "cmd_validate", "run"]
 
@@ -19,17 +19,32 @@ __all__ = ["add_parser", "cmd_validate", "run"]
 def add_parser(sub: Any) -> None:
     v = add_command(sub, "validate", "check an action file: errors and warnings")
     v.add_argument("file", help="the action file (YAML or JSON)")
+    v.add_argument(
+        "--strict",
+        action="store_true",
+        help="a secret the file needs that is not set in the environment is an error "
+        "(before deploying), not a warning",
+    )
 
 
 def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    return cmd_validate(ns.file, out, err)
+    return cmd_validate(ns.file, out, err, strict=ns.strict)
 
 
 _EXAMPLES_SHOWN = 20
 
 
-def cmd_validate(file: str, out: TextIO, err: TextIO) -> int:
+def cmd_validate(file: str, out: TextIO, err: TextIO, *, strict: bool = False) -> int:
     report = check_actions(file)
+    users: dict[tuple[str, str | None], list[str]] = {}
+    for action, name, hint in unset_secrets(report.actions):
+        users.setdefault((name, hint), []).append(action)
+    unset = [
+        f"{report.source}: {', '.join(actions)}: secret ${{{name}}} is not set in the "
+        "environment" + (f" (did you mean {hint}?)" if hint else "")
+        for (name, hint), actions in users.items()
+    ]
+    (report.errors if strict else report.warnings).extend(unset)
     for line in report.errors:
         err.write(f"error: {line}\n")
     for line in report.warnings:
@@ -37,6 +52,7 @@ def cmd_validate(file: str, out: TextIO, err: TextIO) -> int:
     if report.errors:
         err.write(f"{file}: {len(report.errors)} error(s), {len(report.warnings)} warning(s)\n")
         return 1
+    _print_secrets(report.actions, out)
     needed = {a.name: a.context_names() for a in report.actions if a.context_names()}
     if needed:
         names = sorted({n for ns in needed.values() for n in ns})
@@ -68,3 +84,15 @@ def cmd_validate(file: str, out: TextIO, err: TextIO) -> int:
     warned = len(report.warnings) + len(alike)
     out.write(f"{file}: {len(report.actions)} action(s) OK, {warned} warning(s)\n")
     return 0
+
+
+def _print_secrets(actions: list[ApiAction], out: TextIO) -> None:
+    """The `${NAME}` secrets the file needs, and whether each is set (names only)."""
+    needed = sorted({s for a in actions for s in a.secret_names()})
+    if needed:
+        missing = {name for _, name, _ in unset_secrets(actions)}
+        out.write(
+            "secrets: "
+            + ", ".join(f"{n} ({'NOT SET' if n in missing else 'set'})" for n in needed)
+            + "\n"
+        )

@@ -6,6 +6,7 @@ One concept per module:
 - `aliases`: the labels of chatbot products' UIs, read as the format's field names;
 - `reading`: a path, YAML/JSON text, a dict or a list read into plain data;
 - `checks`: one action's templates compiled once, each problem named by field;
+- `mistakes`: what a new user gets wrong that would load (`{{name}}`, `${input}`);
 - `loading`: `check_actions`, `load_actions` and `environment_secrets`.
 
 Like the templating and the HTTP layer, this subpackage needs no LangChain.
@@ -25,6 +26,7 @@ from langchain_apiactions.config.loading import (
     check_actions,
     environment_secrets,
     load_actions,
+    unset_secrets,
 )
 from langchain_apiactions.config.models import (
     MAX_EXAMPLES,
@@ -56,4 +58,5 @@ __all__ = [
     "environment_secrets",
     "load_actions",
     "overlapping_pairs",
+    "unset_secrets",
 ]

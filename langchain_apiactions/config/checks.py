@@ -20,6 +20,7 @@ from langchain_apiactions.auth import (
     CompiledAuth,
     compile_auth,
 )
+from langchain_apiactions.config.mistakes import brace_mistakes
 from langchain_apiactions.errors import Problem
 from langchain_apiactions.extract import FieldPath, compile_path
 from langchain_apiactions.templating import (
@@ -89,6 +90,7 @@ def compile_action(action: ApiAction) -> tuple[CompiledTemplates | None, list[Pr
     problems += found
     button_url, button_label, found = _compile_button(action, known | field_names)
     problems += found + _check_description(action)
+    problems = _with_brace_mistakes(problems, brace_mistakes(action))
     parts: list[Any] = (url.all_parts() if url is not None else []) + headers.all_parts()
     parts += body.all_parts() if body is not None else []
     parts += (button_url.all_parts() if button_url is not None else []) + list(button_label)
@@ -111,16 +113,44 @@ def compile_action(action: ApiAction) -> tuple[CompiledTemplates | None, list[Pr
     return compiled, problems
 
 
+def _with_brace_mistakes(problems: list[Problem], mistakes: list[Problem]) -> list[Problem]:
+    """`problems` and `mistakes`; a mistake's message replaces a vaguer one on its field
+    (`${station}` in a body: the input it means, not only that secrets stay out)."""
+    meant = {(m.field.split(".")[0], m.message.split(" ", 1)[0]) for m in mistakes}
+    kept = [
+        p
+        for p in problems
+        if not (
+            p.message.startswith("secret ${")
+            and (p.field.split(".")[0], p.message.split(" ")[1]) in meant
+        )
+    ]
+    return kept + mistakes
+
+
 def _check_names(action: ApiAction) -> list[Problem]:
     """The action's name, and each input's name and default."""
     problems: list[Problem] = []
     if not _ACTION_NAME_RE.match(action.name):
-        problems.append(Problem("name", f"{action.name!r} must match ^[A-Za-z0-9_]{{1,64}}$"))
+        fixed = re.sub(r"[^A-Za-z0-9_]+", "_", action.name.strip()).strip("_")[:64]
+        use = f": use {fixed!r}" if fixed else ""
+        message = (
+            f"{action.name!r} is not a valid action name (letters, digits and _ only, "
+            f"at most 64){use}"
+        )
+        problems.append(Problem("name", message))
     seen: set[str] = set()
     for inp in action.inputs:
         where = f"inputs.{inp.name}"
         if not _INPUT_NAME_RE.match(inp.name):
-            problems.append(Problem(where, "an input name must match ^[A-Za-z_][A-Za-z0-9_]*$"))
+            fixed = re.sub(r"[^A-Za-z0-9_]+", "_", inp.name.strip()).strip("_")
+            fixed = "_" + fixed if fixed[:1].isdigit() else fixed
+            use = f": use {fixed!r}" if fixed else ""
+            message = (
+                f"{inp.name!r} is not a valid input name (letters, digits and _, "
+                f"not starting with a digit){use}"
+            )
+            problems.append(Problem(where, message))
         elif inp.name in _RESERVED_INPUTS or inp.name.startswith("model_"):
             problems.append(Problem(where, f"{inp.name!r} is reserved; choose another name"))
         if inp.name in seen:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from langchain_apiactions.config.aliases import ACTION_ALIASES, ALL_ALIASES, norm_key, normalise
 from langchain_apiactions.config.checks import OVERLAP_WARNING, overlapping_pairs
+from langchain_apiactions.config.mistakes import path_like_examples
 from langchain_apiactions.config.models import (
     ActionInput,
     ApiAction,
@@ -28,7 +29,13 @@ from langchain_apiactions.config.models import (
 from langchain_apiactions.config.reading import read_source
 from langchain_apiactions.errors import ActionConfigError
 
-__all__ = ["ValidationReport", "check_actions", "environment_secrets", "load_actions"]
+__all__ = [
+    "ValidationReport",
+    "check_actions",
+    "environment_secrets",
+    "load_actions",
+    "unset_secrets",
+]
 
 
 @dataclass
@@ -65,6 +72,10 @@ def _loc(loc: Sequence[Any], raw: Mapping[str, Any]) -> str:
             )
             parts.append(str(label) if isinstance(label, str) and label else f"[{item}]")
             node = entry
+        elif isinstance(item, int) and isinstance(node, Mapping) and item < len(node):
+            key = list(node)[item]  # the `{name: {...}}` shorthand of inputs
+            parts.append(str(key))
+            node = node[key]
         else:
             if item in _UNION_TAGS or (parts == ["auth"] and item in _AUTH_TAGS):
                 continue  # pydantic names the union branch it tried; not a field
@@ -131,6 +142,36 @@ def _unknown_key(loc: Sequence[Any], raw: Any) -> tuple[str, str | None]:
     return str(loc[-1]) if loc else "", None
 
 
+def _cut_by_comma(loc: Sequence[Any], raw: Any) -> tuple[str, str] | None:
+    """The field whose value an unquoted comma cut, and the key the rest became.
+
+    `{description: The pick-up station, for example Riverside}` in YAML is a
+    description `The pick-up station` and a key `for example Riverside` with no value.
+    """
+    node: Any = raw
+    for item in loc[:-1]:
+        if isinstance(item, int):
+            items = list(node.values()) if isinstance(node, Mapping) else node
+            node = items[item] if isinstance(items, list) and item < len(items) else None
+        elif isinstance(node, Mapping):
+            node = next(
+                (v for k, v in node.items() if item in (norm_key(k), ALL_ALIASES.get(norm_key(k)))),
+                None,
+            )
+        else:
+            return None
+    if not isinstance(node, Mapping) or not loc:
+        return None
+    keys = list(node)
+    stray = next((k for k in keys if norm_key(k) == loc[-1]), None)
+    if stray is None or node[stray] is not None or " " not in str(stray).strip():
+        return None
+    before = keys[keys.index(stray) - 1] if keys.index(stray) > 0 else None
+    if before is None or not isinstance(node[before], str):
+        return None
+    return ALL_ALIASES.get(norm_key(before), norm_key(before)), str(stray)
+
+
 def _salvage(raw: Mapping[str, Any], error: ValidationError, source: str) -> ApiAction | None:
     """`raw` with its invalid parts reset to defaults (or neutral values), if it then loads."""
     data: dict[str, Any] = dict(raw)
@@ -142,7 +183,13 @@ def _salvage(raw: Mapping[str, Any], error: ValidationError, source: str) -> Api
             if not isinstance(key, str):
                 continue
             if key in ("inputs", "response_fields") and len(loc) >= 3 and isinstance(loc[1], int):
-                items = [dict(i) if isinstance(i, Mapping) else i for i in data.get(key) or []]
+                given = data.get(key) or []
+                if isinstance(given, Mapping):  # the `{name: {...}}` shorthand
+                    given = [
+                        {"name": k, **(v if isinstance(v, Mapping) else {})}
+                        for k, v in given.items()
+                    ]
+                items = [dict(i) if isinstance(i, Mapping) else i for i in given]
                 item = items[loc[1]] if loc[1] < len(items) else None
                 if isinstance(item, dict) and isinstance(loc[2], str):
                     item.pop(loc[2], None)
@@ -250,7 +297,7 @@ def _check_action(
         if salvaged is not None:
             report.errors += [p.line(name, label) for p in salvaged.check() if not p.warning]
         return
-    problems = action.check()
+    problems = action.check() + path_like_examples(normal.get("response_fields"))
     for p in problems:
         (report.warnings if p.warning else report.errors).append(p.line(name, action.name))
     if not any(not p.warning for p in problems):
@@ -285,7 +332,14 @@ def _field_errors(
     for err in error.errors():
         where = _loc(err["loc"], normal)
         msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
+        if err["type"] == "extra_forbidden" and (cut := _cut_by_comma(err["loc"], raw)):
+            parent = _loc(err["loc"][:-1], normal)
+            where = f"{parent}.{cut[0]}" if parent else cut[0]
+            msg = (
+                "the value probably needs quotes: an unquoted comma inside {...} ended it "
+                f'and made {cut[1]!r} a key of its own (write {cut[0]}: "...")'
+            )
+        elif err["type"] == "extra_forbidden":
             written, close_key = _unknown_key(err["loc"], raw)
             parent = _loc(err["loc"][:-1], normal)
             where = f"{parent}.{written}" if parent else written
@@ -364,3 +418,22 @@ def environment_secrets(
     if missing:
         raise MissingSecretError(missing)
     return values
+
+
+def unset_secrets(
+    actions: Sequence[ApiAction], env: Mapping[str, str] | None = None
+) -> list[tuple[str, str, str | None]]:
+    """The `${NAME}` secrets not set in `env` (default: `os.environ`), for `validate`.
+
+    Each is `(action, NAME, a set name it may be a misspelling of)`; only names are
+    compared and returned, never a value.
+    """
+    env = os.environ if env is None else env
+    set_names = [k for k, v in env.items() if v != ""]
+    found: list[tuple[str, str, str | None]] = []
+    for action in actions:
+        for secret in action.secret_names():
+            if env.get(secret, "") == "":
+                close = difflib.get_close_matches(secret, set_names, n=1, cutoff=0.8)
+                found.append((action.name, secret, close[0] if close else None))
+    return found

@@ -183,12 +183,25 @@ class ApiAction(_Model):
         if isinstance(v, Mapping):  # {name: {type: ...}} shorthand
             v = [{"name": k, **(normalise(s, INPUT_ALIASES) or {})} for k, s in v.items()]
         if isinstance(v, list):
-            return [normalise(i, INPUT_ALIASES) for i in v]
+            # A bare name is a required text input: `inputs: [station, rental_date]`.
+            return [
+                {"name": i, "required": True} if isinstance(i, str) else normalise(i, INPUT_ALIASES)
+                for i in v
+            ]
         return v
 
     @field_validator("response_fields", mode="before")
     @classmethod
     def _fields(cls, v: Any) -> Any:
+        if isinstance(v, Mapping):
+            # `{status: Shipped}` is the walkthrough's Field Name -> Example Value table;
+            # `{price: {path: price.eur}}` names a field with its settings.
+            v = [
+                {"name": k, **normalise(s, FIELD_ALIASES)}
+                if isinstance(s, Mapping)
+                else {"name": k, "example": s}
+                for k, s in v.items()
+            ]
         if isinstance(v, list):
             return [{"name": i} if isinstance(i, str) else normalise(i, FIELD_ALIASES) for i in v]
         return v

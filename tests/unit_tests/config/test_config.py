@@ -286,7 +286,10 @@ def test_reserved_and_invalid_input_names() -> None:
     )
     errors = "\n".join(report.errors)
     assert "inputs.config: 'config' is reserved" in errors
-    assert "inputs.9lives: an input name must match" in errors
+    assert (
+        "inputs.9lives: '9lives' is not a valid input name (letters, digits and _, not "
+        "starting with a digit): use '_9lives'"
+    ) in errors
     assert "inputs.model_x: 'model_x' is reserved" in errors
 
 

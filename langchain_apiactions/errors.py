@@ -11,6 +11,8 @@ ApiActionError                      root of everything this package raises
 ├── ImportSpecError (ValueError)    an OpenAPI document or cURL line cannot be imported
 ├── ServerSettingsError (ValueError)  an environment variable of the LangGraph graph
 │                                   factory (`langgraph_server.make_graph`) is missing or wrong
+├── MissingExtraError (ImportError)  a feature needs an extra that is not installed
+│                                   (the message is the pip command)
 ├── XmlRefused (ValueError)         an XML body is malformed or unsafe (`bodies.parse_xml`;
 │                                   a call returns it as data)
 ├── CaseError                       a model call of an evaluation failed for good (after
@@ -65,6 +67,7 @@ __all__ = [
     "CaseError",
     "ImportSpecError",
     "MissingContextError",
+    "MissingExtraError",
     "MissingSecretError",
     "ModelSpecError",
     "NotConfirmedError",
@@ -157,6 +160,10 @@ class ImportSpecError(ApiActionError, ValueError):
 
 class ServerSettingsError(ApiActionError, ValueError):
     """An environment variable of the graph factory is missing or wrong."""
+
+
+class MissingExtraError(ApiActionError, ImportError):
+    """A feature needs an optional extra that is not installed; says what to install."""
 
 
 class XmlRefused(ApiActionError, ValueError):

@@ -27,6 +27,7 @@ Whoever can call the server chooses it: keep the server behind your backend.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sqlite3
 import sys
@@ -106,13 +107,42 @@ class ServerSettings:
         self.system_prompt = env.get("APIACTIONS_SYSTEM_PROMPT") or None
 
     def chat_model(self) -> Any:
+        """The model `APIACTIONS_MODEL` names.
+
+        Raises:
+            ServerSettingsError: for a name that is no model (a misspelt `offline`, a
+                name LangChain's `init_chat_model` cannot place), with the valid forms.
+        """
         if self.model == "offline":
             from langchain_apiactions.offline_model import OfflineChatModel
 
             return OfflineChatModel()
+        unknown = (
+            f"APIACTIONS_MODEL: unknown model {self.model!r}{model_hint(self.model)}: use "
+            "offline, openai:<model>, or provider:model as LangChain's init_chat_model knows it"
+        )
+        if model_hint(self.model):
+            raise ServerSettingsError(unknown)
         from langchain.chat_models import init_chat_model
 
-        return init_chat_model(self.model, temperature=0)
+        try:
+            return init_chat_model(self.model, temperature=0)
+        except ValueError as e:  # "Unable to infer model provider", "Unsupported provider"
+            raise ServerSettingsError(unknown) from e
+
+
+def model_hint(spec: str, names: tuple[str, ...] = ("offline",)) -> str:
+    """` (did you mean 'offline'?)` for a misspelt model name, else empty."""
+    provider, colon, _ = spec.partition(":")
+    if colon:
+        close = difflib.get_close_matches(provider, ["openai"], n=1, cutoff=0.8)
+        return (
+            f" (did you mean 'openai:{spec.partition(':')[2]}'?)"
+            if close and provider != "openai"
+            else ""
+        )
+    close = difflib.get_close_matches(spec, list(names), n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _split(text: str) -> list[str]:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from langchain_apiactions.errors import SessionStoreError
+from langchain_apiactions.errors import MissingExtraError, SessionStoreError
 
 __all__ = [
     "IN_FLIGHT_SECONDS",
@@ -522,11 +522,11 @@ class RedisSessionStore(BaseSessionStore):
     ) -> None:
         try:
             import redis
-        except ImportError as e:  # pragma: no cover - depends on the install
+        except ImportError as e:
             msg = (
                 "RedisSessionStore needs the redis extra: pip install 'langchain-apiactions[redis]'"
             )
-            raise ImportError(msg) from e
+            raise MissingExtraError(msg) from e
         self.ttl = _check_ttl(ttl)
         self.prefix = prefix
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)

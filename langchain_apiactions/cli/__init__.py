@@ -9,6 +9,7 @@ parser and dispatches. The core package never imports this subpackage.
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -24,7 +25,13 @@ from langchain_apiactions.cli import (
     validate,
 )
 from langchain_apiactions.cli.options import HelpFormatter, _UsageError
-from langchain_apiactions.errors import ActionConfigError, ModelSpecError, SessionStoreError
+from langchain_apiactions.errors import (
+    ActionConfigError,
+    MissingExtraError,
+    ModelSpecError,
+    ServerSettingsError,
+    SessionStoreError,
+)
 
 # Only the file format loads here: `--help` and `validate` need no LangChain and no HTTP
 # stack; each command imports what it uses when it runs.
@@ -72,9 +79,37 @@ def _runs() -> dict[str, Run]:
     }
 
 
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            chosen: argparse.ArgumentParser = action.choices[command]
+            return chosen
+    return parser
+
+
+def _unrecognized(command: argparse.ArgumentParser, extras: list[str], argv: list[str]) -> str:
+    """What was not understood, and what was probably meant (`--contxt`: `--context`)."""
+    first = extras[0]
+    options = [o for a in command._actions for o in a.option_strings if o.startswith("--")]
+    hint = ""
+    if first.startswith("-"):
+        close = difflib.get_close_matches(first.split("=")[0], options, n=1, cutoff=0.6)
+        hint = f": did you mean {close[0]}?" if close else ""
+    else:
+        at = argv.index(first) if first in argv else -1
+        if at >= 2 and argv[at - 2] in ("--arg", "--context") and "=" not in argv[at - 1]:
+            hint = f": did you mean {argv[at - 2]} {argv[at - 1]}={first}?"
+    return f"unrecognized argument {first!r}{hint}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `apiactions` command."""
-    ns = _parser().parse_args(argv)
+    parser = _parser()
+    args = list(sys.argv[1:] if argv is None else argv)
+    ns, extras = parser.parse_known_args(args)
+    if extras:  # the command's own usage and a did-you-mean, not the top-level usage
+        command = _subparser(parser, ns.command)
+        command.error(_unrecognized(command, extras, args))
     out, err = sys.stdout, sys.stderr
     try:
         return _runs()[ns.command](ns, out, err)
@@ -85,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ModelSpecError, _UsageError) as e:
         err.write(f"error: {e}\n")
         return 2
-    except SessionStoreError as e:
+    except (SessionStoreError, ServerSettingsError, MissingExtraError) as e:
         # Store errors show a Redis URL without its password.
         err.write(f"error: {e}\n")
         return 2

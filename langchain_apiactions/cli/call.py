@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -36,6 +37,11 @@ def add_parser(sub: Any) -> None:
     )
     context_option(c)
     c.add_argument("--dry-run", action="store_true", help="print the request without sending it")
+    c.add_argument(
+        "--yes",
+        action="store_true",
+        help="send a `confirm: true` action without asking (needed without a terminal)",
+    )
     c.add_argument(
         "--session", default="cli", help="session id (for once-per-session and {session_id})"
     )
@@ -159,6 +165,15 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     )
                 )
             return 0
+        if action.confirm and not ns.yes and not _confirmed(action.name, err):
+            return 1
+        if action.once_per_session and not ns.session_store:
+            err.write(
+                f"note: {action.name} runs once per session, but without --session-store the "
+                "record lives in this process only: another `apiactions call --session "
+                f"{ns.session}` sends it again (use --session-store sqlite:///calls.db to "
+                "remember it)\n"
+            )
         called = pipeline.complete(prepared, ns.session)
         outcome, http = called.artifact, called.response
         if outcome["error_kind"] == "already_ran":
@@ -187,6 +202,26 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if ns.json:
             out.write(_json_doc(outcome))
     return 0 if outcome["ok"] else 1
+
+
+def _confirmed(name: str, err: TextIO) -> bool:
+    """Ask on the terminal before a `confirm: true` action; without one, `--yes` is needed.
+
+    Raises:
+        _UsageError: when there is no terminal to ask on (nothing is sent).
+    """
+    if not sys.stdin.isatty():
+        msg = (
+            f"{name} asks for confirmation (confirm: true) and there is no terminal to ask "
+            "on: pass --yes to send it; nothing sent"
+        )
+        raise _UsageError(msg)
+    err.write(f"Send {name} now? [y/N] ")
+    err.flush()
+    if sys.stdin.readline().strip().lower() in ("y", "yes"):
+        return True
+    err.write("not confirmed; nothing sent\n")
+    return False
 
 
 def _json_doc(value: Any) -> str:

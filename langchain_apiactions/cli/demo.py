@@ -78,7 +78,10 @@ def load_model(spec: str | None) -> BaseChatModel:
             msg = "the openai model needs: pip install 'langchain-apiactions[openai]'"
             raise ModelSpecError(msg) from e
         return ChatOpenAI(model=spec.split(":", 1)[1], temperature=0)
-    msg = f"unknown model {spec!r}: use offline, offline-semantic or openai:<model>"
+    from langchain_apiactions.langgraph_server import model_hint
+
+    hint = model_hint(spec, ("offline", "offline-semantic"))
+    msg = f"unknown model {spec!r}{hint}: use offline, offline-semantic or openai:<model>"
     raise ModelSpecError(msg)
 
 

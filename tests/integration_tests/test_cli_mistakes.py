@@ -130,7 +130,10 @@ def test_a_misspelt_option_prints_the_commands_usage_and_a_suggestion(bikes: Pat
     assert code == 2 and out == ""
     lines = err.splitlines()
     assert lines[0].startswith("usage: apiactions chat [-h]")
-    assert lines[-1] == "apiactions chat: error: unrecognized argument '--contxt': did you mean --context?"
+    assert (
+        lines[-1]
+        == "apiactions chat: error: unrecognized argument '--contxt': did you mean --context?"
+    )
 
 
 def test_a_misspelt_model_lists_the_valid_names(bikes: Path) -> None:
@@ -156,9 +159,7 @@ def test_a_misspelt_server_model_lists_the_valid_names(tmp_path: Path, bikes: Pa
 
 
 # ---------------------------------------------------------------- confirm: true
-def test_call_of_a_confirm_action_without_a_terminal_needs_yes(
-    bikes: Path, api: ApiServer
-) -> None:
+def test_call_of_a_confirm_action_without_a_terminal_needs_yes(bikes: Path, api: ApiServer) -> None:
     argv = ["call", str(bikes), "Cancel_Reservation", "--arg", "code=BK-1", *LOOPBACK]
     code, out, err = run(*argv)
     assert code == 2 and api.requests == []

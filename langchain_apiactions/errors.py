@@ -30,8 +30,10 @@ ApiActionError                      root of everything this package raises
     ├── AlreadyRanError             a `once_per_session` action already ran in the session
     ├── NotConfirmedError           the user did not confirm the call (MCP elicitation)
     ├── SessionStoreError (ValueError)  the session store (SQLite, Redis) cannot be used
-    └── TokenError                  the OAuth2 token endpoint gave no usable token
-                                    (a call returns it as data)
+    ├── TokenError                  the OAuth2 token endpoint gave no usable token
+    │                               (a call returns it as data)
+    └── PageLinkRefused             a next page's link leaves the first request's origin
+                                    (`pagination.next_request_url`; the pages stop there)
 ```
 
 Failures of the API or the network (timeouts, 4xx/5xx, refused addresses) are not raised
@@ -39,7 +41,8 @@ into the agent: a tool returns them as data (`ok: false` and `error` in the arti
 Neither is an `ArgumentError`; where one leaves through LangChain (`ApiActionTool.prepare`)
 it is a `ToolArgumentError`, also a `langchain_core` `ToolException`. Every class here is
 also importable from the module that raises it (`oauth2.TokenError`, `bodies.XmlRefused`,
-`evaluation.calls.CaseError`, `langgraph_server.ServerSettingsError` and its old path
+`evaluation.calls.CaseError`, `pagination.PageLinkRefused`,
+`langgraph_server.ServerSettingsError` and its old path
 `server.ServerSettingsError`).
 
 A few private exceptions (`_Stop`, `_BodyTooLarge` and `_DeadlineExceeded` in `network`,
@@ -71,6 +74,7 @@ __all__ = [
     "MissingSecretError",
     "ModelSpecError",
     "NotConfirmedError",
+    "PageLinkRefused",
     "ServerSettingsError",
     "SessionConflictError",
     "SessionStoreError",
@@ -267,3 +271,8 @@ class TokenError(ActionCallError):
         super().__init__(message)
         self.timeout = timeout
         self.kind = "not_sent_timeout" if timeout else "auth_failed"
+
+
+class PageLinkRefused(ActionCallError):
+    """A next page's link is not followed: it leaves the first request's scheme, host or
+    port, or could be read two ways. The pages stop there; the call keeps its items."""

@@ -21,6 +21,18 @@ The rules, in every store:
   any call's deadline) even with a shorter `ttl`, and the in-memory cap never removes it.
 - A worker that dies mid-call leaves its claim in place: the call counts as used (its
   outcome is unknown), until the claim expires.
+- A claim made with an idempotency key may instead be *held* (`finish(hold=True)`: the
+  outcome is unknown, or the API answered 5xx, 409, 425 or 429): it stays taken, and only
+  a call with the same key (the same call, tried again) may claim it again.
+
+The stores also keep what the repeat-safety options need, with the same atomicity:
+
+- `secret()`: a random secret made once per store (kept in it), which keys the hashes of
+  idempotency keys and cache entries; every worker on the store reads the same one.
+- `take()`: per-session call counters (`max_calls_per_session`), all-or-nothing.
+- `rate()`: sliding-window rate limits shared by every session and worker.
+- `cache_get()` / `cache_put()`: cached answers with their own time to live, per session
+  or shared.
 """
 
 from __future__ import annotations
@@ -28,13 +40,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import secrets as _random
 import sqlite3
 import threading
 import time
 import urllib.parse
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,16 +75,51 @@ class BaseSessionStore:
 
     ttl: float = DEFAULT_TTL
 
-    def claim(self, session_id: str, action: str) -> bool:
+    def claim(self, session_id: str, action: str, key: str | None = None) -> bool:
         """Reserve the one call of `action` in `session_id`; False if it is taken.
+
+        With an idempotency `key`, a claim held for that same key (`finish(hold=True)`)
+        is taken again: it is the same call, tried again.
 
         Raises:
             SessionStoreError: the store cannot be reached (nothing should be sent).
         """
         raise NotImplementedError
 
-    def finish(self, session_id: str, action: str, *, used: bool) -> None:
-        """Keep (`used=True`) or release the claim this store made with `claim()`."""
+    def finish(self, session_id: str, action: str, *, used: bool, hold: bool = False) -> None:
+        """Keep (`used=True`), hold for a retry with the same key (`hold=True`) or
+        release the claim this store made with `claim()`."""
+        raise NotImplementedError
+
+    def secret(self) -> bytes:
+        """This store's random secret (32 bytes): made once, the same for every worker."""
+        raise NotImplementedError
+
+    def take(self, session_id: str, counters: Sequence[tuple[str, int]]) -> str | None:
+        """Count one call against each `(name, limit)` of `session_id`, all or none.
+
+        Returns None when every counter was below its limit (each is now one higher), or
+        the name of the first one already at its limit (nothing was counted). Counters
+        live as long as the session (`ttl` after its last use).
+        """
+        raise NotImplementedError
+
+    def give_back(self, session_id: str, names: Sequence[str]) -> None:
+        """Undo one `take()` of each of `names` (a counted call that then sent nothing)."""
+        raise NotImplementedError
+
+    def rate(self, name: str, limit: int, window: float) -> float:
+        """Record one call under `name` if fewer than `limit` were recorded in the last
+        `window` seconds (across sessions and workers): then 0.0. Otherwise nothing is
+        recorded and the result is the seconds until one more would be allowed."""
+        raise NotImplementedError
+
+    def cache_get(self, session_id: str | None, key: str) -> bytes | None:
+        """The cached value of `key` (for `session_id`, or shared when None), if live."""
+        raise NotImplementedError
+
+    def cache_put(self, session_id: str | None, key: str, value: bytes, ttl: float) -> None:
+        """Cache `value` under `key` for `ttl` seconds (per session, or shared)."""
         raise NotImplementedError
 
     def has_run(self, session_id: str, action: str) -> bool:
@@ -96,14 +144,25 @@ def _check_ttl(ttl: float) -> float:
 # --------------------------------------------------------------------------- memory
 
 
+_RUN = "run"
+_DONE = "done"
+_HELD = "held:"  # followed by the idempotency key
+MAX_CACHE_ENTRIES = 10_000
+MAX_SESSION_CACHE_ENTRIES = 100
+
+
 @dataclass
 class _Session:
-    actions: dict[str, bool] = field(default_factory=dict)  # action -> done (False: running)
+    # action -> "run" (in flight), "done" (kept) or "held:KEY" (held for a retry).
+    actions: dict[str, str] = field(default_factory=dict)
     last_used: float = 0.0
+    keys: dict[str, str] = field(default_factory=dict)  # action -> key of its claim in flight
+    counts: dict[str, int] = field(default_factory=dict)
+    cache: dict[str, tuple[float, bytes]] = field(default_factory=dict)
 
     @property
     def running(self) -> bool:
-        return not all(self.actions.values())
+        return _RUN in self.actions.values()
 
 
 class SessionStore(BaseSessionStore):
@@ -132,6 +191,9 @@ class SessionStore(BaseSessionStore):
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._max = max_sessions
         self._clock = clock
+        self._secret = _random.token_bytes(32)
+        self._rates: dict[str, deque[float]] = {}
+        self._cache: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
 
     def _live(self, session_id: str, now: float) -> _Session | None:
         session = self._sessions.get(session_id)
@@ -142,7 +204,9 @@ class SessionStore(BaseSessionStore):
                 del self._sessions[session_id]
                 return None
             # Idle past its ttl with a call in flight: the kept claims go, that one stays.
-            session.actions = {a: done for a, done in session.actions.items() if not done}
+            session.actions = {a: st for a, st in session.actions.items() if st == _RUN}
+            session.counts.clear()
+            session.cache.clear()
         return session
 
     def _touch(self, session_id: str, session: _Session, now: float) -> None:
@@ -170,29 +234,102 @@ class SessionStore(BaseSessionStore):
         for sid in victims:
             del self._sessions[sid]
 
-    def claim(self, session_id: str, action: str) -> bool:
+    def _session(self, session_id: str, now: float) -> _Session:
+        session = self._live(session_id, now)
+        if session is None:
+            session = self._sessions[session_id] = _Session(last_used=now)
+        self._touch(session_id, session, now)
+        return session
+
+    def claim(self, session_id: str, action: str, key: str | None = None) -> bool:
         with self._lock:
             now = self._clock()
-            session = self._live(session_id, now)
-            if session is None:
-                session = self._sessions[session_id] = _Session(last_used=now)
-            self._touch(session_id, session, now)
-            if action in session.actions:
+            session = self._session(session_id, now)
+            state = session.actions.get(action)
+            if state is not None and not (key is not None and state == _HELD + key):
                 return False
-            session.actions[action] = False
+            session.actions[action] = _RUN
+            if key is not None:
+                session.keys[action] = key
             self._evict(now)
             return True
 
-    def finish(self, session_id: str, action: str, *, used: bool) -> None:
+    def finish(self, session_id: str, action: str, *, used: bool, hold: bool = False) -> None:
         with self._lock:
             session = self._sessions.get(session_id)
-            if session is None or session.actions.get(action) is not False:
+            if session is None or session.actions.get(action) != _RUN:
                 return
+            key = session.keys.pop(action, None)
             if used:
-                session.actions[action] = True
+                session.actions[action] = _DONE
+            elif hold and key is not None:
+                session.actions[action] = _HELD + key
             else:
                 del session.actions[action]
             self._touch(session_id, session, self._clock())
+
+    def secret(self) -> bytes:
+        return self._secret
+
+    def take(self, session_id: str, counters: Sequence[tuple[str, int]]) -> str | None:
+        with self._lock:
+            session = self._session(session_id, self._clock())
+            for name, limit in counters:
+                if session.counts.get(name, 0) >= limit:
+                    return name
+            for name, _ in counters:
+                session.counts[name] = session.counts.get(name, 0) + 1
+            return None
+
+    def give_back(self, session_id: str, names: Sequence[str]) -> None:
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                return
+            for name in names:
+                if session.counts.get(name, 0) > 0:
+                    session.counts[name] -= 1
+
+    def rate(self, name: str, limit: int, window: float) -> float:
+        with self._lock:
+            now = self._clock()
+            times = self._rates.setdefault(name, deque())
+            while times and times[0] <= now - window:
+                times.popleft()
+            if len(times) >= limit:
+                return max(times[0] + window - now, 0.001)
+            times.append(now)
+            return 0.0
+
+    def cache_get(self, session_id: str | None, key: str) -> bytes | None:
+        with self._lock:
+            now = self._clock()
+            if session_id is None:
+                entry = self._cache.get(key)
+            else:
+                session = self._live(session_id, now)
+                entry = session.cache.get(key) if session is not None else None
+            if entry is None or entry[0] <= now:
+                return None
+            return entry[1]
+
+    def cache_put(self, session_id: str | None, key: str, value: bytes, ttl: float) -> None:
+        with self._lock:
+            now = self._clock()
+            entry = (now + ttl, value)
+            if session_id is None:
+                self._cache[key] = entry
+                self._cache.move_to_end(key)
+                while len(self._cache) > MAX_CACHE_ENTRIES:
+                    self._cache.popitem(last=False)
+                return
+            cache = self._session(session_id, now).cache
+            for old in [k for k, (expires, _) in cache.items() if expires <= now]:
+                del cache[old]
+            cache.pop(key, None)
+            cache[key] = entry
+            while len(cache) > MAX_SESSION_CACHE_ENTRIES:
+                del cache[next(iter(cache))]
 
     def has_run(self, session_id: str, action: str) -> bool:
         with self._lock:
@@ -203,6 +340,8 @@ class SessionStore(BaseSessionStore):
         with self._lock:
             if session_id is None:
                 self._sessions.clear()
+                self._rates.clear()
+                self._cache.clear()
             else:
                 self._sessions.pop(session_id, None)
 
@@ -223,23 +362,54 @@ CREATE TABLE IF NOT EXISTS apiactions_sessions (
     expires REAL NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS apiactions_sessions_expires ON apiactions_sessions (expires);
+CREATE TABLE IF NOT EXISTS apiactions_meta (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS apiactions_counts (
+    session_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (session_id, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS apiactions_rates (
+    name TEXT NOT NULL,
+    at REAL NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (name, at, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS apiactions_cache (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    expires REAL NOT NULL,
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
 """
+# apiactions_claims.done: 0 in flight, 1 kept, 2 held for a retry (token = "key:" + KEY).
+_SQL_HELD = 2
 
 
 class _Tokens:
-    """The tokens of the claims this store object holds (to release only its own)."""
+    """The tokens (and idempotency keys) of the claims this store object holds, to
+    release only its own."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._tokens: dict[tuple[str, str], str] = {}
+        self._tokens: dict[tuple[str, str], tuple[str, str | None]] = {}
 
-    def hold(self, session_id: str, action: str, token: str) -> None:
+    def hold(self, session_id: str, action: str, token: str, key: str | None = None) -> None:
         with self._lock:
-            self._tokens[session_id, action] = token
+            self._tokens[session_id, action] = (token, key)
 
-    def forget(self, session_id: str, action: str) -> str | None:
+    def forget(self, session_id: str, action: str) -> tuple[str, str | None] | None:
         with self._lock:
             return self._tokens.pop((session_id, action), None)
+
+
+def _scope(session_id: str | None) -> str:
+    return "*" if session_id is None else "s:" + session_id
 
 
 class SqliteSessionStore(BaseSessionStore):
@@ -275,6 +445,8 @@ class SqliteSessionStore(BaseSessionStore):
         self._identity: tuple[int, int] | None = None
         if self.path != ":memory:":
             self._create_file()
+        self._puts = 0
+        self._secret: bytes | None = None
         try:
             self._db().executescript(_SCHEMA)
         except sqlite3.Error as e:
@@ -379,11 +551,15 @@ class SqliteSessionStore(BaseSessionStore):
         )
         db.execute(
             "UPDATE apiactions_claims SET expires = max(expires, ?) "
-            "WHERE session_id = ? AND done = 1",
+            "WHERE session_id = ? AND done >= 1",
+            (expires, session_id),
+        )
+        db.execute(
+            "UPDATE apiactions_counts SET expires = max(expires, ?) WHERE session_id = ?",
             (expires, session_id),
         )
 
-    def claim(self, session_id: str, action: str) -> bool:
+    def claim(self, session_id: str, action: str, key: str | None = None) -> bool:
         now = self._clock()
         token = uuid.uuid4().hex
         with self._transaction() as db:
@@ -400,29 +576,53 @@ class SqliteSessionStore(BaseSessionStore):
                 (session_id, action, token, now + max(self.ttl, IN_FLIGHT_SECONDS)),
             )
             won = cur.rowcount == 1
+            if not won and key is not None:  # held for this very call: try it again
+                cur = db.execute(
+                    "UPDATE apiactions_claims SET token = ?, done = 0, expires = ? "
+                    "WHERE session_id = ? AND action = ? AND done = ? AND token = ?",
+                    (
+                        token,
+                        now + max(self.ttl, IN_FLIGHT_SECONDS),
+                        session_id,
+                        action,
+                        _SQL_HELD,
+                        "key:" + key,
+                    ),
+                )
+                won = cur.rowcount == 1
             self._touch(db, session_id, now)
             self._claims += 1
             if self._claims % 256 == 0:
                 self._sweep(db, now)
         if won:
-            self._tokens.hold(session_id, action, token)
+            self._tokens.hold(session_id, action, token, key)
         return won
 
     def _sweep(self, db: sqlite3.Connection, now: float) -> None:
         db.execute("DELETE FROM apiactions_claims WHERE expires <= ?", (now,))
         db.execute("DELETE FROM apiactions_sessions WHERE expires <= ?", (now,))
+        db.execute("DELETE FROM apiactions_counts WHERE expires <= ?", (now,))
+        db.execute("DELETE FROM apiactions_cache WHERE expires <= ?", (now,))
 
-    def finish(self, session_id: str, action: str, *, used: bool) -> None:
-        token = self._tokens.forget(session_id, action)
-        if token is None:
+    def finish(self, session_id: str, action: str, *, used: bool, hold: bool = False) -> None:
+        held = self._tokens.forget(session_id, action)
+        if held is None:
             return
+        token, key = held
         now = self._clock()
         with self._transaction() as db:
-            if used:
+            if used or (hold and key is not None):
                 db.execute(
-                    "UPDATE apiactions_claims SET done = 1, expires = ? "
-                    "WHERE session_id = ? AND action = ? AND token = ?",
-                    (now + self.ttl, session_id, action, token),
+                    "UPDATE apiactions_claims SET done = ?, token = ?, expires = ? "
+                    "WHERE session_id = ? AND action = ? AND token = ? AND done = 0",
+                    (
+                        1 if used else _SQL_HELD,
+                        token if used else "key:" + str(key),
+                        now + self.ttl,
+                        session_id,
+                        action,
+                        token,
+                    ),
                 )
             else:
                 db.execute(
@@ -448,14 +648,103 @@ class SqliteSessionStore(BaseSessionStore):
             raise SessionStoreError(f"session store {self.path}: {e}") from e
         return row is not None
 
+    def secret(self) -> bytes:
+        if self._secret is None:
+            with self._transaction() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO apiactions_meta (name, value) VALUES ('secret', ?)",
+                    (_random.token_bytes(32),),
+                )
+                row = db.execute(
+                    "SELECT value FROM apiactions_meta WHERE name = 'secret'"
+                ).fetchone()
+            self._secret = bytes(row[0])
+        return self._secret
+
+    def take(self, session_id: str, counters: Sequence[tuple[str, int]]) -> str | None:
+        now = self._clock()
+        with self._transaction() as db:
+            for name, limit in counters:
+                row = db.execute(
+                    "SELECT n FROM apiactions_counts WHERE session_id = ? AND name = ? "
+                    "AND expires > ?",
+                    (session_id, name, now),
+                ).fetchone()
+                if row is not None and row[0] >= limit:
+                    return name
+            for name, _ in counters:
+                db.execute(
+                    "INSERT INTO apiactions_counts (session_id, name, n, expires) "
+                    "VALUES (?, ?, 1, ?) ON CONFLICT (session_id, name) DO UPDATE SET "
+                    "n = CASE WHEN expires > ? THEN n + 1 ELSE 1 END, expires = excluded.expires",
+                    (session_id, name, now + self.ttl, now),
+                )
+            self._touch(db, session_id, now)
+        return None
+
+    def give_back(self, session_id: str, names: Sequence[str]) -> None:
+        with self._transaction() as db:
+            for name in names:
+                db.execute(
+                    "UPDATE apiactions_counts SET n = max(n - 1, 0) "
+                    "WHERE session_id = ? AND name = ?",
+                    (session_id, name),
+                )
+
+    def rate(self, name: str, limit: int, window: float) -> float:
+        now = self._clock()
+        with self._transaction() as db:
+            db.execute(
+                "DELETE FROM apiactions_rates WHERE name = ? AND at <= ?", (name, now - window)
+            )
+            count, oldest = db.execute(
+                "SELECT count(*), min(at) FROM apiactions_rates WHERE name = ?", (name,)
+            ).fetchone()
+            if count >= limit:
+                return max(float(oldest) + window - now, 0.001)
+            db.execute(
+                "INSERT INTO apiactions_rates (name, at, id) VALUES (?, ?, ?)",
+                (name, now, uuid.uuid4().hex),
+            )
+        return 0.0
+
+    def cache_get(self, session_id: str | None, key: str) -> bytes | None:
+        try:
+            row = (
+                self._db()
+                .execute(
+                    "SELECT value FROM apiactions_cache WHERE scope = ? AND key = ? "
+                    "AND expires > ?",
+                    (_scope(session_id), key, self._clock()),
+                )
+                .fetchone()
+            )
+        except sqlite3.Error as e:
+            raise SessionStoreError(f"session store {self.path}: {e}") from e
+        return None if row is None else bytes(row[0])
+
+    def cache_put(self, session_id: str | None, key: str, value: bytes, ttl: float) -> None:
+        now = self._clock()
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO apiactions_cache (scope, key, value, expires) "
+                "VALUES (?, ?, ?, ?)",
+                (_scope(session_id), key, value, now + ttl),
+            )
+            self._puts += 1
+            if self._puts % 256 == 0:
+                db.execute("DELETE FROM apiactions_cache WHERE expires <= ?", (now,))
+
     def reset(self, session_id: str | None = None) -> None:
         with self._transaction() as db:
             if session_id is None:
-                db.execute("DELETE FROM apiactions_claims")
-                db.execute("DELETE FROM apiactions_sessions")
+                for table in ("claims", "sessions", "counts", "rates", "cache"):
+                    db.execute(f"DELETE FROM apiactions_{table}")  # noqa: S608 (fixed names)
             else:
                 db.execute("DELETE FROM apiactions_claims WHERE session_id = ?", (session_id,))
                 db.execute("DELETE FROM apiactions_sessions WHERE session_id = ?", (session_id,))
+                db.execute("DELETE FROM apiactions_counts WHERE session_id = ?", (session_id,))
+                db.execute("DELETE FROM apiactions_cache WHERE scope = ?", (_scope(session_id),))
 
     def close(self) -> None:
         with self._all_lock:
@@ -468,27 +757,68 @@ class SqliteSessionStore(BaseSessionStore):
 
 # --------------------------------------------------------------------------- Redis
 
-# KEYS[1] the claim, KEYS[2] the session's set of actions; ARGV: value, in-flight ms,
-# ttl ms, action, claim key prefix of the session. Returns 1 when the claim was made.
+# KEYS[1] the claim, KEYS[2] the session's set of actions, KEYS[3] its call counters;
+# ARGV: value, in-flight ms, ttl ms, action, claim key prefix of the session, and the
+# idempotency key ("" for none): a claim held for that key is taken again. Returns 1
+# when the claim was made.
 _CLAIM = """
 local won = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+if not won and ARGV[6] ~= '' and redis.call('GET', KEYS[1]) == 'held:' .. ARGV[6] then
+  won = redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
 redis.call('SADD', KEYS[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[2], math.max(tonumber(ARGV[2]), tonumber(ARGV[3])))
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
 for _, a in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   local k = ARGV[5] .. a
   local v = redis.call('GET', k)
-  if v and string.sub(v, 1, 5) == 'done:' then redis.call('PEXPIRE', k, ARGV[3]) end
+  if v and string.sub(v, 1, 4) ~= 'run:' then redis.call('PEXPIRE', k, ARGV[3]) end
 end
 if won then return 1 end
 return 0
 """
-# Keep: only the claim this worker made (or one that vanished) becomes `done:`.
+# Keep (or hold): only the claim this worker made (or one that vanished) changes.
 _KEEP = """
 local v = redis.call('GET', KEYS[1])
 if v == ARGV[1] or not v then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
   return 1
 end
+return 0
+"""
+# KEYS[1] the session's counters (a hash); ARGV: ttl ms, then name, limit pairs.
+# Returns "" when all were counted, else the name of the first one at its limit.
+_TAKE = """
+for i = 2, #ARGV, 2 do
+  local n = tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0')
+  if n >= tonumber(ARGV[i + 1]) then return ARGV[i] end
+end
+for i = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], 1) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return ''
+"""
+# KEYS[1] the session's counters; ARGV: the names to count one down (never below 0).
+_GIVE_BACK = """
+for i = 1, #ARGV do
+  if tonumber(redis.call('HGET', KEYS[1], ARGV[i]) or '0') > 0 then
+    redis.call('HINCRBY', KEYS[1], ARGV[i], -1)
+  end
+end
+return 0
+"""
+# KEYS[1] the window (a sorted set of call times, on the server's clock); ARGV: limit,
+# window ms, a unique member. Returns 0 when recorded, else ms until one is allowed.
+_RATE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+  return math.max(tonumber(oldest[2]) + window - now, 1)
+end
+redis.call('ZADD', KEYS[1], now, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
 return 0
 """
 # Release: compare-and-delete, so another worker's claim is never removed.
@@ -545,7 +875,11 @@ class RedisSessionStore(BaseSessionStore):
         self._claim = self._client.register_script(_CLAIM)
         self._keep = self._client.register_script(_KEEP)
         self._release = self._client.register_script(_RELEASE)
+        self._take = self._client.register_script(_TAKE)
+        self._rate = self._client.register_script(_RATE)
+        self._give_back = self._client.register_script(_GIVE_BACK)
         self._tokens = _Tokens()
+        self._secret: bytes | None = None
 
     def __repr__(self) -> str:
         return f"RedisSessionStore({self._where!r}, ttl={self.ttl:g}, prefix={self.prefix!r})"
@@ -565,37 +899,102 @@ class RedisSessionStore(BaseSessionStore):
             f"session store {self._where} is not reachable ({type(e).__name__}: {e})"
         )
 
-    def claim(self, session_id: str, action: str) -> bool:
-        key, members, base = self._keys(session_id, action)
+    def claim(self, session_id: str, action: str, key: str | None = None) -> bool:
+        claim_key, members, base = self._keys(session_id, action)
         token = uuid.uuid4().hex
         try:
             won = self._claim(
-                keys=[key, members],
+                keys=[claim_key, members, self._session_prefix(session_id) + "n"],
                 args=[
                     "run:" + token,
                     int(max(self.ttl, IN_FLIGHT_SECONDS) * 1000),
                     int(self.ttl * 1000),
                     action,
                     base,
+                    key or "",
                 ],
             )
         except self._errors as e:
             raise self._fail(e) from None
         if won == 1:
-            self._tokens.hold(session_id, action, token)
+            self._tokens.hold(session_id, action, token, key)
             return True
         return False
 
-    def finish(self, session_id: str, action: str, *, used: bool) -> None:
-        token = self._tokens.forget(session_id, action)
-        if token is None:
+    def finish(self, session_id: str, action: str, *, used: bool, hold: bool = False) -> None:
+        held = self._tokens.forget(session_id, action)
+        if held is None:
             return
-        key, _, _ = self._keys(session_id, action)
+        token, key = held
+        claim_key, _, _ = self._keys(session_id, action)
+        ttl_ms = int(self.ttl * 1000)
         try:
             if used:
-                self._keep(keys=[key], args=["run:" + token, "done:" + token, int(self.ttl * 1000)])
+                self._keep(keys=[claim_key], args=["run:" + token, "done:" + token, ttl_ms])
+            elif hold and key is not None:
+                self._keep(keys=[claim_key], args=["run:" + token, "held:" + key, ttl_ms])
             else:
-                self._release(keys=[key], args=["run:" + token])
+                self._release(keys=[claim_key], args=["run:" + token])
+        except self._errors as e:
+            raise self._fail(e) from None
+
+    def secret(self) -> bytes:
+        if self._secret is None:
+            name = self.prefix + "secret"
+            try:
+                self._client.set(name, _random.token_bytes(32), nx=True)
+                value = self._client.get(name)
+            except self._errors as e:
+                raise self._fail(e) from None
+            if not isinstance(value, bytes) or len(value) < 16:
+                msg = f"session store {self._where}: the key {name!r} does not hold a secret"
+                raise SessionStoreError(msg)
+            self._secret = value
+        return self._secret
+
+    def take(self, session_id: str, counters: Sequence[tuple[str, int]]) -> str | None:
+        args: list[Any] = [int(self.ttl * 1000)]
+        for name, limit in counters:
+            args += [name, limit]
+        try:
+            full = self._take(keys=[self._session_prefix(session_id) + "n"], args=args)
+        except self._errors as e:
+            raise self._fail(e) from None
+        text = full.decode() if isinstance(full, bytes) else str(full or "")
+        return text or None
+
+    def give_back(self, session_id: str, names: Sequence[str]) -> None:
+        try:
+            self._give_back(keys=[self._session_prefix(session_id) + "n"], args=list(names))
+        except self._errors as e:
+            raise self._fail(e) from None
+
+    def rate(self, name: str, limit: int, window: float) -> float:
+        tag = name.replace("%", "%25").replace("{", "%7B").replace("}", "%7D")
+        try:
+            wait = self._rate(
+                keys=[f"{self.prefix}r:{{{tag}}}"],
+                args=[limit, max(int(window * 1000), 1), uuid.uuid4().hex],
+            )
+        except self._errors as e:
+            raise self._fail(e) from None
+        return int(wait) / 1000
+
+    def _cache_key(self, session_id: str | None, key: str) -> str:
+        if session_id is None:
+            return f"{self.prefix}c:{key}"
+        return self._session_prefix(session_id) + "c:" + key
+
+    def cache_get(self, session_id: str | None, key: str) -> bytes | None:
+        try:
+            value = self._client.get(self._cache_key(session_id, key))
+        except self._errors as e:
+            raise self._fail(e) from None
+        return value if isinstance(value, bytes) else None
+
+    def cache_put(self, session_id: str | None, key: str, value: bytes, ttl: float) -> None:
+        try:
+            self._client.set(self._cache_key(session_id, key), value, px=max(int(ttl * 1000), 1))
         except self._errors as e:
             raise self._fail(e) from None
 
@@ -612,9 +1011,12 @@ class RedisSessionStore(BaseSessionStore):
             if session_id is None
             else _glob_escape(self._session_prefix(session_id)) + "*"
         )
+        secret = (self.prefix + "secret").encode()
         try:
             batch: list[Any] = []
             for key in self._client.scan_iter(match=pattern, count=500):
+                if key == secret:  # every worker holds it: keys must not change under them
+                    continue
                 batch.append(key)
                 if len(batch) >= 500:
                     self._client.delete(*batch)

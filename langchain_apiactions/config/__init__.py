@@ -7,7 +7,9 @@ One concept per module:
 - `reading`: a path, YAML/JSON text, a dict or a list read into plain data;
 - `checks`: one action's templates compiled once, each problem named by field;
 - `mistakes`: what a new user gets wrong that would load (`{{name}}`, `${input}`);
-- `loading`: `check_actions`, `load_actions` and `environment_secrets`.
+- `loading`: `check_actions`, `load_actions` and `environment_secrets`;
+- `options`: the repeat-safety options (`idempotency_key`, `max_calls_per_session`,
+  `rate_limit`, `cache`, `pagination`) and their load-time checks.
 
 Like the templating and the HTTP layer, this subpackage needs no LangChain.
 """

@@ -21,6 +21,7 @@ from langchain_apiactions.auth import (
     compile_auth,
 )
 from langchain_apiactions.config.mistakes import brace_mistakes
+from langchain_apiactions.config.options import call_option_problems
 from langchain_apiactions.errors import Problem
 from langchain_apiactions.extract import FieldPath, compile_path
 from langchain_apiactions.templating import (
@@ -97,6 +98,15 @@ def compile_action(action: ApiAction) -> tuple[CompiledTemplates | None, list[Pr
     parts += [Secret(name) for name in (auth.secret_names() if auth is not None else [])]
     context, secret_context, found = _context_names(parts)
     problems += found
+    problems += call_option_problems(
+        method=action.method,
+        headers=list(action.headers),
+        query_keys={key for key, _, _ in url.query} if url is not None else set(),
+        context=context,
+        idempotency=action.idempotency_key,
+        cache=action.cache,
+        pagination=action.pagination,
+    )
     if url is None or any(not p.warning for p in problems):
         return None, problems
     compiled = CompiledTemplates(

@@ -26,6 +26,7 @@ from langchain_apiactions.config.models import (
     CloseChat,
     ResponseField,
 )
+from langchain_apiactions.config.options import CacheOption, IdempotencyOption, Pagination
 from langchain_apiactions.config.reading import read_source
 from langchain_apiactions.errors import ActionConfigError
 
@@ -86,6 +87,9 @@ def _loc(loc: Sequence[Any], raw: Mapping[str, Any]) -> str:
 
 def _merge_defaults(defaults: Mapping[str, Any], action: Mapping[str, Any]) -> dict[str, Any]:
     merged = dict(defaults)
+    method = action.get("method")
+    if "cache" in merged and not (isinstance(method, str) and method.strip().upper() == "GET"):
+        del merged["cache"]  # a default cache is for the GET actions only
     for key, value in action.items():
         if (
             key == "headers"
@@ -109,6 +113,9 @@ _LEVELS: dict[str, type[BaseModel]] = {
     "response_fields": ResponseField,
     "button": Button,
     "close_chat": CloseChat,
+    "idempotency_key": IdempotencyOption,
+    "cache": CacheOption,
+    "pagination": Pagination,
 }
 
 

@@ -22,6 +22,14 @@ from langchain_apiactions.config.aliases import (
     normalise,
 )
 from langchain_apiactions.config.checks import CompiledTemplates, compile_action
+from langchain_apiactions.config.options import (
+    CacheOption,
+    IdempotencyOption,
+    Pagination,
+    RateLimit,
+    idempotency_value,
+    parse_rate_limit,
+)
 from langchain_apiactions.config.reading import TEXT_SOURCE
 from langchain_apiactions.errors import ActionConfigError, Problem
 from langchain_apiactions.templating import (
@@ -111,6 +119,21 @@ class ApiAction(_Model):
         (),
         description="Visitor messages this action is for; indexed by action selection.",
     )
+    idempotency_key: IdempotencyOption | None = Field(
+        None, description="Send one key for every attempt of the same call (true or {header})."
+    )
+    max_calls_per_session: int | None = Field(
+        None, ge=1, description="At most this many calls of the action in one session."
+    )
+    rate_limit: RateLimit | None = Field(
+        None, description='At most N calls per second, minute or hour ("30/minute").'
+    )
+    cache: CacheOption | None = Field(
+        None, description="Answer identical GET calls from the store for `ttl` seconds."
+    )
+    pagination: Pagination | None = Field(
+        None, description="Fetch further pages (next_url, link_header, cursor or page)."
+    )
 
     _source: str = PrivateAttr(default=TEXT_SOURCE)
     _compiled: CompiledTemplates | None = PrivateAttr(default=None)
@@ -158,6 +181,16 @@ class ApiAction(_Model):
     @classmethod
     def _lower_body_format(cls, v: Any) -> Any:
         return v.strip().lower() if isinstance(v, str) else v
+
+    @field_validator("idempotency_key", mode="before")
+    @classmethod
+    def _idempotency(cls, v: Any) -> Any:
+        return idempotency_value(v)
+
+    @field_validator("rate_limit", mode="before")
+    @classmethod
+    def _rate_limit(cls, v: Any) -> Any:
+        return parse_rate_limit(v)
 
     @field_validator("close_chat", mode="before")
     @classmethod

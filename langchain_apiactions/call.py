@@ -78,10 +78,12 @@ from langchain_apiactions.extract import truncate_text
 from langchain_apiactions.network import CallThreads, HttpResult, NetworkPolicy, send
 from langchain_apiactions.oauth2 import TokenCache
 from langchain_apiactions.redact import MASK, SecretMasker, is_weak_secret, masking_logs
+from langchain_apiactions.repeats import CacheSlot, CallRepeats
 from langchain_apiactions.request import RenderedRequest
 from langchain_apiactions.result import (
     ActionArtifact,
     ArtifactButton,
+    ArtifactPages,
     Interpretation,
     interpret,
     render_content,
@@ -128,6 +130,8 @@ class ToolkitResources:
     # the toolkit's `close()` stops them.
     threads: CallThreads = field(default_factory=CallThreads)
     tokens: TokenCache = field(default_factory=TokenCache)
+    # A toolkit-wide budget: at most this many calls of all its actions per session.
+    max_calls_per_session: int | None = None
 
     def __repr__(self) -> str:
         names = ", ".join(f"{k}={MASK}" for k in self.secrets)
@@ -162,6 +166,7 @@ class Claim:
 
     session_id: str
     held: bool = False
+    key: str | None = None  # the idempotency key the claim was made with
 
 
 @dataclass(frozen=True)
@@ -247,6 +252,8 @@ class CallPipeline:
         self.resources = resources
         self.args_schema: type[BaseModel] = build_args_schema(action)
         self._fields = frozenset(self.args_schema.model_fields)
+        # The repeat-safety options (keys, cache, budgets, rate limit, pages).
+        self.repeats = CallRepeats(action, resources.store, resources.max_calls_per_session)
 
     def __repr__(self) -> str:
         return f"CallPipeline({self.action.name})"
@@ -330,23 +337,70 @@ class CallPipeline:
         call_secrets = tuple(text_value(trusted[CONTEXT_PREFIX + n]) for n in c.secret_context)
         if c.auth is not None and trusted:  # Basic from context: its base64 is masked too
             call_secrets += tuple(c.auth.derived_secrets(secrets))
+        key = self.repeats.key_for(session_id, values) if self.repeats.active else None
+        if key is not None and action.idempotency_key is not None:
+            header = action.idempotency_key.header
+            request = replace(
+                request.with_header(header, key, key),
+                idempotency_key=key,
+                idempotency_header=header,
+            )
         masker = self.resources.masker.for_call(
             _rendered_pairs(request), call_secrets, tuple(text_value(v) for v in trusted.values())
         )
         return replace(request, masker=masker)
 
-    def claim(self, session_id: str) -> Claim:
-        """Take the once-per-session claim, if the action has one.
+    def claim(self, session_id: str, key: str | None = None) -> Claim:
+        """Take the once-per-session claim, if the action has one (with the idempotency
+        `key`, a claim held for a retry of this same call is taken again).
 
         Raises:
-            AlreadyRanError: it already ran in this session.
+            AlreadyRanError: it already ran in this session (or, with a key, an earlier
+                call with other arguments is not confirmed yet).
             SessionStoreError: the store cannot be used (fail closed: nothing is sent).
         """
         if not self.action.once_per_session:
             return Claim(session_id)
-        if not self.resources.store.claim(session_id, self.action.name):
+        if not self.resources.store.claim(session_id, self.action.name, key):
+            if key is not None:
+                raise AlreadyRanError(
+                    "it already ran in this session (once per session), or an earlier "
+                    "call with other arguments is not confirmed yet"
+                )
             raise AlreadyRanError
-        return Claim(session_id, held=True)
+        return Claim(session_id, held=True, key=key)
+
+    def gate(self, request: RenderedRequest, session_id: str) -> tuple[CacheSlot | None, Any]:
+        """Before anything is sent: the cache, the budgets and the rate limit, then the
+        claim. Returns the cache slot and the `Claim`, or the cached answer's outcome.
+
+        Raises:
+            CallLimitError, RateLimitedError: over a budget or the rate limit.
+            AlreadyRanError, SessionStoreError: as `claim`.
+        """
+        reps = self.repeats
+        slot = None
+        if reps.active:
+            slot = reps.cache_slot(session_id, request.method, request.url, request.headers)
+            answer = reps.cached(slot)
+            if answer is not None:
+                return slot, self.from_cache(answer, request)
+            reps.admit(session_id)
+        try:
+            return slot, self.claim(session_id, request.idempotency_key)
+        except ActionCallError:
+            reps.give_back(session_id)  # counted, but nothing is sent
+            raise
+
+    def from_cache(self, answer: Mapping[str, Any], request: RenderedRequest) -> CallOutcome:
+        """The outcome of a call answered from the cache (nothing sent)."""
+        found = Interpretation(
+            True,
+            answer.get("status_code"),
+            data=answer.get("data"),
+            missing_fields=tuple(answer.get("missing_fields") or ()),
+        )
+        return self.outcome(found, request, None, cached=True, pages=answer.get("pagination"))
 
     def send(self, request: RenderedRequest) -> HttpResult:
         """Send `request` under the action's one deadline; never raises.
@@ -360,26 +414,34 @@ class CallPipeline:
             return self._send_handling_auth(request)
 
     def settle(self, claim: Claim, response: HttpResult) -> None:
-        """Record a held claim as used (a 2xx answer, or an unknown outcome) or release it."""
+        """Record a held claim as used (a 2xx answer, or an unknown outcome) or release it.
+
+        With an idempotency key: used only by a 2xx answer, released by a 4xx other than
+        409/425/429 (the API refused it), else held for a retry of the same call.
+        """
         if not claim.held:
             return
-        answered_2xx = response.status is not None and 200 <= response.status < 300
-        used = answered_2xx or (response.status is None and response.maybe_sent)
+        kind = CallRepeats.claim_outcome(response.status, response.maybe_sent, claim.key)
         try:
-            self.resources.store.finish(claim.session_id, self.action.name, used=used)
+            self.resources.store.finish(
+                claim.session_id, self.action.name, used=kind == "used", hold=kind == "hold"
+            )
         except SessionStoreError as e:
             # The claim stays as made: the call counts as used until it expires.
             logger.warning("%s: could not record the call: %s", self.action.name, e)
 
-    def interpret(self, response: HttpResult) -> Interpretation:
+    def interpret(self, response: HttpResult, max_items: int | None = None) -> Interpretation:
         """What the answer means: the data and missing fields, or why not (`error_kind`)."""
-        return interpret(response, self.action.compiled.fields)
+        return interpret(response, self.action.compiled.fields, max_items)
 
     def outcome(
         self,
         found: Interpretation,
         request: RenderedRequest | None = None,
         response: HttpResult | None = None,
+        *,
+        cached: bool = False,
+        pages: ArtifactPages | None = None,
     ) -> CallOutcome:
         """The artifact and the text the model reads: the one step that masks.
 
@@ -412,7 +474,7 @@ class CallPipeline:
             "farewell": self.action.close_chat.farewell
             if close and self.action.close_chat
             else None,
-            "skipped": found.error_kind == "already_ran",
+            "skipped": found.error_kind in ("already_ran", "limit_reached"),
             "request": None
             if request is None or response is None
             else {
@@ -421,6 +483,12 @@ class CallPipeline:
                 "elapsed_ms": response.elapsed_ms,
             },
         }
+        if cached:
+            artifact["cached"] = True
+        if request is not None and request.idempotency_key is not None and response is not None:
+            artifact["idempotency_key"] = request.idempotency_key
+        if pages is not None:
+            artifact["pagination"] = pages
         content = render_content(
             artifact,
             has_fields=bool(self.action.compiled.fields),
@@ -456,15 +524,18 @@ class CallPipeline:
     def complete(
         self, request: RenderedRequest, session_id: str, announce: Announce | None = None
     ) -> CallOutcome:
-        """Claim, send, settle, interpret and build the outcome of a rendered request."""
+        """Gate (cache, budgets, rate limit, claim), send, settle, interpret and build the
+        outcome of a rendered request."""
         try:
-            claim = self.claim(session_id)
+            slot, claim = self.gate(request, session_id)
         except ActionCallError as e:
-            return self.stopped(e)
+            return self.stopped(e, request)
+        if isinstance(claim, CallOutcome):
+            return claim
         with masking_logs(request.masker):
             if announce is not None:
                 announce(request, session_id)
-            return self._deliver(claim, request)
+            return self._deliver(claim, request, slot)
 
     def run(self, call: CallInput, announce: Announce | None = None) -> CallOutcome:
         """The whole call: parse -> render -> claim -> send -> settle -> interpret -> outcome."""
@@ -478,9 +549,14 @@ class CallPipeline:
         """`run` for an event loop: the network part runs on the toolkit's I/O threads."""
         try:
             request = self.prepare(call)
-            claim = self.claim(call.session_id)
         except ActionCallError as e:
             return self.stopped(e)
+        try:
+            slot, claim = self.gate(request, call.session_id)
+        except ActionCallError as e:
+            return self.stopped(e, request)
+        if isinstance(claim, CallOutcome):
+            return claim
         with masking_logs(request.masker):
             if announce is not None:
                 await announce(request, call.session_id)
@@ -488,13 +564,41 @@ class CallPipeline:
             # tool calls must not queue behind each other.
             context = contextvars.copy_context()
             return await asyncio.get_running_loop().run_in_executor(
-                self.resources.threads.io_pool(), context.run, self._deliver, claim, request
+                self.resources.threads.io_pool(),
+                context.run,
+                self._deliver,
+                claim,
+                request,
+                slot,
             )
 
-    def _deliver(self, claim: Claim, request: RenderedRequest) -> CallOutcome:
+    def _deliver(
+        self, claim: Claim, request: RenderedRequest, slot: CacheSlot | None = None
+    ) -> CallOutcome:
+        deadline = time.monotonic() + self.action.timeout
         response = self.send(request)
+        pages: ArtifactPages | None = None
+        if self.action.pagination is not None:
+            with masking_logs(request.masker):
+                response, pages = self.repeats.fetch_pages(
+                    response,
+                    request.url,
+                    deadline,
+                    lambda url, remaining: self._send_page(request, url, remaining),
+                )
         self.settle(claim, response)
-        outcome = self.outcome(self.interpret(response), request, response)
+        found = self.interpret(response, pages["items"] or None if pages is not None else None)
+        outcome = self.outcome(found, request, response, pages=pages)
+        if slot is not None and outcome.artifact["ok"]:
+            self.repeats.remember(
+                slot,
+                {
+                    "status_code": outcome.artifact["status_code"],
+                    "data": outcome.artifact["data"],
+                    "missing_fields": outcome.artifact["missing_fields"],
+                    "pagination": pages,
+                },
+            )
         error = outcome.artifact["error"]
         logger.info(
             "%s %s %s -> %s in %.1f ms%s",
@@ -508,10 +612,31 @@ class CallPipeline:
         return outcome
 
     # ------------------------------------------------------------------ sending
-    def _send_handling_auth(self, request: RenderedRequest) -> HttpResult:
+    def _send_page(self, request: RenderedRequest, url: str, remaining: float) -> HttpResult:
+        """One further page: a GET of the link (`next_url`, `link_header`), or the same
+        request with its query parameter set (`cursor`, `page`); never with the
+        idempotency header (a page is not the call's side effect)."""
+        pagination = self.action.pagination
+        assert pagination is not None
+        follow_link = pagination.style in ("next_url", "link_header")
+        dropped = {(request.idempotency_header or "").lower()}
+        if follow_link:
+            dropped.add("content-type")
+        page = replace(
+            request,
+            method="GET" if follow_link else request.method,
+            url=url,
+            headers={k: v for k, v in request.headers.items() if k.lower() not in dropped},
+            body=None if follow_link else request.body,
+        )
+        return self._send_handling_auth(page, remaining)
+
+    def _send_handling_auth(
+        self, request: RenderedRequest, timeout: float | None = None
+    ) -> HttpResult:
         rt = self.resources
         auth = self.action.compiled.auth
-        timeout = self.action.timeout
+        timeout = self.action.timeout if timeout is None else timeout
         start = time.monotonic()
         deadline = start + timeout
         fetched: list[str] = []  # the OAuth2 tokens this call waited for

@@ -28,6 +28,8 @@ ApiActionError                      root of everything this package raises
     ├── AddressRefusedError         the network policy refused the address
     ├── MissingContextError         a `{context.NAME}` value was not provided by the app
     ├── AlreadyRanError             a `once_per_session` action already ran in the session
+    ├── CallLimitError              a `max_calls_per_session` budget is used up
+    ├── RateLimitedError            the action's `rate_limit` is reached for now
     ├── NotConfirmedError           the user did not confirm the call (MCP elicitation)
     ├── SessionStoreError (ValueError)  the session store (SQLite, Redis) cannot be used
     ├── TokenError                  the OAuth2 token endpoint gave no usable token
@@ -67,6 +69,7 @@ __all__ = [
     "ApiActionError",
     "ArgumentError",
     "ArgumentsRefusedError",
+    "CallLimitError",
     "CaseError",
     "ImportSpecError",
     "MissingContextError",
@@ -75,6 +78,7 @@ __all__ = [
     "ModelSpecError",
     "NotConfirmedError",
     "PageLinkRefused",
+    "RateLimitedError",
     "ServerSettingsError",
     "SessionConflictError",
     "SessionStoreError",
@@ -89,6 +93,8 @@ ErrorKind = Literal[
     "invalid_argument",  # the model's arguments were refused; nothing sent
     "missing_context",  # the application did not provide a `{context.NAME}`; nothing sent
     "already_ran",  # `once_per_session`: it already ran in this session; nothing sent
+    "limit_reached",  # a `max_calls_per_session` budget is used up; nothing sent
+    "rate_limited",  # the action's `rate_limit` is reached; nothing sent, try again later
     "store_unavailable",  # the session store could not be used; nothing sent
     "not_confirmed",  # the user did not confirm the call (MCP); nothing sent
     "auth_failed",  # the OAuth2 token endpoint gave no token; nothing sent to the API
@@ -218,8 +224,22 @@ class AlreadyRanError(ActionCallError):
 
     kind: ErrorKind = "already_ran"
 
-    def __init__(self) -> None:
-        super().__init__("it already ran in this session (once per session)")
+    def __init__(self, message: str = "it already ran in this session (once per session)") -> None:
+        super().__init__(message)
+
+
+class CallLimitError(ActionCallError):
+    """A `max_calls_per_session` budget (the action's or the toolkit's) is used up in this
+    session: nothing is sent, and calling again cannot help in this session."""
+
+    kind: ErrorKind = "limit_reached"
+
+
+class RateLimitedError(ActionCallError):
+    """The action's `rate_limit` is reached (across sessions and workers): nothing is sent;
+    the message says when to try again."""
+
+    kind: ErrorKind = "rate_limited"
 
 
 class NotConfirmedError(ActionCallError):

@@ -78,17 +78,19 @@ def compile_path(name: str, path: str | None = None) -> FieldPath:
     return FieldPath(name=name, path=text, expression=compiled)
 
 
-def extract_fields(body: Any, fields: list[FieldPath]) -> tuple[Any, list[str]]:
+def extract_fields(
+    body: Any, fields: list[FieldPath], *, max_items: int | None = None
+) -> tuple[Any, list[str]]:
     """Return `(data, missing_fields)` for a parsed JSON body.
 
     A JSON array body with only plain dotted paths is read element by element:
-    `{"items": [...at most 10], "count": N}`. A field is missing when its value is null
-    (in every element, for an array body).
+    `{"items": [...at most 10 (or max_items)], "count": N}`. A field is missing when its
+    value is null (in every element, for an array body).
     """
     if isinstance(body, list) and fields and all(f.plain for f in fields):
         items = [
             {f.name: f.search(el) if isinstance(el, dict) else None for f in fields}
-            for el in body[:MAX_ITEMS]
+            for el in body[: max_items or MAX_ITEMS]
         ]
         missing = [f.name for f in fields if all(item[f.name] is None for item in items)]
         return {"items": items, "count": len(body)}, missing

@@ -90,7 +90,9 @@ def tool_annotations(tool: ApiActionTool) -> mt.ToolAnnotations:
         title=tool.name,
         readOnlyHint=method in ("GET", "HEAD"),
         destructiveHint=method == "DELETE" or tool.action.confirm,
-        idempotentHint=method in ("GET", "HEAD", "PUT", "DELETE"),
+        # A call sent again with the same idempotency key is done at most once.
+        idempotentHint=method in ("GET", "HEAD", "PUT", "DELETE")
+        or tool.action.idempotency_key is not None,
         openWorldHint=True,
     )
 

@@ -37,6 +37,9 @@ class RenderedRequest:
     # Masks this call's secrets (the toolkit's and its `${context.NAME}` values) wherever
     # text is shown, and its rendered URL and headers wherever they are quoted.
     masker: SecretMasker = field(default_factory=SecretMasker, repr=False)
+    # The idempotency key sent (`idempotency_key:`), and the header that carries it.
+    idempotency_key: str | None = None
+    idempotency_header: str | None = None
 
     def __repr__(self) -> str:
         return f"RenderedRequest({self.method} {self.display_url})"

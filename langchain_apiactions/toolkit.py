@@ -82,6 +82,12 @@ class ApiActionsToolkit(BaseToolkit):
         description="Where once-per-session calls are recorded: a store, or a URL "
         "(`sqlite:///file.db`, `redis://host:6379/0`, `memory://`).",
     )
+    max_calls_per_session: int | None = Field(
+        None,
+        ge=1,
+        description="At most this many API calls of all the actions together per session "
+        "(counted in the session store).",
+    )
     env: Mapping[str, str] | None = Field(
         None, exclude=True, repr=False, description="Where secrets come from (default os.environ)."
     )
@@ -145,6 +151,7 @@ class ApiActionsToolkit(BaseToolkit):
             max_response_bytes=self.max_response_bytes,
             max_body_chars=self.max_body_chars,
             max_value_chars=self.max_value_chars,
+            max_calls_per_session=self.max_calls_per_session,
         )
         self._by_name = {a.name: a for a in self.actions}
         # The HTTP stack's loggers mask this toolkit's secrets (and each call's context

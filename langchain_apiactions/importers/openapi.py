@@ -599,6 +599,15 @@ class _Operation:
             header = p["name"]
             if header.lower() in _SKIPPED_HEADERS or not _HEADER_NAME_RE.match(header):
                 continue
+            if header.lower() == "idempotency-key":
+                # The library sends one key for every attempt of the same call.
+                self.action.data["idempotency_key"] = True
+                self.action.note(
+                    "idempotency_key",
+                    f"The API documents the {header} header: one key is sent for every "
+                    "attempt of the same call (not an input).",
+                )
+                continue
             if ("header", header.lower()) in by_auth:
                 continue
             if is_credential(header, "header"):

@@ -614,11 +614,10 @@ def test_credential_parameters_are_secrets_never_inputs() -> None:
     result = import_openapi(doc)
     (action,) = result.mapping()["actions"]
     assert action["url"] == "https://api.shop.example/v1/a?api_key=${SHOP_API_KEY}"
-    assert action["headers"] == {
-        "X-Auth-Token": "${SHOP_X_AUTH_TOKEN}",
-        "Idempotency-Key": "{Idempotency_Key}",
-    }
-    assert [i["name"] for i in action["inputs"]] == ["Idempotency_Key"]
+    assert action["headers"] == {"X-Auth-Token": "${SHOP_X_AUTH_TOKEN}"}
+    # The library sends the idempotency key itself (issue 24): not an input either.
+    assert action["idempotency_key"] is True
+    assert "inputs" not in action
     # X-Key is sent by the auth block, not declared twice
     assert result.mapping()["defaults"]["auth"] == {
         "type": "api_key",

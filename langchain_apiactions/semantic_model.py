@@ -60,7 +60,9 @@ class SemanticOfflineChatModel(OfflineChatModel):
     to its description and name; below that the model answers without calling.
     """
 
-    threshold: float = Field(0.3, description="Minimum cosine similarity to call a tool.")
+    # Calibrated on the tune split of examples/*_cases.yaml (never on the holdout): the
+    # lowest right top score there is 0.23, the highest off-topic one 0.19.
+    threshold: float = Field(0.22, description="Minimum cosine similarity to call a tool.")
     _vectors: dict[str, list[list[float]]] = PrivateAttr(default_factory=dict)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 

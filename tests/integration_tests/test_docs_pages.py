@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from langchain_apiactions import OfflineChatModel, evaluate, load_actions
 from langchain_apiactions.evaluation import load_cases
 from tests.apiserver import Reply
@@ -72,3 +74,50 @@ def test_tuning_commands_run_as_written_against_an_openai_compatible_server(
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["accuracy"] == 1.0 and results["compare"]["accuracy"] == 1.0
     assert llm.seen, "the model was asked"
+
+
+def _examples_in(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples", tmp_path / "examples")
+
+
+def test_tuning_case_keys_load(tmp_path: Path) -> None:
+    """docs/tuning.md's case keys: a list of expected actions, tags, splits."""
+    store = Path(__file__).resolve().parents[2] / "examples" / "store_actions.yaml"
+    (tmp_path / "cases.yaml").write_text(snippet("tuning-case-keys").text)
+    cases = load_cases(tmp_path / "cases.yaml", actions=load_actions(store))
+    assert cases[0].accepted == ("Check_Order_Status", "Subscribe_Newsletter")
+    assert [c.split for c in cases] == ["holdout", "tune"]
+    assert cases[1].tags == ("order", "typo")
+
+
+def test_tuning_offline_cli_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import shlex
+
+    from langchain_apiactions.cli import main
+
+    _examples_in(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    argv = shlex.split(snippet("tuning-offline-cli").text.replace("\\\n", " "))
+    assert argv[0] == "apiactions"
+    assert main(argv[1:]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("model: offline\n") and "\nmodel: offline-semantic\n" in out
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert [r["model"] for r in data["runs"]] == ["offline", "offline-semantic"]
+    assert (tmp_path / "report.html").read_text().startswith("<!doctype html>")
+    assert (tmp_path / ".apiactions-cache" / "runs.jsonl").read_text().count("\n") == 2
+
+
+def test_tuning_python_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _examples_in(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(snippet("tuning-python").text, "tuning-python", "exec"), {})
+    out = capsys.readouterr().out
+    assert out.split()[0].endswith("%") and "'cases': 3" in out and out.strip().endswith("offline")

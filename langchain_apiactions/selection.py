@@ -23,7 +23,7 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -89,8 +89,8 @@ def action_document(action: ApiAction) -> str:
 def conversation_texts(text: str | Sequence[Any]) -> list[str]:
     """The visitor messages to rank for, the latest first (at most three).
 
-    `text` is one message, or a conversation: strings and LangChain messages (only the
-    human ones count, as the visitor's own words).
+    `text` is one message, or a conversation: strings, LangChain messages and
+    `{"role": "user", "content": ...}` dicts (only the visitor's count).
     """
     if isinstance(text, str):
         return [text] if text.strip() else []
@@ -100,6 +100,8 @@ def conversation_texts(text: str | Sequence[Any]) -> list[str]:
             found.append(item)
         elif getattr(item, "type", None) == "human":
             found.append(str(item.text))
+        elif isinstance(item, Mapping) and item.get("role") in ("user", "human"):
+            found.append(str(item.get("content") or ""))
         if len(found) == len(RECENT_WEIGHTS):
             break
     return [t for t in found if t.strip()]

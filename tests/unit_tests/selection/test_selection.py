@@ -105,6 +105,12 @@ def test_a_conversation_keeps_the_request_behind_a_follow_up(lexical: ApiActions
     ]
     assert lexical.select_actions(conversation, k=1) == ["Check_Order_Status"]
     assert lexical.select_actions(["book a visit", "on Tuesday"], k=1) == ["Book_Appointment"]
+    as_dicts = [
+        {"role": "user", "content": "I want my money back"},
+        {"role": "assistant", "content": "Which order?"},
+        {"role": "user", "content": "the blue one"},
+    ]
+    assert lexical.select_actions(as_dicts, k=1) == ["Refund_Request"]
 
 
 def test_selection_builds_no_tool(lexical: ApiActionsToolkit) -> None:

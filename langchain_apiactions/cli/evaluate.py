@@ -322,8 +322,10 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             json.dump(data, f, indent=2, ensure_ascii=False, default=str)
         out.write(f"results written to {ns.json}\n")
     if ns.html:
-        a, b = runs[0]
-        Path(ns.html).write_text(a.to_html(compare=b), encoding="utf-8")
+        from langchain_apiactions.evaluation.html import render_page
+
+        (a, b), *more = runs
+        Path(ns.html).write_text(render_page(a, compare=b, more=more), encoding="utf-8")
         out.write(f"report written to {ns.html}\n")
     failed = False
     for a, b in runs:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from langchain_apiactions.evaluation.compare import description_diff
@@ -181,7 +182,7 @@ def _cases(r: EvalMetrics, suffix: str = "") -> str:
     return "<h2>Every case</h2>" + _table(f"cases{suffix}", heads, rows)
 
 
-def _compare(a: EvalMetrics, b: EvalMetrics) -> str:
+def _compare(a: EvalMetrics, b: EvalMetrics, suffix: str = "") -> str:
     diff = diff_cases(a, b)
     parts = [
         "<h2>A/B</h2>",
@@ -197,7 +198,7 @@ def _compare(a: EvalMetrics, b: EvalMetrics) -> str:
         rows = [[_td(ca.utterance), _td(" or ".join(ca.accepted)), _td(ca.chosen), _td(cb.chosen)]
                 for ca, cb in pairs]  # fmt: skip
         heads = ["utterance", "expected", "A chose", "B chose"]
-        body = _table(key, heads, rows) if rows else f'<p id="{key}">none</p>'
+        body = _table(key + suffix, heads, rows) if rows else f'<p id="{key}{suffix}">none</p>'
         parts.append(f"<h3>{title}</h3>{body}")
     changes = description_diff(a, b)
     if changes:
@@ -211,38 +212,63 @@ def _compare(a: EvalMetrics, b: EvalMetrics) -> str:
             )
             items.append(f"<tr><th>{_e(name)}</th><td>{text.strip()}</td></tr>")
         parts.append(
-            '<h3>Descriptions changed</h3><table id="description-diff"><tbody>'
+            f'<h3>Descriptions changed</h3><table id="description-diff{suffix}"><tbody>'
             + "".join(items)
             + "</tbody></table>"
         )
     else:
-        parts.append('<h3>Descriptions changed</h3><p id="description-diff">none</p>')
+        parts.append(f'<h3>Descriptions changed</h3><p id="description-diff{suffix}">none</p>')
     return "".join(parts)
+
+
+def _sections(result: EvalMetrics, compare: EvalMetrics | None, suffix: str = "") -> list[str]:
+    body = [_summary(result, suffix)]
+    if compare is not None:
+        body.append(_compare(result, compare, suffix))
+        body.append("<h2>B</h2>" + _summary(compare, suffix + "-b"))
+        body.append(_per_action(compare, suffix + "-b"))
+        body.append("<h2>A</h2>")
+    body += [
+        _per_action(result, suffix),
+        _heatmap(result, suffix),
+        _per_tag(result, suffix),
+        _cases(result, suffix),
+    ]
+    if compare is not None:
+        b = suffix + "-b"
+        body += [_heatmap(compare, b), _per_tag(compare, b), _cases(compare, b)]
+    return body
 
 
 def render_fragment(result: EvalMetrics, *, compare: EvalMetrics | None = None) -> str:
     """The report's body (for a notebook's `_repr_html_`): style scoped to the block."""
-    body = [
-        f"<style>{_STYLE}</style>",
-        '<div class="apiactions-eval">',
-        _summary(result),
-    ]
-    if compare is not None:
-        body.append(_compare(result, compare))
-        body.append("<h2>B</h2>" + _summary(compare, "-b") + _per_action(compare, "-b"))
-        body.append("<h2>A</h2>")
-    body += [_per_action(result), _heatmap(result), _per_tag(result), _cases(result)]
-    if compare is not None:
-        body += [_heatmap(compare, "-b"), _per_tag(compare, "-b"), _cases(compare, "-b")]
+    body = [f"<style>{_STYLE}</style>", '<div class="apiactions-eval">']
+    body += _sections(result, compare)
     body.append("</div>")
     return "".join(body)
 
 
 def render_page(
-    result: EvalMetrics, *, compare: EvalMetrics | None = None, title: str | None = None
+    result: EvalMetrics,
+    *,
+    compare: EvalMetrics | None = None,
+    title: str | None = None,
+    more: Sequence[tuple[EvalMetrics, EvalMetrics | None]] = (),
 ) -> str:
-    """One self-contained HTML page: no scripts, no external styles, fonts or images."""
+    """One self-contained HTML page: no scripts, no external styles, fonts or images.
+
+    `more` adds the runs of other models on the same cases (`--model a,b`), each in its
+    own section; the first section's tables have the plain ids (`per-action`, ...), the
+    next ones `-m2`, `-m3` after them.
+    """
     heading = title or f"Trigger eval: {result.source}"
+    runs = [(result, compare), *more]
+    body = [f"<style>{_STYLE}</style>", '<div class="apiactions-eval">']
+    for i, (a, b) in enumerate(runs):
+        if len(runs) > 1:
+            body.append(f'<h1 id="model{i + 1}">model: {_e(a.run.model)}</h1>')
+        body += _sections(a, b, f"-m{i + 1}" if i else "")
+    body.append("</div>")
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -250,7 +276,7 @@ def render_page(
         "style-src 'unsafe-inline'\">"
         f"<title>{_e(heading)}</title></head><body>"
         f'<h1 class="apiactions-eval" style="font-family:system-ui,sans-serif">{_e(heading)}</h1>'
-        + render_fragment(result, compare=compare)
+        + "".join(body)
         + "</body></html>\n"
     )
 

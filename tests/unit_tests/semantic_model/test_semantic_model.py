@@ -70,8 +70,10 @@ def test_both_offline_choosers_in_one_run_and_a_change_that_helps_only_one(
     b.write_text(json.dumps(B))
     cases.write_text(json.dumps(CASES))
     out_json = tmp_path / "r.json"
+    page = tmp_path / "r.html"
     code, out = run_cli("eval", str(a), str(cases), "--model", "offline,offline-semantic",
-                        "--compare", str(b), "--json", str(out_json), "--no-history")  # fmt: skip
+                        "--compare", str(b), "--json", str(out_json), "--no-history",
+                        "--html", str(page))  # fmt: skip
     assert code == 0, out
     assert out.startswith("model: offline\n")
     assert "\nmodel: offline-semantic\n" in out
@@ -80,3 +82,8 @@ def test_both_offline_choosers_in_one_run_and_a_change_that_helps_only_one(
     assert [r["model"] for r in data["runs"]] == ["offline", "offline-semantic"]
     assert [r["compare"]["accuracy"] for r in data["runs"]] == [0.4286, 0.7143]
     assert data["verdict"].startswith("helps only one offline matcher")
+    html = page.read_text()  # one page, a section per model, each with its A/B
+    assert '<h1 id="model1">model: offline</h1>' in html
+    assert '<h1 id="model2">model: offline-semantic</h1>' in html
+    for table in ("per-action", "per-action-b", "per-action-m2", "per-action-m2-b", "broken-m2"):
+        assert f'id="{table}"' in html

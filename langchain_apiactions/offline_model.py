@@ -13,6 +13,7 @@ test action files without an API key; use a real model to judge descriptions for
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
@@ -85,7 +86,13 @@ def _stem(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Content words, lightly stemmed."""
-    return [_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP]
+    return list(_words(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[str, ...]:
+    # Every turn reads the bound tools' descriptions again: their words are cached.
+    return tuple(_stem(w) for w in _WORD.findall(text.lower()) if w not in _STOP)
 
 
 def _strip_dates(text: str) -> str:

@@ -1,5 +1,6 @@
-"""mkdocs hooks: the home page from README.md, repository files the pages link to, and
-the CLI reference generated from the command line's argparse parser.
+"""mkdocs hooks: the home page from README.md, repository files the pages link to, the
+CLI reference generated from the command line's argparse parser, and the package layout
+from the modules' docstrings.
 
 Pages are written to read well on GitHub too, so they link to the repository as it is
 (`../README.md#quickstart`, `../examples/dental_clinic.yaml`); the site has the README
@@ -21,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Repository folders whose files a page may link to; each linked file is copied.
 LINKED_FOLDERS = ("examples", "notebooks")
 CLI_MARKER = "<!-- cli-reference -->"
+LAYOUT_MARKER = "<!-- package-layout -->"
 
 
 def on_files(files: Files, config: Any) -> Files:
@@ -48,6 +50,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     if CLI_MARKER in markdown:
         reference = _load("cli_reference")
         markdown = markdown.replace(CLI_MARKER, reference.render(reference.build_parser()))
+    if LAYOUT_MARKER in markdown:
+        markdown = markdown.replace(LAYOUT_MARKER, _load("package_layout").render())
     return markdown
 
 

@@ -46,10 +46,8 @@ def _options(parser: argparse.ArgumentParser) -> list[str]:
     return found
 
 
-def _reference_module():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(
-        "cli_reference", ROOT / "docs" / "hooks" / "cli_reference.py"
-    )
+def _reference_module(name: str = "cli_reference"):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "docs" / "hooks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -81,6 +79,14 @@ def test_the_cli_reference_has_every_command_and_option_of_the_parser(site: Path
         assert option in html, option
     for command in ("validate", "call", "import openapi", "import curl", "mcp", "eval"):
         assert f"apiactions {command}</code>" in html, command
+
+
+def test_the_layout_table_has_every_module_of_the_package(site: Path) -> None:
+    html = (site / "contributing" / "index.html").read_text()
+    names = [name for name, _ in _reference_module("package_layout").modules()]
+    assert "langchain_apiactions.toolkit" in names and "langchain_apiactions.cli" in names
+    for name in names:
+        assert f"<code>{name}</code>" in html, name
 
 
 def test_the_api_reference_has_everything_exported(site: Path) -> None:

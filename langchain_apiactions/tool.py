@@ -234,6 +234,16 @@ class ApiActionTool(StructuredTool):
     ) -> RenderedRequest:
         """Render the request for `args` (and the trusted `context`) without sending it.
 
+        Args:
+            args: The tool's arguments, as a model would send them.
+            session_id: The chat session (`{session_id}` in templates).
+            context: The run's trusted context (a dict or an object with attributes),
+                for `{context.NAME}` and `${context.NAME}`.
+
+        Returns:
+            The request as it would be sent (`method`, `url`, `headers`, `body`) and as it
+            is shown (`display_url`, `display_headers`: secrets `***`).
+
         Raises:
             ToolArgumentError: a value cannot be used (an `ArgumentError` that is also a
                 LangChain `ToolException`, for tools of your own built on this one).

@@ -81,6 +81,15 @@ class BaseSessionStore:
         With an idempotency `key`, a claim held for that same key (`finish(hold=True)`)
         is taken again: it is the same call, tried again.
 
+        Args:
+            session_id: The chat session.
+            action: The action's name.
+            key: The call's idempotency key, if the action has one.
+
+        Returns:
+            True when this caller holds the claim now (it may send); False when another
+            call has it or the action already ran.
+
         Raises:
             SessionStoreError: the store cannot be reached (nothing should be sent).
         """
@@ -88,46 +97,104 @@ class BaseSessionStore:
 
     def finish(self, session_id: str, action: str, *, used: bool, hold: bool = False) -> None:
         """Keep (`used=True`), hold for a retry with the same key (`hold=True`) or
-        release the claim this store made with `claim()`."""
+        release the claim this store made with `claim()`.
+
+        Args:
+            session_id: The chat session.
+            action: The action's name.
+            used: The call counts (the API answered 2xx, or the outcome is unknown).
+            hold: Keep it taken for a retry with the same idempotency key only.
+        """
         raise NotImplementedError
 
     def secret(self) -> bytes:
-        """This store's random secret (32 bytes): made once, the same for every worker."""
+        """This store's random secret (32 bytes): made once, the same for every worker.
+
+        Returns:
+            The secret, which keys the hashes of idempotency keys and cache entries.
+        """
         raise NotImplementedError
 
     def take(self, session_id: str, counters: Sequence[tuple[str, int]]) -> str | None:
         """Count one call against each `(name, limit)` of `session_id`, all or none.
 
-        Returns None when every counter was below its limit (each is now one higher), or
-        the name of the first one already at its limit (nothing was counted). Counters
-        live as long as the session (`ttl` after its last use).
+        Counters live as long as the session (`ttl` after its last use).
+
+        Args:
+            session_id: The chat session.
+            counters: `(name, limit)` pairs, e.g. one per action and one per session.
+
+        Returns:
+            None when every counter was below its limit (each is now one higher), or the
+            name of the first one already at its limit (nothing was counted).
         """
         raise NotImplementedError
 
     def give_back(self, session_id: str, names: Sequence[str]) -> None:
-        """Undo one `take()` of each of `names` (a counted call that then sent nothing)."""
+        """Undo one `take()` of each of `names` (a counted call that then sent nothing).
+
+        Args:
+            session_id: The chat session.
+            names: The counters to lower by one.
+        """
         raise NotImplementedError
 
     def rate(self, name: str, limit: int, window: float) -> float:
         """Record one call under `name` if fewer than `limit` were recorded in the last
-        `window` seconds (across sessions and workers): then 0.0. Otherwise nothing is
-        recorded and the result is the seconds until one more would be allowed."""
+        `window` seconds (across sessions and workers).
+
+        Args:
+            name: The rate limit's name.
+            limit: Calls allowed per window.
+            window: The window, in seconds.
+
+        Returns:
+            0.0 when the call was recorded; otherwise nothing is recorded and the result
+            is the seconds until one more would be allowed.
+        """
         raise NotImplementedError
 
     def cache_get(self, session_id: str | None, key: str) -> bytes | None:
-        """The cached value of `key` (for `session_id`, or shared when None), if live."""
+        """The cached value of `key` (for `session_id`, or shared when None), if live.
+
+        Args:
+            session_id: The chat session, or None for the cache every session shares.
+            key: The entry's key (a keyed hash of the request).
+
+        Returns:
+            The value, or None when there is none or it expired.
+        """
         raise NotImplementedError
 
     def cache_put(self, session_id: str | None, key: str, value: bytes, ttl: float) -> None:
-        """Cache `value` under `key` for `ttl` seconds (per session, or shared)."""
+        """Cache `value` under `key` for `ttl` seconds (per session, or shared).
+
+        Args:
+            session_id: The chat session, or None for the cache every session shares.
+            key: The entry's key (a keyed hash of the request).
+            value: What to keep.
+            ttl: Seconds it stays.
+        """
         raise NotImplementedError
 
     def has_run(self, session_id: str, action: str) -> bool:
-        """True when `action` ran (or is running) in `session_id`."""
+        """Whether `action` ran (or is running) in `session_id`.
+
+        Args:
+            session_id: The chat session.
+            action: The action's name.
+
+        Returns:
+            True when it ran or is running (a held claim counts as taken).
+        """
         raise NotImplementedError
 
     def reset(self, session_id: str | None = None) -> None:
-        """Forget one session, or all of them."""
+        """Forget one session, or all of them.
+
+        Args:
+            session_id: The session to forget; None forgets every session.
+        """
         raise NotImplementedError
 
     def close(self) -> None:
@@ -173,6 +240,11 @@ class SessionStore(BaseSessionStore):
     is a last resort against memory growth). A session with a claim in flight is never
     forgotten. Forgetting a session means its once-per-session actions may run again in
     it. For several processes use `SqliteSessionStore` or `RedisSessionStore`.
+
+    Args:
+        max_sessions: How many sessions at most are remembered.
+        ttl: Seconds a session is remembered after its last use.
+        clock: The time source (monotonic seconds; tests pass their own).
     """
 
     def __init__(
@@ -423,6 +495,7 @@ class SqliteSessionStore(BaseSessionStore):
         path: The database file (created if missing), or `":memory:"` for tests.
         ttl: Seconds a kept claim lasts after its session was last used.
         busy_timeout: Seconds a writer waits for another process's transaction.
+        clock: The time source (seconds since the epoch; tests pass their own).
     """
 
     def __init__(
@@ -840,6 +913,8 @@ class RedisSessionStore(BaseSessionStore):
         url_or_client: A `redis://` / `rediss://` / `unix://` URL, or a `redis.Redis`.
         ttl: Seconds a kept claim lasts after its session was last used.
         prefix: Prepended to every key.
+        socket_timeout: Seconds to wait for Redis on each command; past it the call is
+            `ok: false` (`session store ... is not reachable`) and nothing is sent.
     """
 
     def __init__(

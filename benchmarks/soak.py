@@ -3,11 +3,7 @@
 **Deadlines.** Each round, 8 GETs get a 503 with `Retry-After: 1`, retry, and time out (the retry is
 answered after 3 s, the deadline is 1.6 s) while 16 POSTs (answered after 1.5 s) share
 the pool; urllib3 hands the GETs' first connections to POSTs while the GETs wait. Every
-POST that reached the server must come back `ok: true`.
-
-    .venv/bin/python benchmarks/soak.py [rounds]
-
-Exits 1 if any POST that reached the server failed. Loopback only.
+POST that reached the server must come back `ok: true` (part of the run below).
 
 **Repeats.** Three worker processes share a session store (a SQLite file, then a real
 redis-server) and place one order per session (`once_per_session`) at an API that
@@ -22,10 +18,28 @@ run without `idempotency_key` is the baseline (today's duplicates).
     .venv/bin/python benchmarks/soak.py --repeats [sessions]
 
 Exits 1 on any duplicate order or untrue answer with keys.
+
+**What must keep holding** (issue 19), `benchmarks/soak.py [--quick]`, which also runs the
+deadline soak above:
+
+- Once per session: three worker processes on SQLite and on Redis call the same sessions
+  at once against a slow, a truncating and a failing API; one more worker is killed
+  mid-run and a new one takes over. No session may have two POSTs the API kept, and no
+  exception may leave a tool call.
+- A SQLite store deleted under two workers (item 9): every later call refused, nothing
+  sent. A store held by another process (item 10) and calls queued for a worker thread
+  (item 11): no call outlives its deadline, and `elapsed_ms` is the caller's time.
+- Deadlines under a trickling server and a short body: the caller waits at most a little
+  past `timeout`.
+- No thread, file descriptor or memory growth over many calls and toolkit lifecycles.
+
+Exits 1 if any of these did not hold. Loopback only.
 """
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import shutil
@@ -34,6 +48,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from http.server import ThreadingHTTPServer
@@ -275,6 +290,269 @@ def main_repeats(sessions: int) -> int:
     return 1 if bad else 0
 
 
+# --------------------------------------------------------------------------- issue 19
+
+WORKER = """
+import json, sys, time
+from concurrent.futures import ThreadPoolExecutor
+from langchain_apiactions import ApiActionsToolkit
+
+store_url, api, timeout = sys.argv[1], sys.argv[2], float(sys.argv[3])
+toolkit = ApiActionsToolkit(
+    actions=[{
+        "name": "Welcome_Coupon",
+        "when_to_use": "Use when the visitor asks for their one welcome coupon code.",
+        "method": "POST", "url": api + "/coupon", "body": {"session": "{session_id}"},
+        "once_per_session": True, "timeout": timeout,
+    }],
+    allowed_networks=["127.0.0.0/8"],
+    session_store=store_url,
+)
+tool = toolkit.get_tool("Welcome_Coupon")
+print("ready", flush=True)
+escaped = 0
+
+def one(session):
+    global escaped
+    try:
+        art = tool.invoke(
+            {"name": tool.name, "args": {}, "id": "c", "type": "tool_call"},
+            config={"configurable": {"session_id": session}},
+        ).artifact
+        return "ok" if art["ok"] else ("skipped" if art["skipped"] else "error")
+    except Exception:
+        escaped += 1
+        return "escaped"
+
+for line in sys.stdin:
+    with ThreadPoolExecutor(8) as pool:
+        states = list(pool.map(one, line.split()))
+    print(json.dumps({"states": states, "escaped": escaped}), flush=True)
+toolkit.close()
+"""
+
+
+def _coupon_api() -> tuple[ApiServer, dict[str, list[int]]]:
+    """A coupon API that is slow for a third of the sessions, answers with a lying
+    `Content-Length` (the outcome is unknown: processed, never fully answered) for a
+    third, and fails with 500 (nothing kept: the visitor may try again) for the rest."""
+    api = ApiServer().start()
+    posts: dict[str, list[int]] = {}
+    lock = threading.Lock()
+
+    def coupon(rec: Recorded) -> Reply:
+        session = rec.json["session"]
+        kind = sum(map(ord, session)) % 3
+        status = 500 if kind == 2 else 200
+        with lock:
+            posts.setdefault(session, []).append(status)
+        if kind == 0:
+            return Reply(200, {"code": "WELCOME"}, delay=0.2)
+        if kind == 1:
+            return Reply(200, {"code": "WELCOME"}, headers={"Content-Length": "4096"})
+        return Reply(500, {"message": "try again"})
+
+    api.route("POST", "/coupon", coupon)
+    return api, posts
+
+
+class _Worker:
+    def __init__(self, script: Path, store_url: str, api: str, timeout: float = 1.0) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(script), store_url, api, str(timeout)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        )  # fmt: skip
+        assert self.proc.stdout is not None
+        assert self.proc.stdout.readline().strip() == "ready"
+
+    def send(self, sessions: list[str]) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(" ".join(sessions) + "\n")
+        self.proc.stdin.flush()
+
+    def result(self) -> dict[str, Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        return json.loads(line) if line else {"states": [], "escaped": 0, "died": True}
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.communicate(timeout=60)
+
+
+def once_per_session(store_url: str, sessions: int, workdir: Path) -> dict[str, int]:
+    """Three worker processes call the same sessions at once; then one is killed mid-run
+    and a new one takes over. Counts POSTs the API kept (2xx or unknown outcome) more
+    than once per session, and exceptions that left a tool call."""
+    script = workdir / "worker.py"
+    script.write_text(WORKER, encoding="utf-8")
+    api, posts = _coupon_api()
+    ids = [f"s{i}-{uuid.uuid4().hex[:6]}" for i in range(sessions)]
+    workers = [_Worker(script, store_url, api.url) for _ in range(3)]
+    for w in workers:
+        w.send(ids)
+    escaped = sum(w.result()["escaped"] for w in workers)
+    # A worker killed mid-run (claims in flight), then a new worker on the same store.
+    late = [f"k{i}-{uuid.uuid4().hex[:6]}" for i in range(max(8, sessions // 4))]
+    victim = _Worker(script, store_url, api.url)
+    victim.send(late)
+    time.sleep(0.3)
+    victim.proc.kill()
+    victim.proc.wait()
+    fresh = _Worker(script, store_url, api.url)
+    fresh.send(late + ids)
+    escaped += fresh.result()["escaped"]
+    for w in [*workers, fresh]:
+        w.stop()
+    api.stop()
+    kept_twice = sum(1 for statuses in posts.values() if sum(1 for s in statuses if s != 500) > 1)
+    return {
+        "calls": 3 * sessions + len(late) * 2 + sessions,
+        "sessions": len(posts),
+        "kept_twice": kept_twice,
+        "escaped": escaped,
+    }
+
+
+def deadlines(calls: int) -> dict[str, float]:
+    """Max time past the deadline, from the caller's side, against a trickling server
+    (slowloris) and a body shorter than its `Content-Length`."""
+    api = ApiServer().start()
+    api.route("GET", "/slow", Reply(200, {"data": "x" * 400}, trickle=0.05))
+    api.route("GET", "/short", Reply(200, {"data": "x"}, headers={"Content-Length": "999"}))
+    actions = [
+        {"name": f"A_{p}", "when_to_use": f"Use for the {p} check.", "method": "GET",
+         "url": f"{api.url}/{p}", "timeout": 0.5}
+        for p in ("slow", "short")
+    ]  # fmt: skip
+    worst = 0.0
+    with ApiActionsToolkit(actions=actions, allowed_networks=["127.0.0.0/8"]) as tk:
+        tools = tk.get_tools()
+
+        def one(i: int) -> float:
+            tool = tools[i % 2]
+            start = time.monotonic()
+            art = _invoke(tool, {}, f"d{i}")
+            assert not art["ok"]
+            return time.monotonic() - start - 0.5
+
+        with ThreadPoolExecutor(16) as pool:
+            worst = max(pool.map(one, range(calls)))
+    api.stop()
+    return {"calls": calls, "worst_overshoot_ms": round(worst * 1000, 1)}
+
+
+def _fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def growth(calls: int, lifecycles: int) -> dict[str, float]:
+    """Threads, file descriptors and memory before and after `calls` calls on one toolkit
+    and `lifecycles` toolkits opened, used and closed."""
+    api = ApiServer().start()
+    api.route("GET", "/ping", Reply(200, {"ok": True}))
+    actions = [{"name": "Ping", "when_to_use": "Use to ping.", "method": "GET",
+                "url": f"{api.url}/ping"}]  # fmt: skip
+
+    def warm() -> None:
+        with ApiActionsToolkit(actions=actions, allowed_networks=["127.0.0.0/8"]) as tk:
+            for i in range(50):
+                _invoke(tk.get_tools()[0], {}, f"w{i}")
+
+    warm()
+    gc.collect()
+    before = (threading.active_count(), _fds(), _rss_mb())
+    with ApiActionsToolkit(actions=actions, allowed_networks=["127.0.0.0/8"]) as tk:
+        tool = tk.get_tools()[0]
+        with ThreadPoolExecutor(8) as pool:
+            list(pool.map(lambda i: _invoke(tool, {}, f"g{i % 100}"), range(calls)))
+    for _ in range(lifecycles):
+        with ApiActionsToolkit(actions=actions, allowed_networks=["127.0.0.0/8"]) as tk:
+            _invoke(tk.get_tools()[0], {}, "life")
+    gc.collect()
+    time.sleep(0.5)
+    after = (threading.active_count(), _fds(), _rss_mb())
+    api.stop()
+    return {
+        "threads_added": after[0] - before[0],
+        "fds_added": after[1] - before[1],
+        "rss_added_mb": round(after[2] - before[2], 1),
+    }
+
+
+def deleted_store(sessions: int, workdir: Path) -> dict[str, int]:
+    """Issue 19 item 9: the SQLite file deleted under two workers; nothing is sent twice."""
+    script = workdir / "worker.py"
+    script.write_text(WORKER, encoding="utf-8")
+    api, posts = _coupon_api()
+    db = workdir / f"deleted-{uuid.uuid4().hex[:6]}.db"
+    url = f"sqlite:///{db}"
+    ids = [f"d{i}" for i in range(sessions)]
+    first, second = _Worker(script, url, api.url), _Worker(script, url, api.url)
+    first.send(ids[: sessions // 2])
+    second.send(ids[sessions // 2 :])
+    first.result(), second.result()
+    before = sum(len(v) for v in posts.values())
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{db}{suffix}").unlink()
+    first.send(ids)
+    second.send(ids)
+    refused = sum(s == "error" for w in (first, second) for s in w.result()["states"])
+    sent_after = sum(len(v) for v in posts.values()) - before
+    for w in (first, second):
+        w.stop()
+    api.stop()
+    return {"calls_after_delete": 2 * sessions, "refused": refused, "sent_after_delete": sent_after}
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    scale = 1 if quick else 5
+    failures: list[str] = []
+    sent, reached, ok = soak(2 if quick else 4)
+    print(f"pool deadline: POSTs sent {sent}, reached the server {reached}, ok {ok}/{reached}")
+    if ok != reached:
+        failures.append("a POST that reached the server came back failed")
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        redis = RedisServer(workdir).start()
+        try:
+            for label, url in (
+                ("sqlite", f"sqlite:///{workdir / 'soak.db'}"),
+                ("redis", redis.url),
+            ):
+                r = once_per_session(url, 40 * scale, workdir)
+                print(f"once per session ({label}, 3 workers + a killed one): {r}")
+                if r["kept_twice"] or r["escaped"]:
+                    failures.append(f"{label}: a session kept two POSTs or an exception escaped")
+        finally:
+            redis.stop()
+        r = deleted_store(20 * scale, workdir)
+        print(f"store deleted under two workers: {r}")
+        if r["sent_after_delete"] or r["refused"] != r["calls_after_delete"]:
+            failures.append("a deleted store let a call through")
+    r = deadlines(40 * scale)
+    print(f"deadlines (slowloris, short body; timeout 0.5 s): {r}")
+    if r["worst_overshoot_ms"] > 250:
+        failures.append("a deadline was overshot by more than 250 ms")
+    r = growth(1000 * scale, 50 * scale)
+    print(f"growth after {1000 * scale} calls and {50 * scale} toolkit lifecycles: {r}")
+    if r["threads_added"] > 0 or r["fds_added"] > 2 or r["rss_added_mb"] > 30:
+        failures.append("threads, file descriptors or memory grew")
+    for line in failures:
+        print("FAIL:", line)
+    return 1 if failures else 0
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--repeats-worker"]:
         store_url, api_url, keys, *group = sys.argv[2:]
@@ -282,6 +560,4 @@ if __name__ == "__main__":
         sys.exit(0)
     if sys.argv[1:2] == ["--repeats"]:
         sys.exit(main_repeats(int(sys.argv[2]) if len(sys.argv) > 2 else 60))
-    sent, reached, ok = soak(int(sys.argv[1]) if len(sys.argv) > 1 else 4)
-    print(f"POSTs sent {sent}, reached the server {reached}, came back ok: true {ok}/{reached}")
-    sys.exit(0 if ok == reached else 1)
+    sys.exit(main(sys.argv[1:]))

@@ -95,6 +95,20 @@ class BaseSessionStore:
         """
         raise NotImplementedError
 
+    def claim_before(
+        self, session_id: str, action: str, deadline: float, key: str | None = None
+    ) -> bool:
+        """`claim()`, waiting for the store at most until `deadline` (`time.monotonic()`).
+
+        A store that can be busy (SQLite, locked by another process) waits only within
+        the call's deadline; the default is `claim()` itself.
+
+        Raises:
+            SessionStoreError: the store cannot be reached, or stayed busy until the
+                deadline (nothing should be sent).
+        """
+        return self.claim(session_id, action, key)
+
     def finish(self, session_id: str, action: str, *, used: bool, hold: bool = False) -> None:
         """Keep (`used=True`), hold for a retry with the same key (`hold=True`) or
         release the claim this store made with `claim()`.
@@ -601,10 +615,23 @@ class SqliteSessionStore(BaseSessionStore):
         return db
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, deadline: float | None = None) -> Iterator[sqlite3.Connection]:
         db = self._db()
         try:
-            db.execute("BEGIN IMMEDIATE")
+            if deadline is not None:
+                wait = deadline - time.monotonic()
+                if wait <= 0:
+                    raise SessionStoreError(self._busy_message())
+                db.execute(f"PRAGMA busy_timeout = {max(1, int(wait * 1000))}")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as e:
+                if deadline is not None and "locked" in str(e).lower():
+                    raise SessionStoreError(self._busy_message()) from e
+                raise
+            finally:
+                if deadline is not None:
+                    db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
             try:
                 self._check_file()
                 yield db
@@ -614,6 +641,12 @@ class SqliteSessionStore(BaseSessionStore):
             db.execute("COMMIT")
         except sqlite3.Error as e:
             raise SessionStoreError(f"session store {self.path}: {e}") from e
+
+    def _busy_message(self) -> str:
+        return (
+            f"session store {self.path}: busy (another process holds the database) until "
+            "the call's deadline; nothing was sent"
+        )
 
     def _touch(self, db: sqlite3.Connection, session_id: str, now: float) -> None:
         expires = now + self.ttl
@@ -633,9 +666,21 @@ class SqliteSessionStore(BaseSessionStore):
         )
 
     def claim(self, session_id: str, action: str, key: str | None = None) -> bool:
+        return self._claim(session_id, action, key, None)
+
+    def claim_before(
+        self, session_id: str, action: str, deadline: float, key: str | None = None
+    ) -> bool:
+        # Another process holding the database (`BEGIN EXCLUSIVE`, a long write) once
+        # made a 1 s call wait the whole busy timeout: the wait is the call's time.
+        return self._claim(session_id, action, key, deadline)
+
+    def _claim(
+        self, session_id: str, action: str, key: str | None, deadline: float | None
+    ) -> bool:
         now = self._clock()
         token = uuid.uuid4().hex
-        with self._transaction() as db:
+        with self._transaction(deadline) as db:
             # A claim past its expiry is gone (a kept one after `ttl` idle, an
             # abandoned in-flight one after IN_FLIGHT_SECONDS).
             db.execute(

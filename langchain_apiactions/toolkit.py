@@ -19,7 +19,7 @@ from typing_extensions import Self
 
 from langchain_apiactions.call import ToolkitResources
 from langchain_apiactions.config import ApiAction, environment_secrets, load_actions
-from langchain_apiactions.network import NetworkPolicy, build_session
+from langchain_apiactions.network import CallThreads, NetworkPolicy, build_session
 from langchain_apiactions.oauth2 import TokenCache
 from langchain_apiactions.redact import (
     MIN_SECRET_CHARS,
@@ -69,6 +69,12 @@ class ApiActionsToolkit(BaseToolkit):
     allowed_hosts: list[str] = Field(default_factory=list, description="Host names to allow.")
     max_response_bytes: int = Field(1_000_000, gt=0, description="Response body cap (bytes).")
     max_body_chars: int = Field(16_000, gt=0, description="Whole-body cap shown to the model.")
+    max_concurrency: int = Field(
+        64,
+        gt=0,
+        description="Async calls (`ainvoke`) that run at once; more wait for a free worker "
+        "thread, and that wait counts against each call's deadline.",
+    )
     max_value_chars: int = Field(
         2_000, gt=0, description="Cap per extracted value shown to the model."
     )
@@ -152,6 +158,7 @@ class ApiActionsToolkit(BaseToolkit):
             max_body_chars=self.max_body_chars,
             max_value_chars=self.max_value_chars,
             max_calls_per_session=self.max_calls_per_session,
+            threads=CallThreads(io_threads=self.max_concurrency),
         )
         self._by_name = {a.name: a for a in self.actions}
         # The HTTP stack's loggers mask this toolkit's secrets (and each call's context

@@ -149,6 +149,9 @@ class CallInput:
     arguments: Mapping[str, Any] | str
     session_id: str = DEFAULT_SESSION
     context: Any = None
+    # When the tool was called (`time.monotonic()`): the call's deadline starts here, so
+    # the time it waits for the session store or for a free worker thread counts.
+    started: float = field(default_factory=time.monotonic)
 
 
 @dataclass(frozen=True)
@@ -350,18 +353,25 @@ class CallPipeline:
         )
         return replace(request, masker=masker)
 
-    def claim(self, session_id: str, key: str | None = None) -> Claim:
+    def claim(
+        self, session_id: str, key: str | None = None, deadline: float | None = None
+    ) -> Claim:
         """Take the once-per-session claim, if the action has one (with the idempotency
-        `key`, a claim held for a retry of this same call is taken again).
+        `key`, a claim held for a retry of this same call is taken again), waiting for a
+        busy store (SQLite held by another process) only until the call's `deadline`.
 
         Raises:
             AlreadyRanError: it already ran in this session (or, with a key, an earlier
                 call with other arguments is not confirmed yet).
-            SessionStoreError: the store cannot be used (fail closed: nothing is sent).
+            SessionStoreError: the store cannot be used, or stayed busy until the
+                deadline (fail closed: nothing is sent).
         """
         if not self.action.once_per_session:
             return Claim(session_id)
-        if not self.resources.store.claim(session_id, self.action.name, key):
+        if deadline is None:
+            deadline = time.monotonic() + self.action.timeout
+        store = self.resources.store
+        if not store.claim_before(session_id, self.action.name, deadline, key):
             if key is not None:
                 raise AlreadyRanError(
                     "it already ran in this session (once per session), or an earlier "
@@ -370,7 +380,9 @@ class CallPipeline:
             raise AlreadyRanError
         return Claim(session_id, held=True, key=key)
 
-    def gate(self, request: RenderedRequest, session_id: str) -> tuple[CacheSlot | None, Any]:
+    def gate(
+        self, request: RenderedRequest, session_id: str, deadline: float | None = None
+    ) -> tuple[CacheSlot | None, Any]:
         """Before anything is sent: the cache, the budgets and the rate limit, then the
         claim. Returns the cache slot and the `Claim`, or the cached answer's outcome.
 
@@ -387,7 +399,7 @@ class CallPipeline:
                 return slot, self.from_cache(answer, request)
             reps.admit(session_id)
         try:
-            return slot, self.claim(session_id, request.idempotency_key)
+            return slot, self.claim(session_id, request.idempotency_key, deadline)
         except ActionCallError:
             reps.give_back(session_id)  # counted, but nothing is sent
             raise
@@ -402,16 +414,18 @@ class CallPipeline:
         )
         return self.outcome(found, request, None, cached=True, pages=answer.get("pagination"))
 
-    def send(self, request: RenderedRequest) -> HttpResult:
+    def send(self, request: RenderedRequest, started: float | None = None) -> HttpResult:
         """Send `request` under the action's one deadline; never raises.
 
         Like httpx's `Client.send`: the auth flow (`CompiledAuth.auth_flow`: an OAuth2
         token, one retry after a 401) around `network.send` (redirects within the origin,
         retries of idempotent methods, capped reads). The token request counts against
-        the deadline and the call's `elapsed_ms`.
+        the deadline and the call's `elapsed_ms`. The deadline runs from `started`
+        (when the tool was called; default: now): what the call already waited for
+        (the session store, a free worker thread) counts, and is in `elapsed_ms`.
         """
         with masking_logs(request.masker):
-            return self._send_handling_auth(request)
+            return self._send_handling_auth(request, started=started)
 
     def settle(self, claim: Claim, response: HttpResult) -> None:
         """Record a held claim as used (a 2xx answer, or an unknown outcome) or release it.
@@ -495,7 +509,11 @@ class CallPipeline:
             max_value_chars=rt.max_value_chars,
             max_body_chars=rt.max_body_chars,
         )
-        return CallOutcome(masker.mask(content), artifact, request, response)
+        # `status="error"` whenever the call did not succeed (a UI or LangSmith filtering
+        # on it sees every failure), except a skip (it already ran, a budget): nothing
+        # went wrong.
+        status: Literal["success", "error"] = "success" if ok or artifact["skipped"] else "error"
+        return CallOutcome(masker.mask(content), artifact, request, response, status)
 
     # ------------------------------------------------------------------ compositions
     def stopped(
@@ -522,12 +540,18 @@ class CallPipeline:
         return self.render(self.parse(call.arguments), call.session_id, call.context)
 
     def complete(
-        self, request: RenderedRequest, session_id: str, announce: Announce | None = None
+        self,
+        request: RenderedRequest,
+        session_id: str,
+        announce: Announce | None = None,
+        started: float | None = None,
     ) -> CallOutcome:
         """Gate (cache, budgets, rate limit, claim), send, settle, interpret and build the
-        outcome of a rendered request."""
+        outcome of a rendered request, under the deadline that runs from `started` (when
+        the tool was called; default: now)."""
+        started = time.monotonic() if started is None else started
         try:
-            slot, claim = self.gate(request, session_id)
+            slot, claim = self.gate(request, session_id, started + self.action.timeout)
         except ActionCallError as e:
             return self.stopped(e, request)
         if isinstance(claim, CallOutcome):
@@ -535,7 +559,7 @@ class CallPipeline:
         with masking_logs(request.masker):
             if announce is not None:
                 announce(request, session_id)
-            return self._deliver(claim, request, slot)
+            return self._deliver(claim, request, slot, started)
 
     def run(self, call: CallInput, announce: Announce | None = None) -> CallOutcome:
         """The whole call: parse -> render -> claim -> send -> settle -> interpret -> outcome."""
@@ -543,7 +567,7 @@ class CallPipeline:
             request = self.prepare(call)
         except ActionCallError as e:
             return self.stopped(e)
-        return self.complete(request, call.session_id, announce)
+        return self.complete(request, call.session_id, announce, call.started)
 
     async def arun(self, call: CallInput, announce: AsyncAnnounce | None = None) -> CallOutcome:
         """`run` for an event loop: the network part runs on the toolkit's I/O threads."""
@@ -551,8 +575,25 @@ class CallPipeline:
             request = self.prepare(call)
         except ActionCallError as e:
             return self.stopped(e)
+        # Our own pool (not the loop's default one, sized 5 + CPUs): a model's parallel
+        # tool calls must not queue behind each other. Time queued for a thread (more
+        # calls than `max_concurrency`) is the call's time.
+        loop = asyncio.get_running_loop()
+        pool = self.resources.threads.io_pool()
+        deadline = call.started + self.action.timeout
         try:
-            slot, claim = self.gate(request, call.session_id)
+            if self.action.once_per_session or self.repeats.active:
+                # The store can block (SQLite held by another process): not on the loop.
+                slot, claim = await loop.run_in_executor(
+                    pool,
+                    contextvars.copy_context().run,
+                    self.gate,
+                    request,
+                    call.session_id,
+                    deadline,
+                )
+            else:
+                slot, claim = None, Claim(call.session_id)
         except ActionCallError as e:
             return self.stopped(e, request)
         if isinstance(claim, CallOutcome):
@@ -560,23 +601,32 @@ class CallPipeline:
         with masking_logs(request.masker):
             if announce is not None:
                 await announce(request, call.session_id)
-            # Our own pool (not the loop's default one, sized 5 + CPUs): a model's parallel
-            # tool calls must not queue behind each other.
             context = contextvars.copy_context()
-            return await asyncio.get_running_loop().run_in_executor(
-                self.resources.threads.io_pool(),
-                context.run,
-                self._deliver,
-                claim,
-                request,
-                slot,
+            return await loop.run_in_executor(
+                pool, context.run, self._deliver, claim, request, slot, call.started
             )
 
     def _deliver(
-        self, claim: Claim, request: RenderedRequest, slot: CacheSlot | None = None
+        self,
+        claim: Claim,
+        request: RenderedRequest,
+        slot: CacheSlot | None = None,
+        started: float | None = None,
     ) -> CallOutcome:
-        deadline = time.monotonic() + self.action.timeout
-        response = self.send(request)
+        started = time.monotonic() if started is None else started
+        deadline = started + self.action.timeout
+        if time.monotonic() >= deadline:
+            # Its deadline passed while it waited (for a free worker thread): unsent.
+            unsent = HttpResult(
+                error=f"timeout: the call's {self.action.timeout:g} s passed while it was "
+                "waiting for a free worker thread (the toolkit's max_concurrency); nothing "
+                "was sent",
+                error_kind="not_sent_timeout",
+            )
+            self.settle(claim, unsent)
+            logger.info("%s: %s", self.action.name, unsent.error)
+            return self.outcome(self.interpret(unsent), request)
+        response = self.send(request, started)
         pages: ArtifactPages | None = None
         if self.action.pagination is not None:
             with masking_logs(request.masker):
@@ -632,13 +682,14 @@ class CallPipeline:
         return self._send_handling_auth(page, remaining)
 
     def _send_handling_auth(
-        self, request: RenderedRequest, timeout: float | None = None
+        self, request: RenderedRequest, timeout: float | None = None, started: float | None = None
     ) -> HttpResult:
         rt = self.resources
         auth = self.action.compiled.auth
         timeout = self.action.timeout if timeout is None else timeout
-        start = time.monotonic()
+        start = time.monotonic() if started is None else started
         deadline = start + timeout
+        waited = time.monotonic() - start > 0.001  # for the store or a worker thread
         fetched: list[str] = []  # the OAuth2 tokens this call waited for
         if auth is None:
             flow = _as_is(request)
@@ -662,14 +713,14 @@ class CallPipeline:
             while True:
                 # The whole timeout for a first attempt that waited for nothing (so a
                 # timeout says `10 s`, not `9.99997 s`); what is left of it after that.
-                remaining = timeout if not fetched else deadline - time.monotonic()
+                remaining = timeout if not (fetched or waited) else deadline - time.monotonic()
                 if remaining <= 0:
                     response = HttpResult(
                         error=f"timeout: no answer within {timeout:g} s",
                         error_kind="not_sent_timeout",
                     )
                     break
-                response = self._send_handling_redirects(sending, remaining)
+                response = self._send_handling_redirects(sending, remaining, timeout)
                 try:
                     sending = flow.send(response.status)
                 except StopIteration:
@@ -684,10 +735,12 @@ class CallPipeline:
         response.elapsed_ms = round((time.monotonic() - start) * 1000, 1)
         return response
 
-    def _send_handling_redirects(self, request: RenderedRequest, timeout: float) -> HttpResult:
+    def _send_handling_redirects(
+        self, request: RenderedRequest, timeout: float, shown_timeout: float | None = None
+    ) -> HttpResult:
         """One authenticated request through `network.send`: address checks, redirects
         within the origin, retries of idempotent methods and capped reads, within
-        `timeout`."""
+        `timeout` (what is left of the action's `shown_timeout`, named in messages)."""
         rt = self.resources
         return send(
             rt.http,
@@ -698,6 +751,7 @@ class CallPipeline:
             timeout=timeout,
             max_bytes=rt.max_response_bytes,
             threads=rt.threads,
+            shown_timeout=shown_timeout,
         )
 
 

@@ -64,11 +64,13 @@ def send(
     timeout: float,
     max_bytes: int,
     threads: CallThreads | None = None,
+    shown_timeout: float | None = None,
 ) -> HttpResult:
     """Send one request under a total deadline; never raises for API/network failures.
 
     `threads` are the toolkit's (watchdog, resolver); without them the call starts its
-    own and stops them before returning.
+    own and stops them before returning. `shown_timeout` is the timeout messages name
+    when `timeout` is what is left of a longer one (default: `timeout`).
     """
     own = threads is None
     call_threads = CallThreads() if threads is None else threads
@@ -82,7 +84,8 @@ def send(
         result.headers = dict(resp.headers)
         result.body = _read_capped(resp, watch.deadline, max_bytes)
     except Exception as e:  # never raise into the agent: the call fails as data
-        _record_failure(result, e, watch, timeout, max_bytes)
+        shown = timeout if shown_timeout is None else shown_timeout
+        _record_failure(result, e, watch, shown, max_bytes)
     finally:
         call_threads.watchdog.finish(watch)
         _CALL.reset(token)

@@ -135,21 +135,23 @@ async def test_time_queued_for_a_pool_thread_counts_against_the_deadline(api: Ap
     # The issue: 500 calls, 244 took over 1 s from the caller's side, `ok: true` with
     # `elapsed_ms` at most 247. Now no call outlives its deadline by more than a little.
     assert max(took for took, _ in results) < 1.4
-    ok = [m.artifact for _, m in results if m.artifact["ok"]]
-    queued = [m.artifact for _, m in results if m.artifact["error_kind"] == "not_sent_timeout"]
+    artifacts = [m.artifact for _, m in results]
+    ok = [a for a in artifacts if a["ok"]]
+    unsent = [a for a in artifacts if a["error_kind"] == "not_sent_timeout"]
+    queued = [a for a in unsent if "waiting for a free worker thread" in a["error"]]
     assert ok and queued
-    assert len(ok) + len(queued) + sum(
-        1 for _, m in results if m.artifact["error_kind"] == "outcome_unknown"
-    ) == len(results)
+    kinds = {a["error_kind"] for a in artifacts if not a["ok"]}
+    assert kinds <= {"not_sent_timeout", "outcome_unknown"}, kinds
     for took, message in results:
         artifact = message.artifact
         if artifact["ok"]:  # the time it waited for a thread is in elapsed_ms
             assert abs(artifact["request"]["elapsed_ms"] / 1000 - took) < 0.25
     for artifact in queued:
-        assert "waiting for a free worker thread" in artifact["error"]
         assert "nothing was sent" in artifact["error"]
-    # Nothing that timed out while queued reached the API.
-    assert len(api.requests) == len(results) - len(queued)
+        assert artifact["request"] is None
+    # Nothing that timed out before it was sent (queued, or too late to start) reached
+    # the API; a call whose outcome is unknown may or may not have.
+    assert len(ok) <= len(api.requests) <= len(results) - len(unsent)
 
 
 def test_max_concurrency_is_a_toolkit_option_64_by_default() -> None:

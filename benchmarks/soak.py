@@ -38,6 +38,7 @@ Exits 1 if any of these did not hold. Loopback only.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import json
@@ -514,6 +515,80 @@ def deleted_store(sessions: int, workdir: Path) -> dict[str, int]:
     return {"calls_after_delete": 2 * sessions, "refused": refused, "sent_after_delete": sent_after}
 
 
+def locked_store(workdir: Path) -> dict[str, float]:
+    """Issue 19 item 10: another process holds the SQLite store (`BEGIN EXCLUSIVE`); calls
+    with `timeout: 1` must end within their deadline and send nothing."""
+    api, posts = _coupon_api()
+    db = workdir / f"locked-{uuid.uuid4().hex[:6]}.db"
+    actions = [{"name": "Coupon", "when_to_use": "Use for the coupon.", "method": "POST",
+                "url": f"{api.url}/coupon", "body": {"session": "{session_id}"},
+                "once_per_session": True, "timeout": 1.0}]  # fmt: skip
+    with ApiActionsToolkit(
+        actions=actions, allowed_networks=["127.0.0.0/8"], session_store=f"sqlite:///{db}"
+    ) as tk:
+        holder = subprocess.Popen(
+            [sys.executable, "-c",
+             "import sqlite3, sys, time; db = sqlite3.connect(sys.argv[1], isolation_level=None);"
+             " db.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(8)",
+             str(db)],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "locked"
+        tool = tk.get_tools()[0]
+
+        def one(i: int) -> float:
+            start = time.monotonic()
+            _invoke(tool, {}, f"l{i}")
+            return time.monotonic() - start
+
+        with ThreadPoolExecutor(8) as pool:
+            worst = max(pool.map(one, range(16)))
+    holder.kill()
+    holder.communicate()
+    api.stop()
+    return {"calls": 16, "worst_s": round(worst, 2), "sent": sum(map(len, posts.values()))}
+
+
+def queued(calls: int) -> dict[str, float]:
+    """Issue 19 item 11: many concurrent `ainvoke` against a slow API on a small pool;
+    from the caller's side no call may outlive its deadline, and `elapsed_ms` tells
+    the caller's time."""
+    api = ApiServer().start()
+    api.route("POST", "/slow", Reply(200, {"ok": True}, delay=0.2))
+    actions = [{"name": "Slow", "when_to_use": "Use for the slow one.", "method": "POST",
+                "url": f"{api.url}/slow", "timeout": 1.0}]  # fmt: skip
+
+    async def run() -> list[tuple[float, Any]]:
+        with ApiActionsToolkit(
+            actions=actions, allowed_networks=["127.0.0.0/8"], max_concurrency=16
+        ) as tk:
+            tool = tk.get_tools()[0]
+
+            async def one(i: int) -> tuple[float, Any]:
+                start = time.monotonic()
+                message = await tool.ainvoke(
+                    {"name": tool.name, "args": {}, "id": f"q{i}", "type": "tool_call"},
+                    config={"configurable": {"session_id": f"q{i}"}},
+                )
+                return time.monotonic() - start, message.artifact
+
+            return await asyncio.gather(*(one(i) for i in range(calls)))
+
+    results = asyncio.run(run())
+    api.stop()
+    lag = max(
+        (abs(art["request"]["elapsed_ms"] / 1000 - took) for took, art in results if art["ok"]),
+        default=0.0,
+    )
+    return {
+        "calls": calls,
+        "worst_s": round(max(took for took, _ in results), 2),
+        "ok": sum(1 for _, art in results if art["ok"]),
+        "worst_elapsed_ms_lag_ms": round(lag * 1000, 1),
+    }
+
+
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     scale = 1 if quick else 5
@@ -540,6 +615,15 @@ def main(argv: list[str]) -> int:
         print(f"store deleted under two workers: {r}")
         if r["sent_after_delete"] or r["refused"] != r["calls_after_delete"]:
             failures.append("a deleted store let a call through")
+    with tempfile.TemporaryDirectory() as tmp:
+        r = locked_store(Path(tmp))
+    print(f"store held by another process (BEGIN EXCLUSIVE; timeout 1 s): {r}")
+    if r["worst_s"] > 1.5 or r["sent"]:
+        failures.append("a locked store held a call past its deadline or let it send")
+    r = queued(100 * scale)
+    print(f"concurrent ainvoke on a 16-thread pool (0.2 s API, timeout 1 s): {r}")
+    if r["worst_s"] > 1.5 or r["worst_elapsed_ms_lag_ms"] > 250:
+        failures.append("a queued call outlived its deadline or hid its wait")
     r = deadlines(40 * scale)
     print(f"deadlines (slowloris, short body; timeout 0.5 s): {r}")
     if r["worst_overshoot_ms"] > 250:

@@ -112,6 +112,39 @@ def test_time_waiting_for_the_store_is_part_of_the_deadline_and_of_elapsed_ms(
     assert abs(artifact["request"]["elapsed_ms"] / 1000 - took) < 0.3
 
 
+async def test_an_async_call_waits_for_a_locked_store_off_the_event_loop(
+    tmp_path: Path, api: ApiServer, lock_store: Any
+) -> None:
+    api.route("POST", "/coupon", Reply(200, {"code": "WELCOME10"}))
+    db = tmp_path / "sessions.db"
+    toolkit = make_toolkit(_coupon(api.url, 1.0), session_store=f"sqlite:///{db}")
+    tool = toolkit.get_tool("Welcome_Coupon")
+    ticks: list[float] = []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.05)
+
+    try:
+        lock_store(db, 4.0)
+        beat = asyncio.create_task(ticker())
+        start = time.monotonic()
+        message = await tool.ainvoke(
+            {"name": tool.name, "args": {}, "id": "c1", "type": "tool_call"},
+            config={"configurable": {"session_id": "v1"}},
+        )
+        took = time.monotonic() - start
+        beat.cancel()
+    finally:
+        toolkit.close()
+    assert message.artifact["error_kind"] == "store_unavailable"
+    assert took < 1.6
+    assert api.requests == []
+    # The loop kept running while the call waited for the store.
+    assert max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) < 0.5
+
+
 # --------------------------------------------------------------------------- item 11
 
 

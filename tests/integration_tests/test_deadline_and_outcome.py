@@ -8,6 +8,7 @@ resetting), many concurrent `ainvoke`, and an agent run.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import subprocess
 import sys
 import time
@@ -142,7 +143,7 @@ async def test_an_async_call_waits_for_a_locked_store_off_the_event_loop(
     assert took < 1.6
     assert api.requests == []
     # The loop kept running while the call waited for the store.
-    assert max(b - a for a, b in zip(ticks, ticks[1:], strict=False)) < 0.5
+    assert max(b - a for a, b in itertools.pairwise(ticks)) < 0.5
 
 
 # --------------------------------------------------------------------------- item 11

@@ -675,9 +675,7 @@ class SqliteSessionStore(BaseSessionStore):
         # made a 1 s call wait the whole busy timeout: the wait is the call's time.
         return self._claim(session_id, action, key, deadline)
 
-    def _claim(
-        self, session_id: str, action: str, key: str | None, deadline: float | None
-    ) -> bool:
+    def _claim(self, session_id: str, action: str, key: str | None, deadline: float | None) -> bool:
         now = self._clock()
         token = uuid.uuid4().hex
         with self._transaction(deadline) as db:

@@ -187,6 +187,10 @@ class _Curl:
             msg = f"cURL command: method {method} is not supported (GET, POST, PUT, PATCH, DELETE)"
             raise ImportSpecError(msg)
         a.origin = f"curl -X {method} {urllib.parse.urlunsplit(self.url._replace(query=''))}"
+        # The command's own `$VARIABLE`s become `${VARIABLE}` secrets: no input may take
+        # one of their names (`${a}` beside an input `a` reads as a mistake).
+        for _, value in [*self.pairs, ("url", self.url.query)]:
+            self.taken.update(m.group(1) for m in _ENV_IN_TEXT_RE.finditer(value))
         path = self._path()
         a.data["name"] = action_name(None, method, path.replace("{", "").replace("}", ""), set())
         a.data["when_to_use"] = f"Calls {method} {self.url.hostname}{self.url.path or '/'}."

@@ -103,6 +103,16 @@ class BaseSessionStore:
         A store that can be busy (SQLite, locked by another process) waits only within
         the call's deadline; the default is `claim()` itself.
 
+        Args:
+            session_id: The chat session.
+            action: The action's name.
+            deadline: The call's deadline, on the `time.monotonic()` clock.
+            key: The call's idempotency key, if the action has one.
+
+        Returns:
+            True when this caller holds the claim now (it may send); False when another
+            call has it or the action already ran.
+
         Raises:
             SessionStoreError: the store cannot be reached, or stayed busy until the
                 deadline (nothing should be sent).

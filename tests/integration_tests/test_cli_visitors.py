@@ -276,6 +276,7 @@ def test_eval_fail_under_gates_ci_and_prints_full_names_without_progress_frames(
             text=True,
             timeout=120,
             env=env,
+            cwd=tmp_path,  # the run history goes to .apiactions-cache/ here, not the repo
         )
 
     passed = eval_("--fail-under", "70%")

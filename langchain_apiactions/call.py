@@ -58,12 +58,14 @@ from typing import Any, Literal
 import requests
 from pydantic import BaseModel, SecretStr, ValidationError
 
+import langchain_apiactions.tracing as tracing
 from langchain_apiactions.arguments import (
     build_args_schema,
     check_argument,
     refusal_message,
     validation_problems,
 )
+from langchain_apiactions.cassette import Cassette
 from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
 from langchain_apiactions.errors import (
     ActionCallError,
@@ -132,6 +134,8 @@ class ToolkitResources:
     tokens: TokenCache = field(default_factory=TokenCache)
     # A toolkit-wide budget: at most this many calls of all its actions per session.
     max_calls_per_session: int | None = None
+    # Record and replay (`cassette=`): each HTTP attempt is answered or recorded there.
+    cassette: Cassette | None = None
 
     def __repr__(self) -> str:
         names = ", ".join(f"{k}={MASK}" for k in self.secrets)
@@ -152,6 +156,7 @@ class CallInput:
     # When the tool was called (`time.monotonic()`): the call's deadline starts here, so
     # the time it waits for the session store or for a free worker thread counts.
     started: float = field(default_factory=time.monotonic)
+    tool_call_id: str | None = None  # LangChain's, on the `execute_tool` span
 
 
 @dataclass(frozen=True)
@@ -562,7 +567,14 @@ class CallPipeline:
             return self._deliver(claim, request, slot, started)
 
     def run(self, call: CallInput, announce: Announce | None = None) -> CallOutcome:
-        """The whole call: parse -> render -> claim -> send -> settle -> interpret -> outcome."""
+        """The whole call: parse -> render -> claim -> send -> settle -> interpret -> outcome
+        (inside its `execute_tool` span, with the extra `otel`)."""
+        with tracing.tool_span(self.action.name, call.tool_call_id) as span:
+            outcome = self._run(call, announce)
+            tracing.end_tool_span(span, outcome)
+            return outcome
+
+    def _run(self, call: CallInput, announce: Announce | None = None) -> CallOutcome:
         try:
             request = self.prepare(call)
         except ActionCallError as e:
@@ -571,6 +583,12 @@ class CallPipeline:
 
     async def arun(self, call: CallInput, announce: AsyncAnnounce | None = None) -> CallOutcome:
         """`run` for an event loop: the network part runs on the toolkit's I/O threads."""
+        with tracing.tool_span(self.action.name, call.tool_call_id) as span:
+            outcome = await self._arun(call, announce)
+            tracing.end_tool_span(span, outcome)
+            return outcome
+
+    async def _arun(self, call: CallInput, announce: AsyncAnnounce | None = None) -> CallOutcome:
         try:
             request = self.prepare(call)
         except ActionCallError as e:
@@ -679,6 +697,9 @@ class CallPipeline:
             headers={k: v for k, v in request.headers.items() if k.lower() not in dropped},
             body=None if follow_link else request.body,
         )
+        tracing.event(
+            "apiactions.pagination.page", {"apiactions.pagination.style": pagination.style}
+        )
         return self._send_handling_auth(page, remaining)
 
     def _send_handling_auth(
@@ -691,6 +712,7 @@ class CallPipeline:
         deadline = start + timeout
         waited = time.monotonic() - start > 0.001  # for the store or a worker thread
         fetched: list[str] = []  # the OAuth2 tokens this call waited for
+        resends = 0  # attempts of this request before this one (a 401 sends it again)
         if auth is None:
             flow = _as_is(request)
         else:
@@ -705,6 +727,9 @@ class CallPipeline:
                     threads=rt.threads,
                 )
                 fetched.append(token)
+                tracing.event(
+                    "apiactions.oauth2.token", {"apiactions.oauth2.rejected": bool(rejected)}
+                )
                 return token
 
             flow = auth.auth_flow(request, rt.secrets, tokens)
@@ -720,7 +745,8 @@ class CallPipeline:
                         error_kind="not_sent_timeout",
                     )
                     break
-                response = self._send_handling_redirects(sending, remaining, timeout)
+                response = self._send_handling_redirects(sending, remaining, timeout, resends)
+                resends += 1
                 try:
                     sending = flow.send(response.status)
                 except StopIteration:
@@ -736,23 +762,37 @@ class CallPipeline:
         return response
 
     def _send_handling_redirects(
-        self, request: RenderedRequest, timeout: float, shown_timeout: float | None = None
+        self,
+        request: RenderedRequest,
+        timeout: float,
+        shown_timeout: float | None = None,
+        resends: int = 0,
     ) -> HttpResult:
         """One authenticated request through `network.send`: address checks, redirects
         within the origin, retries of idempotent methods and capped reads, within
         `timeout` (what is left of the action's `shown_timeout`, named in messages)."""
         rt = self.resources
-        return send(
-            rt.http,
-            request.method,
-            request.url,
-            headers=request.headers,
-            body=request.body,
-            timeout=timeout,
-            max_bytes=rt.max_response_bytes,
-            threads=rt.threads,
-            shown_timeout=shown_timeout,
-        )
+
+        def live() -> HttpResult:
+            return send(
+                rt.http,
+                request.method,
+                request.url,
+                headers=request.headers,
+                body=request.body,
+                timeout=timeout,
+                max_bytes=rt.max_response_bytes,
+                threads=rt.threads,
+                shown_timeout=shown_timeout,
+            )
+
+        masker = request.masker if request.masker is not None else rt.masker
+        shown = masker.mask(request.url)
+        with tracing.http_span(request.method, request.url, shown, resends) as span:
+            # With a cassette: replayed (nothing sent), or sent and recorded.
+            result = live() if rt.cassette is None else rt.cassette.exchange(request, live)
+            tracing.end_http_span(span, result)
+            return result
 
 
 def _as_is(request: RenderedRequest) -> Generator[RenderedRequest, int | None, None]:

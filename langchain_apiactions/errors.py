@@ -9,6 +9,8 @@ ApiActionError                      root of everything this package raises
 ├── SessionConflictError (ValueError)  your `session=` is already guarded by another
 │                                   toolkit's network policy
 ├── ImportSpecError (ValueError)    an OpenAPI document or cURL line cannot be imported
+├── CassetteError (ValueError)      a cassette file cannot be read, or a record mode is
+│                                   unknown (`cassette.CassetteError` too)
 ├── ServerSettingsError (ValueError)  an environment variable of the LangGraph graph
 │                                   factory (`langgraph_server.make_graph`) is missing or wrong
 ├── MissingExtraError (ImportError)  a feature needs an extra that is not installed
@@ -71,6 +73,7 @@ __all__ = [
     "ArgumentsRefusedError",
     "CallLimitError",
     "CaseError",
+    "CassetteError",
     "ImportSpecError",
     "MissingContextError",
     "MissingExtraError",
@@ -106,6 +109,7 @@ ErrorKind = Literal[
     "http_status",  # the API answered with a status other than 2xx
     "bad_body",  # the API answered 2xx with a body that could not be used
     "too_large",  # the response body was larger than the byte cap
+    "no_recording",  # a cassette in replay had no recording of the request; nothing sent
     "request_failed",  # anything else that ended the request
 ]
 
@@ -166,6 +170,10 @@ class ModelSpecError(ApiActionError, ValueError):
 
 class ImportSpecError(ApiActionError, ValueError):
     """An OpenAPI document or a cURL line cannot be imported (the message says why)."""
+
+
+class CassetteError(ApiActionError, ValueError):
+    """A cassette file (`cassette=`) cannot be read, or a record mode is unknown."""
 
 
 class ServerSettingsError(ApiActionError, ValueError):

@@ -110,10 +110,13 @@ def context_from(config: RunnableConfig | None) -> Any:
 
 
 def _call_input(
-    pipeline: CallPipeline, arguments: Mapping[str, Any] | str, config: RunnableConfig | None
+    pipeline: CallPipeline,
+    arguments: Mapping[str, Any] | str,
+    config: RunnableConfig | None,
+    tool_call_id: str | None = None,
 ) -> CallInput:
     context = context_from(config) if pipeline.action.compiled.context else None
-    return CallInput(arguments, session_id_from(config), context)
+    return CallInput(arguments, session_id_from(config), context, tool_call_id=tool_call_id)
 
 
 def _write_stream(event: dict[str, Any]) -> None:
@@ -296,7 +299,7 @@ class ApiActionTool(StructuredTool):
                     dispatch_custom_event(EVENT_NAME, event)
             _write_stream(event)
 
-        call = _call_input(self.pipeline, tool_input, config)
+        call = _call_input(self.pipeline, tool_input, config, tool_call_id)
         return self._result(self.pipeline.run(call, announce), tool_call_id)
 
     async def _arun(  # type: ignore[override]
@@ -313,5 +316,5 @@ class ApiActionTool(StructuredTool):
                     await adispatch_custom_event(EVENT_NAME, event)
             _write_stream(event)
 
-        call = _call_input(self.pipeline, tool_input, config)
+        call = _call_input(self.pipeline, tool_input, config, tool_call_id)
         return self._result(await self.pipeline.arun(call, announce), tool_call_id)

@@ -18,6 +18,7 @@ from pydantic import ConfigDict, Field, PrivateAttr, SecretStr
 from typing_extensions import Self
 
 from langchain_apiactions.call import ToolkitResources
+from langchain_apiactions.cassette import Cassette, RecordMode
 from langchain_apiactions.config import ApiAction, environment_secrets, load_actions
 from langchain_apiactions.network import CallThreads, NetworkPolicy, build_session
 from langchain_apiactions.oauth2 import TokenCache
@@ -113,6 +114,19 @@ class ApiActionsToolkit(BaseToolkit):
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
+    cassette: str | Path | None = Field(
+        None,
+        description="Record and replay the API's answers in this YAML file (see record_mode).",
+    )
+    record_mode: RecordMode = Field(
+        "once",
+        description="once (record if the file is missing, else replay), none (replay only), "
+        "new_episodes (replay, record the rest) or all (record again).",
+    )
+    cassette_match_headers: list[str] = Field(
+        default_factory=list,
+        description="Header names a recorded request must match too (besides method, URL, body).",
+    )
     _tools: dict[str, ApiActionTool] = PrivateAttr(default_factory=dict)
     _by_name: dict[str, ApiAction] = PrivateAttr(default_factory=dict)
     _build_lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
@@ -159,6 +173,14 @@ class ApiActionsToolkit(BaseToolkit):
             max_value_chars=self.max_value_chars,
             max_calls_per_session=self.max_calls_per_session,
             threads=CallThreads(io_threads=self.max_concurrency),
+            cassette=None
+            if self.cassette is None
+            else Cassette(
+                Path(self.cassette),
+                self.record_mode,
+                tuple(self.cassette_match_headers),
+                secrets=secrets,
+            ),
         )
         self._by_name = {a.name: a for a in self.actions}
         # The HTTP stack's loggers mask this toolkit's secrets (and each call's context

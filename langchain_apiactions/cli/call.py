@@ -11,6 +11,8 @@ from typing import Any, TextIO
 from langchain_apiactions.cli.options import (
     _UsageError,
     add_command,
+    cassette_option,
+    cassette_options,
     context_option,
     did_you_mean,
     network_options,
@@ -51,6 +53,7 @@ def add_parser(sub: Any) -> None:
         help="print only the artifact, as one JSON document, on stdout (the rest on stderr)",
     )
     store_option(c)
+    cassette_option(c)
     network_options(c)
 
 
@@ -120,6 +123,7 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         allowed_hosts=ns.allow_host,
         allowed_networks=ns.allow_network,
         **store,
+        **cassette_options(ns),
     ) as toolkit:
         tool = toolkit.get_tool(action.name)
         context = parse_context(ns.context)

@@ -8,6 +8,8 @@ from typing import Any, TextIO
 from langchain_apiactions.cli.options import (
     MODEL_HELP,
     add_command,
+    cassette_option,
+    cassette_options,
     context_option,
     network_options,
     parse_context,
@@ -24,6 +26,7 @@ def add_parser(sub: Any) -> None:
     ch.add_argument("--debug", action="store_true", help="show every request and response")
     context_option(ch)
     store_option(ch)
+    cassette_option(ch)
     ch.add_argument(
         "--state",
         default=None,
@@ -51,4 +54,5 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         allow_private_networks=ns.allow_private_networks,
         allowed_hosts=ns.allow_host,
         allowed_networks=ns.allow_network,
+        **cassette_options(ns),
     )

@@ -97,6 +97,29 @@ def store_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def cassette_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--cassette",
+        default=None,
+        metavar="FILE",
+        help="record the API's answers in this YAML file and replay them (see --record-mode)",
+    )
+    p.add_argument(
+        "--record-mode",
+        default="once",
+        choices=["once", "none", "new_episodes", "all"],
+        help="once: record if FILE is missing, else replay; none: replay only; "
+        "new_episodes: replay, record the rest; all: record again (default: once)",
+    )
+
+
+def cassette_options(ns: argparse.Namespace) -> dict[str, Any]:
+    """The toolkit options of --cassette / --record-mode (none without --cassette)."""
+    if getattr(ns, "cassette", None) is None:
+        return {}
+    return {"cassette": ns.cassette, "record_mode": ns.record_mode}
+
+
 class _UsageError(Exception):
     """A command line that cannot be run as given (exit 2, message on stderr).
 

@@ -44,6 +44,9 @@ class HttpResult:
     # True when the request may have reached the server (timeouts after sending).
     maybe_sent: bool = False
     final_url: str = ""
+    # What each retry urllib3 made of this request answered (a status, or the error's
+    # type): the spans show them as `apiactions.retry` events.
+    retry_statuses: tuple[str, ...] = ()
 
 
 class _Stop(Exception):
@@ -137,6 +140,11 @@ def _send_single_request(
     result.final_url = request.url or ""
     resp = session.send(request, timeout=(remaining, remaining), allow_redirects=False, stream=True)
     result.status = resp.status_code
+    history = getattr(getattr(resp.raw, "retries", None), "history", None) or ()
+    result.retry_statuses += tuple(
+        str(h.status) if h.status else type(h.error).__name__ if h.error else "retry"
+        for h in history
+    )
     return resp
 
 

@@ -1,0 +1,271 @@
+"""Record and replay: the API's answers kept in a readable YAML file (a cassette).
+
+A toolkit with `cassette=PATH` hands each HTTP attempt of a call (`CallPipeline.
+_send_handling_redirects`) to its `Cassette`, which either answers it from the file
+(nothing sent, no connection opened) or sends it and writes the answer down. Everything
+else of the call (extraction, masking, once-per-session, the result text) runs as for a
+live call, on the recorded `HttpResult`.
+
+Modes (`record_mode`):
+
+- `once`: record when the file is missing; replay only when it exists.
+- `none`: replay only; a request with no recording ends in `ok: false`,
+  `error_kind: no_recording`, naming the cassette, and nothing is sent.
+- `new_episodes`: replay what is recorded, send and record the rest.
+- `all`: send everything and record it again (the file is rewritten).
+
+Requests match on method, URL and body as rendered (and the headers named in
+`match_headers`). What is written never holds a secret: each of the toolkit's secrets and
+each private context value is written as its `${NAME}` / `${context.NAME}` placeholder
+(in every form the masker knows: URL-quoted, JSON-escaped, ...), and whatever form is left
+goes through the call's masker (`***`). On replay the placeholders in the answer are put
+back to the current values, so the outcome step masks them exactly as it did live.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+import yaml
+
+import langchain_apiactions.tracing as tracing
+from langchain_apiactions.errors import CassetteError
+from langchain_apiactions.network import HttpResult
+from langchain_apiactions.redact import is_weak_secret, secret_forms
+from langchain_apiactions.request import RenderedRequest
+from langchain_apiactions.templating import CONTEXT_PREFIX
+
+__all__ = ["RECORD_MODES", "Cassette", "CassetteError", "RecordMode"]
+
+RecordMode = Literal["once", "none", "new_episodes", "all"]
+RECORD_MODES: tuple[str, ...] = get_args(RecordMode)
+
+_HEADER = "# apiactions cassette: recorded API answers; secrets are written as ${NAME}\n"
+
+
+@dataclass(frozen=True)
+class _Names:
+    """Placeholder substitution for one call: `${NAME}` <-> value (every form)."""
+
+    values: Mapping[str, str]  # placeholder -> value
+
+    def hide(self, text: str) -> str:
+        forms: list[tuple[str, str]] = []
+        for placeholder, value in self.values.items():
+            forms.extend((form, placeholder) for form in secret_forms(value))
+        for form, placeholder in sorted(forms, key=lambda p: -len(p[0])):
+            text = text.replace(form, placeholder)
+        return text
+
+    def restore(self, text: str) -> str:
+        for placeholder, value in self.values.items():
+            text = text.replace(placeholder, value)
+        return text
+
+
+class Cassette:
+    """One cassette file and its record mode (shared by the tools of one toolkit).
+
+    Args:
+        path: The YAML file.
+        mode: `once`, `none`, `new_episodes` or `all`.
+        match_headers: Header names a request must match too.
+        secrets: The toolkit's secrets (name -> value), written as `${NAME}`.
+
+    Raises:
+        CassetteError: The mode is unknown or the file cannot be read.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        mode: RecordMode = "once",
+        match_headers: tuple[str, ...] = (),
+        secrets: Mapping[str, str] | None = None,
+    ) -> None:
+        if mode not in RECORD_MODES:
+            msg = f"unknown record mode {mode!r}: one of {', '.join(RECORD_MODES)}"
+            raise CassetteError(msg)
+        self.path = Path(path)
+        self.mode: RecordMode = mode
+        self.match_headers = tuple(h.lower() for h in match_headers)
+        self.secrets: Mapping[str, str] = dict(secrets or {})
+        self._interactions: list[dict[str, Any]] = []
+        self._played: set[int] = set()
+        self._lock = threading.Lock()
+        exists = self.path.exists()
+        if exists and mode != "all":
+            self._interactions = _load(self.path)
+        # `once` records only a cassette that did not exist when the toolkit was built.
+        self._recording = mode in ("all", "new_episodes") or (mode == "once" and not exists)
+        self._replaying = mode != "all"
+
+    def __repr__(self) -> str:
+        return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
+
+    # ------------------------------------------------------------------ the one hook
+    def exchange(
+        self,
+        attempt: RenderedRequest,
+        live: Callable[[], HttpResult],
+    ) -> HttpResult:
+        """The answer to `attempt` (one HTTP attempt of a call, as rendered and
+        authenticated): replayed from the file, or `live()` sent and recorded."""
+        request = attempt
+        names = self._names(request)
+        key = self._key(attempt, names, request)
+        if self._replaying:
+            with self._lock:
+                found = self._find(key)
+            if found is not None:
+                tracing.event("apiactions.cassette.replayed")
+                return _result(found["response"], names)
+            if not self._recording:
+                return HttpResult(
+                    error=(
+                        f"no recording of {key['method']} {key['url']} in the cassette "
+                        f"{self.path} (record mode {self.mode})"
+                    ),
+                    error_kind="no_recording",
+                )
+        result = live()
+        entry = {"request": key, "response": _written(result, names, request)}
+        with self._lock:
+            self._interactions.append(entry)
+            self._played.add(len(self._interactions) - 1)
+            self._save()
+        return result
+
+    # ------------------------------------------------------------------ helpers
+    def _names(self, request: RenderedRequest) -> _Names:
+        values: dict[str, str] = {}
+        for name, value in self.secrets.items():
+            if value and not is_weak_secret(value):
+                values["${" + name + "}"] = value
+        for name, value in request.values.items():
+            if name.startswith(CONTEXT_PREFIX) and request.masker is not None:
+                text = str(value)
+                # Only the private ones (the call's masker masks them everywhere).
+                if text and not is_weak_secret(text) and request.masker.mask(text) != text:
+                    values["${" + name + "}"] = text
+        return _Names(values)
+
+    def _key(
+        self, attempt: RenderedRequest, names: _Names, request: RenderedRequest
+    ) -> dict[str, Any]:
+        def clean(text: str) -> str:
+            text = names.hide(text)
+            return request.masker.mask(text) if request.masker is not None else text
+
+        key: dict[str, Any] = {"method": attempt.method, "url": clean(attempt.url)}
+        if attempt.body is not None:
+            key["body"] = clean(attempt.body.decode("utf-8", "replace"))
+        headers = {
+            k.lower(): clean(v)
+            for k, v in attempt.headers.items()
+            if k.lower() in self.match_headers
+        }
+        if headers:
+            key["headers"] = dict(sorted(headers.items()))
+        return key
+
+    def _find(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
+        last = None
+        for i, entry in enumerate(self._interactions):
+            if entry.get("request") != key:
+                continue
+            if i not in self._played:
+                self._played.add(i)
+                return entry
+            last = entry
+        return last  # every recording of it played: the last one answers again
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = _HEADER + yaml.safe_dump(
+            {"version": 1, "interactions": self._interactions},
+            sort_keys=False,
+            allow_unicode=True,
+            width=100,
+        )
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".cassette-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, self.path)
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        msg = f"cassette {path} cannot be read: {e}"
+        raise CassetteError(msg) from None
+    interactions = data.get("interactions") if isinstance(data, Mapping) else None
+    if not isinstance(interactions, list):
+        msg = f"cassette {path} has no 'interactions' list"
+        raise CassetteError(msg)
+    return [dict(i) for i in interactions if isinstance(i, Mapping)]
+
+
+def _written(result: HttpResult, names: _Names, request: RenderedRequest) -> dict[str, Any]:
+    def clean(text: str) -> str:
+        text = names.hide(text)
+        return request.masker.mask(text) if request.masker is not None else text
+
+    out: dict[str, Any] = {}
+    if result.status is not None:
+        out["status"] = result.status
+    if result.headers:
+        # Content-Length is left out: a replayed JSON body is written anew.
+        out["headers"] = {
+            k: clean(v) for k, v in result.headers.items() if k.lower() != "content-length"
+        }
+    if result.body:
+        try:
+            text = result.body.decode("utf-8")
+        except UnicodeDecodeError:
+            out["body_base64"] = base64.b64encode(result.body).decode("ascii")
+        else:
+            text = clean(text)
+            try:
+                out["json"] = json.loads(text)
+            except ValueError:
+                out["body"] = text
+    if result.error is not None:
+        out["error"] = clean(result.error)
+        out["error_kind"] = result.error_kind
+    if result.maybe_sent:
+        out["maybe_sent"] = True
+    if result.final_url:
+        out["final_url"] = clean(result.final_url)
+    out["elapsed_ms"] = result.elapsed_ms
+    return out
+
+
+def _result(response: Mapping[str, Any], names: _Names) -> HttpResult:
+    if "json" in response:
+        body = json.dumps(response["json"], ensure_ascii=False).encode("utf-8")
+    elif "body_base64" in response:
+        body = base64.b64decode(response["body_base64"])
+    else:
+        body = str(response.get("body", "")).encode("utf-8")
+    body = names.restore(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
+    headers = {str(k): names.restore(str(v)) for k, v in (response.get("headers") or {}).items()}
+    return HttpResult(
+        status=response.get("status"),
+        headers=headers,
+        body=body,
+        elapsed_ms=float(response.get("elapsed_ms") or 0.0),
+        error=response.get("error"),
+        error_kind=response.get("error_kind"),
+        maybe_sent=bool(response.get("maybe_sent")),
+        final_url=names.restore(str(response.get("final_url") or "")),
+    )

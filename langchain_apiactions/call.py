@@ -259,7 +259,8 @@ class CallPipeline:
         self.action = action
         self.resources = resources
         self.args_schema: type[BaseModel] = build_args_schema(action)
-        self._fields = frozenset(self.args_schema.model_fields)
+        self._names = tuple(self.args_schema.model_fields)  # in the file's order
+        self._fields = frozenset(self._names)
         # The repeat-safety options (keys, cache, budgets, rate limit, pages).
         self.repeats = CallRepeats(action, resources.store, resources.max_calls_per_session)
 
@@ -274,7 +275,7 @@ class CallPipeline:
             ArgumentsRefusedError: an argument is missing or has the wrong type.
         """
         if isinstance(arguments, str):  # a bare string fills the first input
-            arguments = {next(iter(self._fields)): arguments} if self._fields else {}
+            arguments = {self._names[0]: arguments} if self._names else {}
         try:
             model = self.args_schema.model_validate(arguments)
         except ValidationError as e:

@@ -94,6 +94,7 @@ def test_parse_validates_and_keeps_only_what_the_model_gave(toolkit: ApiActionsT
     assert dict(args.values) == {"order": "12345", "day": dt.date(2026, 3, 15)}
     with pytest.raises(dataclasses.FrozenInstanceError):
         args.values = {}  # type: ignore[misc]
+    assert dict(p.parse("A-1").values) == {"order": "A-1"}  # a bare string: the first input
     with pytest.raises(ArgumentsRefusedError) as refused:
         p.parse({"n": "many"})
     assert refused.value.kind == "invalid_argument"

@@ -186,17 +186,26 @@ def cmd_call(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 "(once per session); nothing sent\n"
             )
             return 1
-        if http is None:  # stopped before sending: the session store could not be used
-            err.write(f"error: {outcome['error']}; nothing sent\n")
+        if outcome["error_kind"] == "limit_reached":
+            err.write(f"skipped: {action.name}: {outcome['error']}\n")
             return 1
-        status = f"{http.status}" if http.status is not None else "no answer"
-        show.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
+        if http is None and not outcome.get("cached"):
+            # Stopped before sending: the store could not be used, or a rate limit.
+            error = str(outcome["error"])
+            err.write(f"error: {error}" + ("" if "nothing was sent" in error else "; nothing sent"))
+            err.write("\n")
+            return 1
+        if http is None:
+            show.write("< answered from the cache (nothing sent)\n")
+        else:
+            status = f"{http.status}" if http.status is not None else "no answer"
+            show.write(f"< {status} in {http.elapsed_ms:.1f} ms\n")
         for line in ArtifactView(outcome).lines(request=False):
             if line.startswith("✗ "):
                 err.write(f"error: {for_cli(line[2:])}\n")
             else:
                 show.write(for_cli(line) + "\n")
-        body = parse_body(http.body)
+        body = parse_body(http.body) if http is not None else None
         for name in outcome["missing_fields"]:
             field = next(f for f in action.compiled.fields if f.name == name)
             hints = suggest_paths(body, field.path) if isinstance(body, (dict, list)) else []

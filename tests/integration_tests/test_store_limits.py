@@ -233,3 +233,51 @@ def test_a_held_claim_is_taken_again_only_with_the_same_key(
     second.finish("s1", "Refund", used=False, hold=True)
     first.reset("s1")
     assert first.claim("s1", "Refund")
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def test_separate_cli_runs_share_the_cache_and_the_budget(store_url: str, tmp_path: Path) -> None:
+    """`apiactions call`, one process per run, on one SQLite file or Redis server: the
+    second run is answered from the cache, the third (other arguments) is over the
+    session's budget; the loopback API sees one request."""
+    from tests.apiserver import ApiServer, Reply
+
+    api = ApiServer().start()
+    try:
+        api.route("GET", "/stock", Reply(200, {"sku": "A-1", "left": 4}))
+        path = tmp_path / "stock.yaml"
+        path.write_text(
+            f"""
+actions:
+  - name: Check_Stock
+    when_to_use: Use this when the visitor asks whether an item is in stock.
+    method: GET
+    url: {api.url}/stock?sku={{sku}}
+    inputs: [{{name: sku, required: true}}]
+    cache: {{ttl: 60}}
+    max_calls_per_session: 1
+"""
+        )
+
+        def run(sku: str) -> subprocess.CompletedProcess[str]:
+            argv = [sys.executable, "-m", "langchain_apiactions.cli", "call", str(path),
+                    "Check_Stock", "--arg", f"sku={sku}", "--session", "v1",
+                    "--session-store", store_url, "--allow-private-networks", "--json"]  # fmt: skip
+            return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+        first, second, third = run("A-1"), run("A-1"), run("B-2")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert second.returncode == 0, second.stdout + second.stderr
+        cached = json.loads(second.stdout[second.stdout.index("{") :])
+        assert cached["cached"] is True and cached["data"] == {"sku": "A-1", "left": 4}
+        assert "< answered from the cache (nothing sent)" in second.stdout + second.stderr
+        assert third.returncode == 1
+        assert third.stderr.endswith(
+            "skipped: Check_Stock: the limit of 1 calls per session was reached; nothing was "
+            "sent\n"
+        )
+        assert [r.query for r in api.requests] == ["sku=A-1"]
+    finally:
+        api.stop()

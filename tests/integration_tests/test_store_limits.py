@@ -275,8 +275,7 @@ actions:
         assert "< answered from the cache (nothing sent)" in second.stdout + second.stderr
         assert third.returncode == 1
         assert third.stderr.endswith(
-            "skipped: Check_Stock: the limit of 1 calls per session was reached; nothing was "
-            "sent\n"
+            "skipped: Check_Stock: the limit of 1 calls per session was reached; nothing was sent\n"
         )
         assert [r.query for r in api.requests] == ["sku=A-1"]
     finally:

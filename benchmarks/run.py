@@ -508,7 +508,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         metavar="NAMES",
-        help="comma-separated: call,turn,mcp,parallel,compile,extract,context,startup,import,stores",
+        help="comma-separated: call,turn,mcp,parallel,compile,extract,context,startup,import,stores,tracing",
     )
     ns = parser.parse_args()
     os.environ["BENCH_KEY"] = KEY
@@ -518,7 +518,7 @@ def main() -> int:
     def want(name: str) -> bool:
         return only is None or name in only
 
-    if want("call") or want("turn") or want("stores") or want("mcp"):
+    if want("call") or want("turn") or want("stores") or want("mcp") or want("tracing"):
         fast = FastServer()
         if want("call"):
             bench_per_call(fast.url, 300 if ns.quick else 1500)
@@ -528,6 +528,10 @@ def main() -> int:
             from bench_stores import bench_stores  # benchmarks/ is on sys.path
 
             bench_stores(fast.url, 300 if ns.quick else 1500, interleaved, row)
+        if want("tracing"):
+            from bench_tracing import bench_tracing  # benchmarks/ is on sys.path
+
+            bench_tracing(fast.url, action(fast.url), 300 if ns.quick else 1500, interleaved, row)
         if want("mcp"):
             from bench_mcp import bench_mcp_stdio  # benchmarks/ is on sys.path
 

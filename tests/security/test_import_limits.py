@@ -99,12 +99,17 @@ def alias_bomb(levels: int) -> str:
 
 
 def _timed(fn: Any) -> tuple[Any, float]:
-    start = time.perf_counter()
+    """The value (or the ImportSpecError) and the CPU seconds this process spent on it.
+
+    CPU time, not wall time: the bound is about the work an import may do, and other
+    processes on a busy machine (a shared CI runner) must not turn it red.
+    """
+    start = time.process_time()
     try:
         value = fn()
     except ImportSpecError as e:
         value = e
-    return value, time.perf_counter() - start
+    return value, time.process_time() - start
 
 
 # --------------------------------------------------------------------------- item 3

@@ -12,18 +12,23 @@ import re
 import time
 import unicodedata
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import requests
+from requests.models import REDIRECT_STATI
+from requests.sessions import merge_setting
+from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import (
     NameResolutionError,
     NewConnectionError,
 )
+from urllib3.response import BaseHTTPResponse
 from urllib3.util import parse_url
 
 from langchain_apiactions.errors import AddressRefusedError, ErrorKind
 from langchain_apiactions.network.threads import _CALL, CallThreads, _DeadlineExceeded, _Watch
+from langchain_apiactions.network.transport import plain_session
 
 __all__ = ["HttpResult", "send"]
 
@@ -73,7 +78,10 @@ def send(
 
     `threads` are the toolkit's (watchdog, resolver); without them the call starts its
     own and stops them before returning. `shown_timeout` is the timeout messages name
-    when `timeout` is what is left of a longer one (default: `timeout`).
+    when `timeout` is what is left of a longer one (default: `timeout`). A session the
+    toolkit built itself sends straight through its guarded urllib3 pool (`_Wire`); any
+    other goes through `requests.Session.send`. Both use the same guarded connections,
+    `Retry`, timeouts, redirect checks and capped reads.
     """
     own = threads is None
     call_threads = CallThreads() if threads is None else threads
@@ -81,9 +89,10 @@ def send(
     watch = call_threads.watchdog.watch(start + timeout)
     token = _CALL.set(watch)
     result = HttpResult(final_url=url)
+    wire = _Wire(session)
     try:
-        request = _prepare(session, method, url, dict(headers), body)
-        resp = _send_handling_redirects(session, request, watch, result)
+        request = wire.prepare(method, url, dict(headers), body)
+        resp = _send_handling_redirects(wire, request, watch, result)
         result.headers = dict(resp.headers)
         result.body = _read_capped(resp, watch.deadline, max_bytes)
     except Exception as e:  # never raise into the agent: the call fails as data
@@ -98,48 +107,114 @@ def send(
     return result
 
 
-def _prepare(
-    session: requests.Session,
-    method: str,
-    url: str,
-    headers: dict[str, str],
-    body: bytes | None,
-) -> requests.PreparedRequest:
-    return session.prepare_request(requests.Request(method, url, headers=headers, data=body))
+class _Answer:
+    """One hop's answer: status, headers and the urllib3 response the body is read from."""
+
+    __slots__ = ("close", "headers", "raw", "status")
+
+    def __init__(
+        self,
+        status: int,
+        headers: Mapping[str, str],
+        raw: BaseHTTPResponse,
+        close: Callable[[], None],
+    ) -> None:
+        self.status = status
+        self.headers = headers
+        self.raw = raw
+        self.close = close
+
+    @property
+    def is_redirect(self) -> bool:
+        return self.status in REDIRECT_STATI and "location" in self.headers
+
+
+class _Wire:
+    """How one call's hops are prepared and sent on `session`.
+
+    On a session the toolkit built (`plain_session`) a request is prepared by
+    `requests.PreparedRequest`'s own steps (method, URL, the session's headers merged as
+    `Session.prepare_request` merges them, body, auth from the URL) and sent by the
+    guarded adapter's `open`; nothing else of `requests.Session` applies to such a
+    session (no cookies are kept or sent, no hooks, no auth, no environment). Any other
+    session is prepared and sent by `requests` itself.
+    """
+
+    __slots__ = ("adapter", "session")
+
+    def __init__(self, session: requests.Session) -> None:
+        self.session = session
+        self.adapter = plain_session(session)
+
+    def prepare(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes | None
+    ) -> requests.PreparedRequest:
+        session = self.session
+        if self.adapter is None:
+            return session.prepare_request(
+                requests.Request(method, url, headers=dict(headers), data=body)
+            )
+        p = requests.PreparedRequest()
+        p.prepare_method(method)
+        p.prepare_url(url, None)
+        merged = merge_setting(  # type: ignore[no-untyped-call]
+            headers, session.headers, dict_class=CaseInsensitiveDict
+        )
+        p.prepare_headers(merged)
+        p.prepare_body(body, None, None)
+        p.prepare_auth(None, url)
+        return p
+
+    def send(self, request: requests.PreparedRequest, remaining: float) -> _Answer:
+        adapter = self.adapter
+        if adapter is None:
+            resp = self.session.send(
+                request, timeout=(remaining, remaining), allow_redirects=False, stream=True
+            )
+            return _Answer(resp.status_code, resp.headers, resp.raw, resp.close)
+        self.session.get_adapter(request.url or "")  # InvalidSchema for a non-HTTP URL
+        raw = adapter.open(request, remaining)
+        return _Answer(raw.status, raw.headers, raw, lambda: _close(raw))
+
+
+def _close(raw: BaseHTTPResponse) -> None:
+    """What `requests.Response.close` does."""
+    raw.close()
+    raw.release_conn()
 
 
 def _send_handling_redirects(
-    session: requests.Session,
+    wire: _Wire,
     request: requests.PreparedRequest,
     watch: _Watch,
     result: HttpResult,
-) -> requests.Response:
+) -> _Answer:
     """Send `request`, following redirects within its origin; the final response."""
     first_url = request.url or ""
     for _ in range(MAX_REDIRECTS + 1):
-        resp = _send_single_request(session, request, watch, result)
+        resp = _send_single_request(wire, request, watch, result)
         location = resp.headers.get("Location")
         if not (resp.is_redirect and location):
             return resp
         resp.close()
-        request = _redirect_request(session, request, resp.status_code, location, first_url)
+        request = _redirect_request(wire, request, resp.status, location, first_url)
     raise _Stop(f"too many redirects (more than {MAX_REDIRECTS})")
 
 
 def _send_single_request(
-    session: requests.Session,
+    wire: _Wire,
     request: requests.PreparedRequest,
     watch: _Watch,
     result: HttpResult,
-) -> requests.Response:
+) -> _Answer:
     """One attempt-with-retries of one hop, within what is left of the deadline."""
     remaining = watch.remaining()
     if remaining <= 0:
         raise _DeadlineExceeded("deadline passed")
     result.maybe_sent = True
     result.final_url = request.url or ""
-    resp = session.send(request, timeout=(remaining, remaining), allow_redirects=False, stream=True)
-    result.status = resp.status_code
+    resp = wire.send(request, remaining)
+    result.status = resp.status
     history = getattr(getattr(resp.raw, "retries", None), "history", None) or ()
     result.retry_statuses += tuple(
         str(h.status) if h.status else type(h.error).__name__ if h.error else "retry"
@@ -182,7 +257,7 @@ def _show_origin(origin: tuple[str, str, int | None]) -> str:
 
 
 def _redirect_request(
-    session: requests.Session,
+    wire: _Wire,
     previous: requests.PreparedRequest,
     status: int,
     location: str,
@@ -206,7 +281,7 @@ def _redirect_request(
     headers = {k: v for k, v in previous.headers.items() if k.lower() not in dropped}
     try:
         target = urllib.parse.urljoin(previous.url or "", location)
-        request = _prepare(session, method, target, headers, body)  # type: ignore[arg-type]
+        request = wire.prepare(method, target, headers, body)  # type: ignore[arg-type]
         after = _origin(request.url or "")
         userinfo = parse_url(request.url or "").auth
     except Exception:  # an unparseable URL (InvalidURL, LocationParseError, ...)
@@ -301,7 +376,7 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def _read_capped(resp: requests.Response, deadline: float, max_bytes: int) -> bytes:
+def _read_capped(resp: _Answer, deadline: float, max_bytes: int) -> bytes:
     chunks: list[bytes] = []
     total = 0
     raw = resp.raw
@@ -321,5 +396,5 @@ def _read_capped(resp: requests.Response, deadline: float, max_bytes: int) -> by
     except BaseException:
         resp.close()
         raise
-    resp.raw.release_conn()
+    raw.release_conn()
     return b"".join(chunks)

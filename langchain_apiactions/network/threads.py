@@ -218,18 +218,24 @@ class _Watchdog:
         self._ids = itertools.count()
         self.thread: threading.Thread | None = None
         self._stop: threading.Event | None = None
+        # The deadline the thread sleeps until (infinity while it waits for a first
+        # call): only a sooner one needs to wake it.
+        self._waiting_until = float("inf")
 
     def watch(self, deadline: float) -> _Watch:
         w = _Watch(deadline, self._threads)
         with self._cv:
-            heapq.heappush(self._heap, (deadline, next(self._ids), w))
+            heap = self._heap
+            while heap and heap[0][2].done:  # finished calls, dropped without a wake-up
+                heapq.heappop(heap)
+            heapq.heappush(heap, (deadline, next(self._ids), w))
             if self.thread is None or not self.thread.is_alive():
                 self._stop = threading.Event()
                 self.thread = threading.Thread(
                     target=self._loop, args=(self._stop,), name="apiactions-deadline", daemon=True
                 )
                 self.thread.start()
-            elif self._heap[0][2] is w:
+            elif deadline < self._waiting_until:
                 self._cv.notify()
         return w
 
@@ -239,6 +245,7 @@ class _Watchdog:
                 while self._heap and self._heap[0][2].done:
                     heapq.heappop(self._heap)
                 if not self._heap:
+                    self._waiting_until = float("inf")
                     if not self._cv.wait(timeout=self.IDLE_EXIT) and not self._heap:
                         # Idle: end, so a toolkit nobody closed holds no thread (the
                         # next call starts one again).
@@ -252,14 +259,17 @@ class _Watchdog:
                     _, _, w = heapq.heappop(self._heap)
                     w.expire()
                 else:
+                    self._waiting_until = deadline
                     self._cv.wait(timeout=deadline - now)
 
     def finish(self, w: _Watch) -> None:
-        """The call of `w` is over; wake the thread if it was waiting for `w`."""
+        """The call of `w` is over.
+
+        The thread is not woken (a wake-up per call costs more than the call's own
+        work on a kept-alive connection): it drops finished calls when it next wakes,
+        at the deadline it sleeps until, and `watch` drops them too.
+        """
         w.finish()
-        with self._cv:
-            if self._heap and self._heap[0][2] is w:
-                self._cv.notify()
 
     def close(self) -> None:
         """End every call still watched and stop the thread."""

@@ -15,30 +15,58 @@ import http.cookiejar
 import ipaddress
 import socket
 import time
+import weakref
 from importlib import metadata
 from types import TracebackType
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
+from requests.exceptions import (
+    ConnectionError as RequestsConnectionError,
+)
+from requests.exceptions import (
+    ConnectTimeout,
+    InvalidHeader,
+    InvalidURL,
+    ProxyError,
+    ReadTimeout,
+    RetryError,
+    SSLError,
+)
 from typing_extensions import Self
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import (
+    ClosedPoolError,
     ConnectTimeoutError,
+    LocationValueError,
     MaxRetryError,
     NameResolutionError,
     NewConnectionError,
+    ProtocolError,
+    ReadTimeoutError,
+    ResponseError,
 )
+from urllib3.exceptions import InvalidHeader as Urllib3InvalidHeader
+from urllib3.exceptions import ProxyError as Urllib3ProxyError
+from urllib3.exceptions import SSLError as Urllib3SSLError
 from urllib3.poolmanager import PoolManager
 from urllib3.response import BaseHTTPResponse, HTTPResponse
 from urllib3.util.retry import Retry
+from urllib3.util.timeout import Timeout
 
 from langchain_apiactions.errors import AddressRefusedError, ApiActionError, SessionConflictError
 from langchain_apiactions.network.policy import NetworkPolicy
 from langchain_apiactions.network.threads import _CALL, _DeadlineExceeded, _Watch, release
 
-__all__ = ["GuardedAdapter", "build_session", "default_retry", "missing_internals"]
+__all__ = [
+    "GuardedAdapter",
+    "build_session",
+    "default_retry",
+    "missing_internals",
+    "plain_session",
+]
 
 USER_AGENT = "langchain-apiactions/0.1"
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -331,6 +359,108 @@ class GuardedAdapter(HTTPAdapter):
         msg = "proxies are not used: a proxy would connect where the network policy cannot check"
         raise AddressRefusedError(msg)
 
+    def open(self, request: requests.PreparedRequest, timeout: float) -> BaseHTTPResponse:
+        """`HTTPAdapter.send` without building a `requests.Response`: the same pool, the
+        same guarded connections, `Retry` and timeouts, the same exceptions raised.
+
+        The toolkit's own session sends through this (a `requests.Response` and its
+        cookie extraction cost more than the request itself on a kept-alive connection);
+        the body is read by the caller from the returned urllib3 response.
+        """
+        try:
+            conn = self.get_connection_with_tls_context(request, True, proxies={}, cert=None)
+        except LocationValueError as e:
+            raise InvalidURL(e, request=request) from e
+        self.cert_verify(conn, request.url or "", True, None)  # type: ignore[no-untyped-call]
+        url = self.request_url(request, {})
+        chunked = not (request.body is None or "Content-Length" in request.headers)
+        pool: Any = conn
+        try:
+            response: BaseHTTPResponse = pool.urlopen(
+                method=request.method or "GET",
+                url=url,
+                body=request.body,
+                headers=request.headers,
+                redirect=False,
+                assert_same_host=False,
+                preload_content=False,
+                decode_content=False,
+                retries=self.max_retries,
+                timeout=Timeout(connect=timeout, read=timeout),
+                chunked=chunked,
+            )
+        except Exception as e:
+            mapped = _as_requests_error(e, request)
+            if mapped is e:
+                raise
+            try:
+                raise mapped from e
+            finally:
+                # No cycle through this frame: the answer it holds (e.g. one whose
+                # Retry-After cannot be parsed) is closed by refcounting, as in requests.
+                del mapped
+        return response
+
+
+def _as_requests_error(e: Exception, request: requests.PreparedRequest) -> Exception:
+    """The exception `HTTPAdapter.send` raises for urllib3's `e` (the same mapping)."""
+    if isinstance(e, (ProtocolError, OSError)):
+        return RequestsConnectionError(e, request=request)
+    if isinstance(e, MaxRetryError):
+        if isinstance(e.reason, ConnectTimeoutError) and not isinstance(
+            e.reason, NewConnectionError
+        ):
+            return ConnectTimeout(e, request=request)
+        if isinstance(e.reason, ResponseError):
+            return RetryError(e, request=request)
+        if isinstance(e.reason, Urllib3ProxyError):
+            return ProxyError(e, request=request)
+        if isinstance(e.reason, Urllib3SSLError):
+            return SSLError(e, request=request)
+        return RequestsConnectionError(e, request=request)
+    if isinstance(e, ClosedPoolError):
+        return RequestsConnectionError(e, request=request)
+    if isinstance(e, Urllib3ProxyError):
+        return ProxyError(e)
+    if isinstance(e, Urllib3SSLError):
+        return SSLError(e, request=request)
+    if isinstance(e, ReadTimeoutError):
+        return ReadTimeout(e, request=request)
+    if isinstance(e, Urllib3InvalidHeader):
+        return InvalidHeader(e, request=request)
+    return e  # re-raised as it is, as `HTTPAdapter.send` does
+
+
+# The sessions `build_session` made itself: nobody else configured them, so a call may
+# skip what `requests.Session` does for settings they do not have (see `plain_session`).
+_OWN_SESSIONS: weakref.WeakSet[requests.Session] = weakref.WeakSet()
+
+
+def plain_session(session: requests.Session) -> GuardedAdapter | None:
+    """The guarded adapter of a session the toolkit built and nobody configured since
+    (no auth, hooks, cookies, params, certificates or CA bundle of its own), else None.
+
+    Such a session's calls are prepared and sent without `requests.Session`'s machinery
+    (`send` then goes straight to the guarded urllib3 pool); any other session, e.g. a
+    user's own `session=`, takes `requests`' whole path.
+    """
+    if session not in _OWN_SESSIONS:
+        return None
+    if (
+        session.verify is not True
+        or session.cert is not None
+        or session.auth is not None
+        or session.params
+        or any(session.hooks.values())
+        or len(session.cookies)
+        or len(session.adapters) != 2
+    ):
+        return None
+    adapter = session.adapters.get("http://")
+    if not isinstance(adapter, GuardedAdapter) or session.adapters.get("https://") is not adapter:
+        return None
+    return adapter
+
 
 def build_session(
     policy: NetworkPolicy, session: requests.Session | None = None
@@ -368,4 +498,6 @@ def build_session(
     s.adapters.clear()
     s.mount("http://", adapter)
     s.mount("https://", adapter)
+    if session is None:
+        _OWN_SESSIONS.add(s)
     return s

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from urllib3.util import parse_url
 
 from langchain_apiactions.network import NetworkPolicy, build_session
-from langchain_apiactions.network.sending import _prepare, _redirect_request, _Stop
+from langchain_apiactions.network.sending import _redirect_request, _Stop, _Wire
 
 FIRST = "http://api.example.com:8080/orders?id=1"
 
@@ -35,9 +35,12 @@ LOCATIONS = st.one_of(
 SAFE_ERROR = set(string.ascii_letters + string.digits + " .,:;/()-[]_*")
 
 
-@pytest.fixture(scope="module")
-def session() -> requests.Session:
-    return build_session(NetworkPolicy())
+@pytest.fixture(scope="module", params=["toolkit's own session", "a user's session"])
+def wire(request: pytest.FixtureRequest) -> _Wire:
+    """Both ways a hop is prepared: the toolkit's own session (straight to the guarded
+    pool) and a user's `session=` (through `requests.Session`)."""
+    given = None if request.param == "toolkit's own session" else requests.Session()
+    return _Wire(build_session(NetworkPolicy(), given))
 
 
 def _origin_by_urllib(url: str) -> tuple[str, str, int | None]:
@@ -49,11 +52,11 @@ def _origin_by_urllib(url: str) -> tuple[str, str, int | None]:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(location=LOCATIONS, status=st.sampled_from([301, 302, 303, 307, 308]))
 def test_a_redirect_is_followed_only_to_the_same_origin_as_both_parsers_read_it(
-    session: requests.Session, location: str, status: int
+    wire: _Wire, location: str, status: int
 ) -> None:
-    first = _prepare(session, "POST", FIRST, {"X-API-Key": "k"}, b'{"a": 1}')
+    first = wire.prepare("POST", FIRST, {"X-API-Key": "k"}, b'{"a": 1}')
     try:
-        nxt = _redirect_request(session, first, status, location, first.url or "")
+        nxt = _redirect_request(wire, first, status, location, first.url or "")
     except _Stop as stop:
         error = stop.error
     else:
@@ -80,8 +83,8 @@ def test_a_redirect_is_followed_only_to_the_same_origin_as_both_parsers_read_it(
         ("http://[::1/", "is not a valid URL"),
     ],
 )
-def test_each_refusal_says_why(session: requests.Session, location: str, reason: str) -> None:
-    first = _prepare(session, "GET", FIRST, {}, None)
+def test_each_refusal_says_why(wire: _Wire, location: str, reason: str) -> None:
+    first = wire.prepare("GET", FIRST, {}, None)
     with pytest.raises(_Stop) as stop:
-        _redirect_request(session, first, 302, location, first.url or "")
+        _redirect_request(wire, first, 302, location, first.url or "")
     assert reason in stop.value.error

@@ -12,6 +12,7 @@ each time.
 """
 
 import contextlib
+import inspect
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -318,3 +319,12 @@ class ApiActionTool(StructuredTool):
 
         call = _call_input(self.pipeline, tool_input, config, tool_call_id)
         return self._result(await self.pipeline.arun(call, announce), tool_call_id)
+
+
+# LangChain looks up `_run`'s signature and type hints on every call (for its
+# `run_manager` and `config` parameters): ~90 µs a call. Both are computed once here; the
+# runtime annotations keep only what LangChain looks for (mypy reads the ones above).
+for _method in (ApiActionTool._run, ApiActionTool._arun):
+    _method.__signature__ = inspect.signature(_method)  # type: ignore[union-attr]
+    _method.__annotations__ = {"config": RunnableConfig}
+del _method

@@ -132,19 +132,22 @@ def tool_call(name: str, i: int) -> dict[str, Any]:
 
 
 def interleaved(
-    a: Callable[[], Any], b: Callable[[], Any], n: int
+    a: Callable[[], Any],
+    b: Callable[[], Any],
+    n: int,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> tuple[list[float], list[float]]:
     ta: list[float] = []
     tb: list[float] = []
     for _ in range(n):
         gc.collect()  # neither side pays for the other's garbage
-        t0 = time.perf_counter()
+        t0 = clock()
         a()
-        t1 = time.perf_counter()
+        t1 = clock()
         gc.collect()
-        t2 = time.perf_counter()
+        t2 = clock()
         b()
-        t3 = time.perf_counter()
+        t3 = clock()
         ta.append(t1 - t0)
         tb.append(t3 - t2)
     return ta, tb
@@ -210,7 +213,18 @@ def bench_per_call(base: str, n: int) -> None:
         ratios.append(m_ours / m_hand)
     spread = f"{min(ratios):.2f}-{max(ratios):.2f}"
     row(f"1. per call: compiled action vs expert @tool (shared Session, trust_env=False); blocks {spread}",
-        f"{m_ours * 1e6:.0f} µs", f"{m_hand * 1e6:.0f} µs", statistics.median(ratios), "<= 1.00 (never > 1.05)")  # fmt: skip
+        f"{m_ours * 1e6:.0f} µs", f"{m_hand * 1e6:.0f} µs", statistics.median(ratios), "<= 0.90")  # fmt: skip
+    # The same calls in CPU time of this process (all its threads): what a shared,
+    # loaded machine's wall clock hides (the server runs in its own process).
+    ta, tb = interleaved(
+        lambda: ours.invoke(tool_call(ours.name, 0)),
+        lambda: hand.invoke(tool_call(hand.name, 0)),
+        n,
+        clock=time.process_time,
+    )
+    c_ours, c_hand = statistics.median(ta), statistics.median(tb)
+    row("1c. per call, CPU time of the calling process (same calls, interleaved)",
+        f"{c_ours * 1e6:.0f} µs", f"{c_hand * 1e6:.0f} µs", c_ours / c_hand, "<= 0.90")  # fmt: skip
     tk.close()
     session.close()
 

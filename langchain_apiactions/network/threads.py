@@ -259,8 +259,11 @@ class _Watchdog:
                     _, _, w = heapq.heappop(self._heap)
                     w.expire()
                 else:
-                    self._waiting_until = deadline
-                    self._cv.wait(timeout=deadline - now)
+                    # At most IDLE_EXIT at a time: finished calls do not wake the
+                    # thread, so it looks again now and then (and ends once idle).
+                    wait = min(deadline - now, self.IDLE_EXIT)
+                    self._waiting_until = now + wait
+                    self._cv.wait(timeout=wait)
 
     def finish(self, w: _Watch) -> None:
         """The call of `w` is over.

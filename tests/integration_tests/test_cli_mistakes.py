@@ -76,7 +76,7 @@ LOOPBACK = ("--allow-network", "127.0.0.0/8")
         ),
         (
             "redis",
-            ["chat", "{file}", "--session-store", "redis://127.0.0.1:6379/0"],
+            ["chat", "{file}", "--session-store", "redis://localhost/0"],
             "error: RedisSessionStore needs the redis extra: "
             "pip install 'langchain-apiactions[redis]'",
         ),
@@ -89,7 +89,7 @@ LOOPBACK = ("--allow-network", "127.0.0.0/8")
                 "--arg",
                 "station=Riverside",
                 "--session-store",
-                "redis://127.0.0.1:6379/0",
+                "redis://localhost/0",
             ],
             "error: RedisSessionStore needs the redis extra: "
             "pip install 'langchain-apiactions[redis]'",

@@ -615,7 +615,7 @@ class SqliteSessionStore(BaseSessionStore):
                 )
                 db.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
                 if self.path != ":memory:":
-                    db.execute("PRAGMA journal_mode = WAL")
+                    self._use_wal(db)
                 db.execute("PRAGMA synchronous = NORMAL")
             except sqlite3.Error as e:
                 raise SessionStoreError(f"session store {self.path}: {e}") from e
@@ -623,6 +623,29 @@ class SqliteSessionStore(BaseSessionStore):
             with self._all_lock:
                 self._all.append(db)
         return db
+
+    def _use_wal(self, db: sqlite3.Connection) -> None:
+        """Put the file in WAL mode (it stays so: later connections only read it).
+
+        Switching the journal mode, or opening a WAL file while another process sets up
+        its shared memory, can answer "database is locked" at once, without the busy
+        handler (four worker processes opening one new store hit it): those retry until
+        the busy timeout."""
+        give_up = time.monotonic() + self._busy_timeout
+        pause = 0.001
+        while True:
+            try:
+                mode = db.execute("PRAGMA journal_mode").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e).lower() and "busy" not in str(e).lower():
+                    raise
+                if time.monotonic() + pause > give_up:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.05)
 
     @contextlib.contextmanager
     def _transaction(self, deadline: float | None = None) -> Iterator[sqlite3.Connection]:

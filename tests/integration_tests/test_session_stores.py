@@ -29,6 +29,7 @@ from langchain_apiactions import (
 from langchain_apiactions.session_store import session_store_from_url
 from tests.apiserver import ApiServer, Reply
 from tests.helpers import make_toolkit
+from tests.processes import run_together
 from tests.redisserver import RedisServer, free_port
 
 WORKER = str(Path(__file__).parent.parent / "store_worker.py")
@@ -97,21 +98,8 @@ def _coupon_toolkit(api: ApiServer, session_store: object) -> ApiActionsToolkit:
 
 
 def _workers(store_url: str, api: ApiServer, groups: list[list[str]]) -> list[dict[str, str]]:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, WORKER, store_url, api.url, *sessions],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for sessions in groups
-    ]
-    results = []
-    for p in procs:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
-        results.append(json.loads(out.strip().splitlines()[-1]))
-    return results
+    outs = run_together([[WORKER, store_url, api.url, *sessions] for sessions in groups])
+    return [json.loads(out.strip().splitlines()[-1]) for out in outs]
 
 
 def _sent(api: ApiServer) -> Counter[str]:

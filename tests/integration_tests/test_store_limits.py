@@ -21,6 +21,7 @@ from langchain_apiactions import (
     SessionStore,
     SqliteSessionStore,
 )
+from tests.processes import run_together
 from tests.redisserver import RedisServer
 
 WORKER = str(Path(__file__).parent.parent / "limits_worker.py")
@@ -74,18 +75,8 @@ def _run(args: list[str]) -> object:
 
 
 def _all_at_once(argv: list[list[str]]) -> list[object]:
-    procs = [
-        subprocess.Popen(
-            [sys.executable, WORKER, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        for args in argv
-    ]
-    out = []
-    for p in procs:
-        stdout, stderr = p.communicate(timeout=120)
-        assert p.returncode == 0, stderr
-        out.append(json.loads(stdout.decode().strip().splitlines()[-1]))
-    return out
+    outs = run_together([[WORKER, *args] for args in argv])
+    return [json.loads(out.strip().splitlines()[-1]) for out in outs]
 
 
 # --------------------------------------------------------------------------- secret

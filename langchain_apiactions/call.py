@@ -713,7 +713,7 @@ class CallPipeline:
         deadline = start + timeout
         waited = time.monotonic() - start > 0.001  # for the store or a worker thread
         fetched: list[str] = []  # the OAuth2 tokens this call waited for
-        resends = 0  # attempts of this request before this one (a 401 sends it again)
+        resends = 0  # attempts of this request before these (a 401 sends it again)
         if auth is None:
             flow = _as_is(request)
         else:
@@ -726,11 +726,9 @@ class CallPipeline:
                     deadline=deadline,
                     rejected=rejected,
                     threads=rt.threads,
+                    cassette=rt.cassette,
                 )
                 fetched.append(token)
-                tracing.event(
-                    "apiactions.oauth2.token", {"apiactions.oauth2.rejected": bool(rejected)}
-                )
                 return token
 
             flow = auth.auth_flow(request, rt.secrets, tokens)
@@ -747,7 +745,7 @@ class CallPipeline:
                     )
                     break
                 response = self._send_handling_redirects(sending, remaining, timeout, resends)
-                resends += 1
+                resends += max(1, len(response.attempts))
                 try:
                     sending = flow.send(response.status)
                 except StopIteration:
@@ -773,6 +771,7 @@ class CallPipeline:
         within the origin, retries of idempotent methods and capped reads, within
         `timeout` (what is left of the action's `shown_timeout`, named in messages)."""
         rt = self.resources
+        traced = tracing.recording()  # inside a recorded `execute_tool` span
 
         def live() -> HttpResult:
             return send(
@@ -785,15 +784,17 @@ class CallPipeline:
                 max_bytes=rt.max_response_bytes,
                 threads=rt.threads,
                 shown_timeout=shown_timeout,
+                trace=traced,
             )
 
+        if not traced:
+            return live() if rt.cassette is None else rt.cassette.exchange(request, live)
+        start_ns = time.time_ns()
+        # With a cassette: replayed (nothing sent), or sent and recorded.
+        result = live() if rt.cassette is None else rt.cassette.exchange(request, live)
         masker = request.masker if request.masker is not None else rt.masker
-        shown = masker.mask(request.url)
-        with tracing.http_span(request.method, request.url, shown, resends) as span:
-            # With a cassette: replayed (nothing sent), or sent and recorded.
-            result = live() if rt.cassette is None else rt.cassette.exchange(request, live)
-            tracing.end_http_span(span, result)
-            return result
+        tracing.http_spans(request.method, request.url, result, masker.mask, resends, start_ns)
+        return result
 
 
 def _as_is(request: RenderedRequest) -> Generator[RenderedRequest, int | None, None]:

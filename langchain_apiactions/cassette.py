@@ -36,7 +36,6 @@ from typing import Any, Literal, get_args
 
 import yaml
 
-import langchain_apiactions.tracing as tracing
 from langchain_apiactions.errors import CassetteError
 from langchain_apiactions.network import HttpResult
 from langchain_apiactions.redact import is_weak_secret, secret_forms
@@ -116,17 +115,28 @@ class Cassette:
         self,
         attempt: RenderedRequest,
         live: Callable[[], HttpResult],
+        *,
+        token: bool = False,
     ) -> HttpResult:
         """The answer to `attempt` (one HTTP attempt of a call, as rendered and
-        authenticated): replayed from the file, or `live()` sent and recorded."""
+        authenticated): replayed from the file, or `live()` sent and recorded.
+
+        `token=True` for an OAuth2 token request: the tokens in its answer are written as
+        `${oauth2.access_token}` (...) and replayed as stand-ins (`apiactions-replayed-
+        access_token`), so a replay needs no token endpoint and no token is ever written.
+        In `new_episodes` a token request is sent (a new episode needs a real token) and
+        its recording replaced.
+        """
         request = attempt
         names = self._names(request)
         key = self._key(attempt, names, request)
-        if self._replaying:
+        replaying = self._replaying and not (token and self.mode == "new_episodes")
+        if replaying:
             with self._lock:
                 found = self._find(key)
             if found is not None:
-                tracing.event("apiactions.cassette.replayed")
+                if token:
+                    names = _Names({**names.values, **_STAND_INS})
                 return _result(found["response"], names)
             if not self._recording:
                 return HttpResult(
@@ -137,10 +147,17 @@ class Cassette:
                     error_kind="no_recording",
                 )
         result = live()
-        entry = {"request": key, "response": _written(result, names, request)}
+        if token:
+            names = _Names({**names.values, **_tokens_in(result)})
+        entry = {"request": key, "response": _written(result, names, request, token=token)}
         with self._lock:
-            self._interactions.append(entry)
-            self._played.add(len(self._interactions) - 1)
+            same = [i for i, e in enumerate(self._interactions) if e.get("request") == key]
+            if token and same:  # one recording per token request: the newest
+                self._interactions[same[0]] = entry
+                self._played.add(same[0])
+            else:
+                self._interactions.append(entry)
+                self._played.add(len(self._interactions) - 1)
             self._save()
         return result
 
@@ -202,6 +219,26 @@ class Cassette:
         os.replace(tmp, self.path)
 
 
+# The fields of a token endpoint's answer that are credentials (RFC 6749 5.1, OIDC).
+_TOKEN_FIELDS = ("access_token", "refresh_token", "id_token")
+_STAND_INS = {"${oauth2." + f + "}": f"apiactions-replayed-{f}" for f in _TOKEN_FIELDS}
+
+
+def _tokens_in(result: HttpResult) -> dict[str, str]:
+    """`${oauth2.access_token}` -> the token, for each credential in a token answer."""
+    try:
+        parsed = json.loads(result.body)
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(parsed, Mapping):
+        return {}
+    return {
+        "${oauth2." + f + "}": parsed[f]
+        for f in _TOKEN_FIELDS
+        if isinstance(parsed.get(f), str) and parsed[f]
+    }
+
+
 def _load(path: Path) -> list[dict[str, Any]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -215,7 +252,9 @@ def _load(path: Path) -> list[dict[str, Any]]:
     return [dict(i) for i in interactions if isinstance(i, Mapping)]
 
 
-def _written(result: HttpResult, names: _Names, request: RenderedRequest) -> dict[str, Any]:
+def _written(
+    result: HttpResult, names: _Names, request: RenderedRequest, *, token: bool = False
+) -> dict[str, Any]:
     def clean(text: str) -> str:
         text = names.hide(text)
         return request.masker.mask(text) if request.masker is not None else text
@@ -239,6 +278,11 @@ def _written(result: HttpResult, names: _Names, request: RenderedRequest) -> dic
                 out["json"] = json.loads(text)
             except ValueError:
                 out["body"] = text
+            else:
+                if token and isinstance(out["json"], dict):  # however short a token is
+                    for f in _TOKEN_FIELDS:
+                        if isinstance(out["json"].get(f), str):
+                            out["json"][f] = "${oauth2." + f + "}"
     if result.error is not None:
         out["error"] = clean(result.error)
         out["error_kind"] = result.error_kind
@@ -268,4 +312,5 @@ def _result(response: Mapping[str, Any], names: _Names) -> HttpResult:
         error_kind=response.get("error_kind"),
         maybe_sent=bool(response.get("maybe_sent")),
         final_url=names.restore(str(response.get("final_url") or "")),
+        replayed=True,
     )

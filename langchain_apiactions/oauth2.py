@@ -21,15 +21,21 @@ from collections.abc import Mapping
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 from pydantic import SecretStr
 
+import langchain_apiactions.tracing as tracing
 from langchain_apiactions.auth import CompiledAuth, OAuth2ClientCredentials
 from langchain_apiactions.errors import TokenError
-from langchain_apiactions.network import CallThreads, send
+from langchain_apiactions.network import CallThreads, HttpResult, send
 from langchain_apiactions.redact import SecretMasker
+from langchain_apiactions.request import RenderedRequest
 from langchain_apiactions.result import status_text
+
+if TYPE_CHECKING:
+    from langchain_apiactions.cassette import Cassette
 
 __all__ = ["TokenCache", "TokenError", "refresh_margin"]
 
@@ -84,11 +90,13 @@ class TokenCache:
         deadline: float,
         rejected: str | None = None,
         threads: CallThreads | None = None,
+        cassette: Cassette | None = None,
     ) -> str:
         """A valid access token for `auth`, fetched only when needed.
 
         `rejected` is a token the API just answered 401 to: it is dropped (unless another
-        thread already replaced it) and a new one fetched.
+        thread already replaced it) and a new one fetched. With a `cassette` the token
+        request is recorded and replayed like the API's (see `Cassette.exchange`).
 
         Raises:
             TokenError: the endpoint failed, refused, or the deadline passed.
@@ -103,6 +111,7 @@ class TokenCache:
             cfg.audience or "",
             json.dumps(sorted(cfg.token_params.items())),
         )
+        after_401 = rejected is not None
         while True:
             with self._lock:
                 entry = self._entries.setdefault(key, _Entry())
@@ -123,8 +132,10 @@ class TokenCache:
                     future = entry.inflight = Future()
                     entry.fetches += 1
             if owner:
+                # On the call's span: this call fetched the token (others waited for it).
+                tracing.event("apiactions.oauth2.token", {"apiactions.oauth2.rejected": after_401})
                 return self._fetch_into(
-                    entry, future, session, cfg, auth, secrets, deadline, threads
+                    entry, future, session, cfg, auth, secrets, deadline, threads, cassette
                 )
             try:
                 return future.result(timeout=max(0.0, deadline - time.monotonic()))
@@ -147,6 +158,7 @@ class TokenCache:
         secrets: Mapping[str, str | SecretStr],
         deadline: float,
         threads: CallThreads | None,
+        cassette: Cassette | None = None,
     ) -> str:
         try:
             token, expires_in = fetch_token(
@@ -157,6 +169,7 @@ class TokenCache:
                 deadline=deadline,
                 threads=threads,
                 masker=self.masker,
+                cassette=cassette,
             )
         except BaseException as e:
             error = e if isinstance(e, TokenError) else TokenError(f"token request failed: {e}")
@@ -188,8 +201,13 @@ def fetch_token(
     deadline: float,
     threads: CallThreads | None = None,
     masker: SecretMasker | None = None,
+    cassette: Cassette | None = None,
 ) -> tuple[str, float | None]:
     """One client-credentials token request; returns `(access_token, expires_in)`.
+
+    With a `cassette` it is replayed from there or sent and recorded (the client secret
+    and the tokens of the answer written as placeholders). Inside a recorded span it is a
+    CLIENT span per attempt, like the API's requests.
 
     Raises:
         TokenError: with the endpoint's own error (`invalid_client`...); the caller
@@ -218,16 +236,34 @@ def fetch_token(
     if remaining <= 0:
         msg = "timeout: the call's deadline passed before the token request"
         raise TokenError(msg, timeout=True)
-    http = send(
-        session,
-        "POST",
-        cfg.token_url,
-        headers=headers,
-        body=urllib.parse.urlencode(form).encode("ascii"),
-        timeout=remaining,
-        max_bytes=MAX_TOKEN_RESPONSE,
-        threads=threads,
-    )
+    body = urllib.parse.urlencode(form).encode("ascii")
+    traced = tracing.recording()
+
+    def live() -> HttpResult:
+        return send(
+            session,
+            "POST",
+            cfg.token_url,
+            headers=headers,
+            body=body,
+            timeout=remaining,
+            max_bytes=MAX_TOKEN_RESPONSE,
+            threads=threads,
+            trace=traced,
+        )
+
+    start_ns = time.time_ns() if traced else 0
+    if cassette is None:
+        http = live()
+    else:
+        shown = masker if masker is not None else SecretMasker()
+        request = RenderedRequest(
+            "POST", cfg.token_url, headers, body, cfg.token_url, {}, masker=shown
+        )
+        http = cassette.exchange(request, live, token=True)
+    if traced:
+        mask = masker.mask if masker is not None else str
+        tracing.http_spans("POST", cfg.token_url, http, mask, 0, start_ns)
     if http.error is not None:
         timeout = http.error_kind in ("not_sent_timeout", "outcome_unknown")
         raise TokenError(f"token request failed: {http.error}", timeout=timeout)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from langchain_apiactions.network.policy import NetworkPolicy, address_kind
 from langchain_apiactions.network.sending import MAX_REDIRECTS, HttpResult, send
-from langchain_apiactions.network.threads import CallThreads, release
+from langchain_apiactions.network.threads import Attempt, CallThreads, release
 from langchain_apiactions.network.transport import (
     IDEMPOTENT,
     INTERNALS,
@@ -49,6 +49,7 @@ __all__ = [
     "MAX_REDIRECTS",
     "RETRY_STATUSES",
     "USER_AGENT",
+    "Attempt",
     "CallThreads",
     "DeadlineRetry",
     "GuardedAdapter",

@@ -27,10 +27,16 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util import parse_url
 
 from langchain_apiactions.errors import AddressRefusedError, ErrorKind
-from langchain_apiactions.network.threads import _CALL, CallThreads, _DeadlineExceeded, _Watch
+from langchain_apiactions.network.threads import (
+    _CALL,
+    Attempt,
+    CallThreads,
+    _DeadlineExceeded,
+    _Watch,
+)
 from langchain_apiactions.network.transport import plain_session
 
-__all__ = ["HttpResult", "send"]
+__all__ = ["Attempt", "HttpResult", "send"]
 
 MAX_REDIRECTS = 5
 
@@ -49,9 +55,10 @@ class HttpResult:
     # True when the request may have reached the server (timeouts after sending).
     maybe_sent: bool = False
     final_url: str = ""
-    # What each retry urllib3 made of this request answered (a status, or the error's
-    # type): the spans show them as `apiactions.retry` events.
-    retry_statuses: tuple[str, ...] = ()
+    # Each attempt on the wire (retries and redirect hops included), when traced.
+    attempts: list[Attempt] = field(default_factory=list)
+    # Answered from a cassette: nothing was sent.
+    replayed: bool = False
 
 
 class _Stop(Exception):
@@ -73,6 +80,7 @@ def send(
     max_bytes: int,
     threads: CallThreads | None = None,
     shown_timeout: float | None = None,
+    trace: bool = False,
 ) -> HttpResult:
     """Send one request under a total deadline; never raises for API/network failures.
 
@@ -81,7 +89,8 @@ def send(
     when `timeout` is what is left of a longer one (default: `timeout`). A session the
     toolkit built itself sends straight through its guarded urllib3 pool (`_Wire`); any
     other goes through `requests.Session.send`. Both use the same guarded connections,
-    `Retry`, timeouts, redirect checks and capped reads.
+    `Retry`, timeouts, redirect checks and capped reads. With `trace`, each attempt's
+    times and answer are kept in `HttpResult.attempts` (one span each).
     """
     own = threads is None
     call_threads = CallThreads() if threads is None else threads
@@ -89,6 +98,8 @@ def send(
     watch = call_threads.watchdog.watch(start + timeout)
     token = _CALL.set(watch)
     result = HttpResult(final_url=url)
+    if trace:
+        watch.attempts = result.attempts
     wire = _Wire(session)
     try:
         request = wire.prepare(method, url, dict(headers), body)
@@ -99,6 +110,11 @@ def send(
         shown = timeout if shown_timeout is None else shown_timeout
         _record_failure(result, e, watch, shown, max_bytes)
     finally:
+        if trace and result.attempts:
+            last = result.attempts[-1]  # its body is read (or it failed) by now
+            last.end_ns = time.time_ns()
+            if last.status is None and last.error is None:
+                last.status, last.error = result.status, result.error_kind
         call_threads.watchdog.finish(watch)
         _CALL.reset(token)
         if own:
@@ -213,13 +229,12 @@ def _send_single_request(
         raise _DeadlineExceeded("deadline passed")
     result.maybe_sent = True
     result.final_url = request.url or ""
+    if watch.attempts is not None:
+        watch.begin_attempt(request.url or "")
     resp = wire.send(request, remaining)
     result.status = resp.status
-    history = getattr(getattr(resp.raw, "retries", None), "history", None) or ()
-    result.retry_statuses += tuple(
-        str(h.status) if h.status else type(h.error).__name__ if h.error else "retry"
-        for h in history
-    )
+    if watch.attempts:
+        watch.end_attempt(resp.status, None)
     return resp
 
 

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["CallThreads", "release"]
+__all__ = ["Attempt", "CallThreads", "release"]
 
 
 class CallThreads:
@@ -97,6 +97,18 @@ class CallThreads:
         return [t for t in threads if t.is_alive()]
 
 
+@dataclass
+class Attempt:
+    """One HTTP attempt of a request, for its span: a retry urllib3 makes and a redirect
+    hop are attempts of their own (recorded only when `send(trace=True)`)."""
+
+    url: str  # as sent: the caller masks it before it is shown
+    start_ns: int  # `time.time_ns()`, as OpenTelemetry timestamps are
+    end_ns: int = 0
+    status: int | None = None
+    error: str | None = None  # an exception's type or an `error_kind`
+
+
 _CALL: contextvars.ContextVar[_Watch | None] = contextvars.ContextVar(
     "apiactions_call", default=None
 )
@@ -133,6 +145,28 @@ class _Watch:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Made by a retry's sleep (most calls never sleep), set at expiry.
     woken: threading.Event | None = None
+    # The call's attempts (`sending.Attempt`), kept only when it is traced.
+    attempts: list[Attempt] | None = None
+
+    def begin_attempt(self, url: str | None = None) -> None:
+        """An attempt starts now (a retry: of the same URL as the last one)."""
+        attempts = self.attempts
+        if attempts is None:
+            return
+        if attempts and not attempts[-1].end_ns:
+            attempts[-1].end_ns = time.time_ns()
+        if url is None:
+            if not attempts:
+                return
+            url = attempts[-1].url
+        attempts.append(Attempt(url, time.time_ns()))
+
+    def end_attempt(self, status: int | None, error: str | None) -> None:
+        """The current attempt got `status` (or failed with `error`), now."""
+        if self.attempts:
+            last = self.attempts[-1]
+            last.end_ns = time.time_ns()
+            last.status, last.error = status, error
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()

@@ -86,6 +86,11 @@ class DeadlineRetry(Retry):
         _stacktrace: TracebackType | None = None,
     ) -> Self:
         watch = _CALL.get()
+        if watch is not None and watch.attempts:  # traced: this attempt ended here
+            watch.end_attempt(
+                None if response is None else response.status,
+                None if error is None else type(error).__name__,
+            )
         if watch is not None and watch.expired:
             raise _DeadlineExceeded("the call's deadline passed; no further attempt")
         remaining = None if watch is None else watch.remaining()
@@ -97,6 +102,12 @@ class DeadlineRetry(Retry):
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
     def sleep(self, response: Any = None) -> None:
+        self._wait(response)
+        watch = _CALL.get()
+        if watch is not None and watch.attempts:  # traced: the next attempt starts
+            watch.begin_attempt()
+
+    def _wait(self, response: Any) -> None:
         wait = 0.0
         if self.respect_retry_after_header and response is not None:
             wait = self.get_retry_after(response) or 0.0

@@ -6,6 +6,7 @@ import base64
 import urllib.parse
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.apiserver import ApiServer, Recorded, Reply
@@ -221,3 +222,49 @@ def test_apiactions_call_records_and_replays_with_cassette_options(
     }
     code, missing = run_cli(*argv[:4], "order=B-2", *argv[5:], "--record-mode", "none")
     assert "no_recording" in missing and str(path) in missing and len(api.requests) == 1
+
+
+@pytest.mark.parametrize("client_auth", ["basic", "form"])
+def test_oauth2_token_requests_are_recorded_and_replayed_without_a_token_written(
+    api: ApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client_auth: str
+) -> None:
+    from tests.integration_tests.test_oauth2_live import (
+        CLIENT_ID,
+        CLIENT_SECRET,
+        OAuthWorld,
+        actions,
+    )
+
+    monkeypatch.setenv("CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("CLIENT_SECRET", CLIENT_SECRET)
+    world = OAuthWorld(api, client_auth=client_auth)
+    text = actions(world.url, api.url, client_auth=client_auth)
+    path = tmp_path / "oauth.yaml"
+    with make_toolkit(text, cassette=path) as tk:
+        live = [call(tk.get_tool(n), {}) for n in ("Check_Order", "Admin_Order", "Check_Order")]
+    assert [m.artifact["ok"] for m in live] == [True] * 3
+    assert len(world.token_requests) == 2  # one token per scope
+    assert live[0].artifact["data"]["echo"] == "Bearer ***"  # the API echoed the token
+    written = path.read_text()
+    data = yaml.safe_load(written)
+    token_posts = [i for i in data["interactions"] if i["request"]["url"] == world.url]
+    assert len(token_posts) == 2
+    for post in token_posts:
+        assert post["response"]["json"]["access_token"] == "${oauth2.access_token}"
+        if client_auth == "form":
+            assert "client_secret=${CLIENT_SECRET}" in post["request"]["body"]
+    basic = base64.b64encode(
+        f"{urllib.parse.quote_plus(CLIENT_ID)}:{urllib.parse.quote_plus(CLIENT_SECRET)}".encode()
+    ).decode()
+    for secret in (CLIENT_SECRET, basic, *world.issued):
+        for form in (secret, urllib.parse.quote_plus(secret), urllib.parse.quote(secret, safe="")):
+            assert form not in written, f"{form!r} was written to the cassette"
+
+    connections, tokens = api.connections, len(world.token_requests)
+    world.revoke_all()  # a token endpoint or API asked now would refuse
+    with make_toolkit(text, cassette=path, record_mode="none") as tk:
+        replayed = [call(tk.get_tool(n), {}) for n in ("Check_Order", "Admin_Order", "Check_Order")]
+        assert tk.runtime.tokens.fetches == 2  # fetched, from the cassette
+    assert api.connections == connections and len(world.token_requests) == tokens
+    assert [m.content for m in replayed] == [m.content for m in live]
+    assert [m.artifact["data"] for m in replayed] == [m.artifact["data"] for m in live]

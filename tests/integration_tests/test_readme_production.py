@@ -37,13 +37,6 @@ def store() -> Iterator[DemoStoreServer]:
         yield server
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
 def test_context_snippet(tmp_path: Path, store: DemoStoreServer) -> None:
     yaml_text = snippet("context-actions").text
     assert DEMO in yaml_text

@@ -13,14 +13,12 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from langchain_apiactions import (
     ApiActionsToolkit,
-    BaseSessionStore,
     RedisSessionStore,
     SessionStore,
     SessionStoreError,
@@ -31,48 +29,9 @@ from tests.apiserver import ApiServer, Reply
 from tests.helpers import make_toolkit
 from tests.processes import run_together
 from tests.redisserver import RedisServer, free_port
+from tests.stores import StoreMaker
 
 WORKER = str(Path(__file__).parent.parent / "store_worker.py")
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'sessions.db'}"
-    server: RedisServer = request.getfixturevalue("redis_server")
-    return server.url
-
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def make_store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[..., BaseSessionStore]]:
-    made: list[BaseSessionStore] = []
-    shared = SessionStore()
-
-    def make(ttl: float = 86_400) -> BaseSessionStore:
-        store: BaseSessionStore
-        if request.param == "memory":
-            store = shared if ttl == 86_400 else SessionStore(ttl=ttl)
-        elif request.param == "sqlite":
-            store = SqliteSessionStore(tmp_path / "s.db", ttl=ttl)
-        else:
-            server: RedisServer = request.getfixturevalue("redis_server")
-            store = RedisSessionStore(server.url, ttl=ttl)
-        made.append(store)
-        return store
-
-    make.kind = request.param  # type: ignore[attr-defined]
-    yield make
-    for store in made:
-        store.close()
 
 
 def _coupon_api(api: ApiServer, delay: float = 0.05) -> ApiServer:
@@ -109,7 +68,7 @@ def _sent(api: ApiServer) -> Counter[str]:
 # --------------------------------------------------------------------------- the rules
 
 
-def test_claim_is_atomic_across_threads(make_store: Callable[..., BaseSessionStore]) -> None:
+def test_claim_is_atomic_across_threads(make_store: StoreMaker) -> None:
     stores = [make_store() for _ in range(4)]  # four workers on one backend
     won: list[bool] = []
     barrier = threading.Barrier(32)
@@ -123,13 +82,13 @@ def test_claim_is_atomic_across_threads(make_store: Callable[..., BaseSessionSto
         t.start()
     for t in threads:
         t.join()
-    if make_store.kind == "memory":  # type: ignore[attr-defined]
+    if make_store.kind == "memory":
         assert won.count(True) == 1  # one shared in-memory store per process
     else:
         assert won.count(True) == 1
 
 
-def test_keep_release_and_has_run(make_store: Callable[..., BaseSessionStore]) -> None:
+def test_keep_release_and_has_run(make_store: StoreMaker) -> None:
     store = make_store()
     assert not store.has_run("s1", "A")
     assert store.claim("s1", "A")
@@ -149,7 +108,7 @@ def test_keep_release_and_has_run(make_store: Callable[..., BaseSessionStore]) -
 
 
 def test_kept_claim_expires_after_ttl_idle_but_a_claim_in_flight_does_not(
-    make_store: Callable[..., BaseSessionStore],
+    make_store: StoreMaker,
 ) -> None:
     store = make_store(ttl=0.6)
     assert store.claim("s1", "Kept")
@@ -320,7 +279,7 @@ HOSTILE_SESSIONS = [
 
 
 def test_session_ids_that_look_alike_stay_separate(
-    make_store: Callable[..., BaseSessionStore],
+    make_store: StoreMaker,
 ) -> None:
     # A session id a visitor can influence never reads, claims or resets another's.
     store = make_store()

@@ -10,60 +10,13 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
-
-from langchain_apiactions import (
-    BaseSessionStore,
-    RedisSessionStore,
-    SessionStore,
-    SqliteSessionStore,
-)
+from langchain_apiactions import SessionStore, SqliteSessionStore
 from tests.processes import run_together
-from tests.redisserver import RedisServer
+from tests.stores import StoreMaker
 
 WORKER = str(Path(__file__).parent.parent / "limits_worker.py")
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'limits.db'}"
-    server: RedisServer = request.getfixturevalue("redis_server")
-    return server.url
-
-
-@pytest.fixture(params=["memory", "sqlite", "redis"])
-def make_store(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[Callable[[], BaseSessionStore]]:
-    made: list[BaseSessionStore] = []
-    shared = SessionStore()
-
-    def make() -> BaseSessionStore:
-        store: BaseSessionStore
-        if request.param == "memory":
-            store = shared  # one process: one store object is what workers share
-        elif request.param == "sqlite":
-            store = SqliteSessionStore(tmp_path / "s.db")
-        else:
-            server: RedisServer = request.getfixturevalue("redis_server")
-            store = RedisSessionStore(server.url)
-        made.append(store)
-        return store
-
-    yield make
-    for store in made:
-        store.close()
 
 
 def _run(args: list[str]) -> object:
@@ -83,7 +36,7 @@ def _all_at_once(argv: list[list[str]]) -> list[object]:
 
 
 def test_the_secret_is_made_once_and_shared_by_every_worker(
-    make_store: Callable[[], BaseSessionStore],
+    make_store: StoreMaker,
 ) -> None:
     first, second = make_store(), make_store()
     assert len(first.secret()) == 32
@@ -106,7 +59,7 @@ def test_processes_read_one_secret_and_another_store_has_its_own(
 
 
 def test_counters_are_all_or_nothing_and_per_session(
-    make_store: Callable[[], BaseSessionStore],
+    make_store: StoreMaker,
 ) -> None:
     store = make_store()
     both = [("s1:A", 2), ("*", 3)]
@@ -150,7 +103,7 @@ def test_counters_are_forgotten_with_the_session(tmp_path: Path) -> None:
 
 
 def test_rate_limit_window_says_when_to_try_again(
-    make_store: Callable[[], BaseSessionStore],
+    make_store: StoreMaker,
 ) -> None:
     store = make_store()
     assert [store.rate("Search", 3, 0.6) for _ in range(3)] == [0.0, 0.0, 0.0]
@@ -166,7 +119,7 @@ def test_rate_limit_is_shared_by_processes(store_url: str) -> None:
     assert sum(granted) == 9  # type: ignore[arg-type]
 
 
-def test_rate_limit_is_atomic_across_threads(make_store: Callable[[], BaseSessionStore]) -> None:
+def test_rate_limit_is_atomic_across_threads(make_store: StoreMaker) -> None:
     stores = [make_store() for _ in range(4)]
     results: list[float] = []
     barrier = threading.Barrier(24)
@@ -187,7 +140,7 @@ def test_rate_limit_is_atomic_across_threads(make_store: Callable[[], BaseSessio
 
 
 def test_cache_entries_live_for_their_ttl_in_their_scope(
-    make_store: Callable[[], BaseSessionStore],
+    make_store: StoreMaker,
 ) -> None:
     store, other = make_store(), make_store()
     store.cache_put("s1", "k", b"session answer", 0.5)
@@ -206,7 +159,7 @@ def test_cache_entries_live_for_their_ttl_in_their_scope(
 
 
 def test_a_held_claim_is_taken_again_only_with_the_same_key(
-    make_store: Callable[[], BaseSessionStore],
+    make_store: StoreMaker,
 ) -> None:
     first, second = make_store(), make_store()
     assert first.claim("s1", "Order", key="k1")

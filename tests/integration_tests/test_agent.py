@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.types import Command
 
 from langchain_apiactions import OfflineChatModel, create_api_actions_agent, last_turn_actions
 from tests.apiserver import ApiServer, Reply
-
-
-class ScriptedModel(BaseChatModel):
-    """Answers with scripted messages and records the tools it was offered each turn."""
-
-    script: list[AIMessage]
-    offered: list[list[str]]
-    seen: list[list[BaseMessage]]
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
-        self.offered.append([t.name for t in tools])
-        return self
-
-    def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> ChatResult:
-        self.seen.append(list(messages))
-        return ChatResult(generations=[ChatGeneration(message=self.script.pop(0))])
-
-
-def tool_call(name: str, args: dict[str, Any], i: int = 1) -> AIMessage:
-    return AIMessage(
-        content="",
-        tool_calls=[{"name": name, "args": args, "id": f"call_{i}", "type": "tool_call"}],
-    )
-
-
-def model(*messages: AIMessage) -> ScriptedModel:
-    return ScriptedModel(script=list(messages), offered=[], seen=[])
+from tests.scripted import ScriptedModel, scripted, tool_call
 
 
 @pytest.fixture
@@ -98,7 +63,7 @@ def user(text: str) -> dict[str, Any]:
 def test_once_per_session_action_is_hidden_after_it_ran(
     api: ApiServer, actions: list[dict[str, Any]]
 ) -> None:
-    m = model(
+    m = scripted(
         tool_call("Subscribe", {"email": "a@b.co"}),
         AIMessage(content="Done."),
         AIMessage(content="Again?"),
@@ -118,7 +83,7 @@ def test_once_per_session_action_is_hidden_after_it_ran(
 def test_confirm_approve_runs_then_chat_closes_with_farewell(
     api: ApiServer, actions: list[dict[str, Any]]
 ) -> None:
-    m = model(tool_call("Cancel", {"n": 5}))
+    m = scripted(tool_call("Cancel", {"n": 5}))
     agent = _agent(m, actions)
     cfg = {"configurable": {"thread_id": "t"}}
     paused = agent.invoke(user("Cancel order 5"), cfg)
@@ -141,7 +106,7 @@ def test_after_close_chat_the_thread_still_takes_messages(
     api: ApiServer, actions: list[dict[str, Any]]
 ) -> None:
     """docs/agent.md: the agent ends the run; keeping the chat closed is the app's job."""
-    m = model(
+    m = scripted(
         tool_call("Cancel", {"n": 5}), tool_call("Status", {"n": "5"}, 2), AIMessage("It shipped.")
     )
     agent = _agent(m, actions)
@@ -158,7 +123,7 @@ def test_after_close_chat_the_thread_still_takes_messages(
 
 
 def test_confirm_reject_tells_the_model(api: ApiServer, actions: list[dict[str, Any]]) -> None:
-    m = model(tool_call("Cancel", {"n": 5}), AIMessage(content="Okay, I won't cancel it."))
+    m = scripted(tool_call("Cancel", {"n": 5}), AIMessage(content="Okay, I won't cancel it."))
     agent = _agent(m, actions)
     cfg = {"configurable": {"thread_id": "t"}}
     agent.invoke(user("Cancel order 5"), cfg)
@@ -174,7 +139,7 @@ def test_confirm_reject_tells_the_model(api: ApiServer, actions: list[dict[str, 
 def test_stream_shows_triggered_response_before_the_api_answers(
     api: ApiServer, actions: list[dict[str, Any]]
 ) -> None:
-    m = model(tool_call("Status", {"n": "5"}), AIMessage(content="It shipped."))
+    m = scripted(tool_call("Status", {"n": "5"}), AIMessage(content="It shipped."))
     agent = _agent(m, actions)
     order: list[str] = []
     for mode, data in agent.stream(
@@ -190,7 +155,7 @@ def test_stream_shows_triggered_response_before_the_api_answers(
 
 
 def test_last_turn_actions_exposes_buttons(api: ApiServer, actions: list[dict[str, Any]]) -> None:
-    m = model(tool_call("Status", {"n": "5"}), AIMessage(content="It shipped."))
+    m = scripted(tool_call("Status", {"n": "5"}), AIMessage(content="It shipped."))
     final = _agent(m, actions).invoke(user("Status of 5?"), {"configurable": {"thread_id": "t"}})
     [art] = last_turn_actions(final)
     assert art["button"] == {"label": "Track", "url": "https://t.example/5"}

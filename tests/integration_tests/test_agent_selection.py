@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, HumanMessage
 
 from langchain_apiactions import (
     ActionSelectionMiddleware,
@@ -18,6 +15,7 @@ from langchain_apiactions import (
 )
 from langchain_apiactions.agent_selection import SELECTION_EVENT, selected_actions
 from tests.apiserver import ApiServer, Reply
+from tests.scripted import scripted, tool_call
 
 TOPICS = (
     "weather forecast", "cinema tickets", "flight delays", "gym membership", "pizza delivery",
@@ -25,26 +23,6 @@ TOPICS = (
     "museum hours", "train timetables", "dentist records", "pet grooming", "bike repairs",
     "tax forms", "insurance claims", "school meals", "garden supplies", "phone plans",
 )  # fmt: skip
-
-
-class ScriptedModel(BaseChatModel):
-    """Answers with scripted messages and records the tools it was offered each call."""
-
-    script: list[AIMessage]
-    offered: list[list[str]]
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
-        self.offered.append([t.name for t in tools])
-        return self
-
-    def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.script.pop(0))])
 
 
 def catalogue(api: ApiServer, fillers: int = 200) -> list[dict[str, Any]]:
@@ -114,23 +92,10 @@ def test_offline_agent_with_two_hundred_actions_asks_then_calls_the_right_one(
 
 
 def test_each_call_binds_the_top_k_plus_always_plus_what_ran(api: ApiServer) -> None:
-    m = ScriptedModel(
-        script=[
-            AIMessage(
-                content="",
-                tool_calls=[
-                    {
-                        "name": "Subscribe_Newsletter",
-                        "args": {"email": "ana@example.com"},
-                        "id": "call_1",
-                        "type": "tool_call",
-                    }
-                ],
-            ),
-            AIMessage(content="You're subscribed."),
-            AIMessage(content="The forecast desk can help."),
-        ],
-        offered=[],
+    m = scripted(
+        tool_call("Subscribe_Newsletter", {"email": "ana@example.com"}),
+        AIMessage(content="You're subscribed."),
+        AIMessage(content="The forecast desk can help."),
     )
     agent = create_api_actions_agent(
         m,
@@ -188,23 +153,10 @@ def test_bad_settings_are_refused(api: ApiServer) -> None:
 def test_a_real_models_question_keeps_the_action_whose_input_it_asks_for(
     api: ApiServer,
 ) -> None:
-    m = ScriptedModel(
-        script=[
-            AIMessage(content="Sure - what is your email address?"),
-            AIMessage(
-                content="",
-                tool_calls=[
-                    {
-                        "name": "Subscribe_Newsletter",
-                        "args": {"email": "ana@example.com"},
-                        "id": "call_9",
-                        "type": "tool_call",
-                    }
-                ],
-            ),
-            AIMessage(content="Done."),
-        ],
-        offered=[],
+    m = scripted(
+        AIMessage(content="Sure - what is your email address?"),
+        tool_call("Subscribe_Newsletter", {"email": "ana@example.com"}, 9),
+        AIMessage(content="Done."),
     )
     agent = create_api_actions_agent(m, catalogue(api), select=1, allowed_networks=["127.0.0.0/8"])
     agent.invoke(user("I'd like the newsletter"), cfg("v3"))
@@ -240,19 +192,10 @@ def test_confirmation_and_once_per_session_still_apply_to_selected_actions(
 
     actions = catalogue(api, 40)
     actions[1] = {**actions[1], "once_per_session": True, "confirm": True}
-    call = {
-        "name": "Subscribe_Newsletter",
-        "args": {"email": "ana@example.com"},
-        "id": "call_5",
-        "type": "tool_call",
-    }
-    m = ScriptedModel(
-        script=[
-            AIMessage(content="", tool_calls=[call]),
-            AIMessage(content="You're in."),
-            AIMessage(content="You are already subscribed."),
-        ],
-        offered=[],
+    m = scripted(
+        tool_call("Subscribe_Newsletter", {"email": "ana@example.com"}, 5),
+        AIMessage(content="You're in."),
+        AIMessage(content="You are already subscribed."),
     )
     agent = create_api_actions_agent(m, actions, select=2, allowed_networks=["127.0.0.0/8"])
     paused = agent.invoke(user("Sign me up for the newsletter: ana@example.com"), cfg("v5"))

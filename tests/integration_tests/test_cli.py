@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from langchain_apiactions.cli import main
 from tests.apiserver import ApiServer, Reply
-
-
-def run(*argv: str) -> tuple[int, str]:
-    """Exit code and everything the user reads (stdout, then stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = streams
-    return code, out.getvalue() + err.getvalue()
+from tests.clirun import run_cli
 
 
 @pytest.fixture
@@ -49,11 +36,11 @@ actions:
 
 
 def test_validate_ok_and_errors(tmp_path: Path, action_file: Path) -> None:
-    code, out = run("validate", str(action_file))
+    code, out = run_cli("validate", str(action_file))
     assert code == 0 and "2 action(s) OK" in out
     bad = tmp_path / "bad.yaml"
     bad.write_text("- name: X\n  method: GET\n  url: https://a.example/{y}\n")
-    code, out = run("validate", str(bad))
+    code, out = run_cli("validate", str(bad))
     assert code == 1
     assert f"error: {bad}: X.url: placeholder {{y}} is not a declared input" in out
     assert f"warning: {bad}: X.when_to_use: missing or very short" in out
@@ -73,7 +60,7 @@ def test_call_prints_request_status_fields_and_suggestions(
             },
         ),
     )
-    code, out = run(
+    code, out = run_cli(
         "call",
         str(action_file),
         "Check_Order_Status",
@@ -97,7 +84,7 @@ def test_call_prints_request_status_fields_and_suggestions(
 
 
 def test_call_dry_run_sends_nothing(api: ApiServer, action_file: Path) -> None:
-    code, out = run(
+    code, out = run_cli(
         "call",
         str(action_file),
         "Create_Ticket",
@@ -117,11 +104,11 @@ def test_call_dry_run_sends_nothing(api: ApiServer, action_file: Path) -> None:
 
 
 def test_call_refused_by_default_and_bad_args(api: ApiServer, action_file: Path) -> None:
-    code, out = run("call", str(action_file), "Check_Order_Status", "--arg", "order_number=1")
+    code, out = run_cli("call", str(action_file), "Check_Order_Status", "--arg", "order_number=1")
     assert code == 1 and "refused address" in out and api.requests == []
-    code, out = run("call", str(action_file), "Check_Order_Status")
+    code, out = run_cli("call", str(action_file), "Check_Order_Status")
     assert code == 2 and "order_number: is required" in out and "Ask the visitor" not in out
-    code, out = run("call", str(action_file), "Nope")
+    code, out = run_cli("call", str(action_file), "Nope")
     assert code == 2 and "no action named 'Nope'" in out
 
 
@@ -136,6 +123,6 @@ def test_console_script_is_installed(action_file: Path) -> None:
 
 def test_demo_without_the_agent_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "langchain.agents", None)
-    code, out = run("demo")
+    code, out = run_cli("demo")
     assert code == 2
     assert "pip install 'langchain-apiactions[agent]'" in out

@@ -16,6 +16,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_apiactions import ActionConfigError, check_actions, create_api_actions_agent
 from langchain_apiactions.errors import MissingContextError
 from tests.apiserver import ApiServer, Reply
+from tests.clirun import run_cli
 from tests.helpers import make_toolkit
 
 CUSTOMER = "C-7731"
@@ -298,32 +299,16 @@ def test_context_refused_where_it_cannot_stand(where: str, snippet: str, message
         make_toolkit(text)
 
 
-def _cli(*argv: str) -> tuple[int, str]:
-    import io
-    import sys
-
-    from langchain_apiactions.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = saved
-    return code, out.getvalue() + err.getvalue()  # errors go to stderr
-
-
 def test_cli_validate_call_and_dry_run_name_the_context(
     orders_api: ApiServer, tmp_path: Any
 ) -> None:
     path = tmp_path / "orders.yaml"
     path.write_text(ACTIONS.format(api=orders_api.url))
-    code, text = _cli("validate", str(path))
+    code, text = run_cli("validate", str(path))
     assert code == 0
     assert "context.customer_id, context.user_token" in text
 
-    code, text = _cli(
+    code, text = run_cli(
         "call",
         str(path),
         "My_Orders",
@@ -337,7 +322,7 @@ def test_cli_validate_call_and_dry_run_name_the_context(
     assert "error: missing trusted context context.customer_id, context.user_token" in text
     assert orders_api.requests == []
 
-    code, text = _cli(
+    code, text = run_cli(
         "call",
         str(path),
         "My_Orders",

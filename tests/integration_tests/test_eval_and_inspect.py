@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -15,9 +14,9 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from langchain_apiactions.cli import main
 from langchain_apiactions.cli.inspector import RequestInspector
 from langchain_apiactions.evaluation import compare_results, evaluate, load_cases
+from tests.clirun import run_cli
 
 ACTIONS = [
     {"name": "Order", "when_to_use": "Use when the visitor asks where their order is.",
@@ -143,18 +142,6 @@ def test_bad_cases_file_is_reported(tmp_path: Path) -> None:
         load_cases(path)
     assert "case 1: needs `utterance`" in str(info.value)
     assert 'case 2 ("hi"): args: must be a mapping' in str(info.value)
-
-
-def run_cli(*argv: str) -> tuple[int, str]:
-    """Exit code and everything the user reads (stdout, then stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = old
-    return code, out.getvalue() + err.getvalue()
 
 
 def test_eval_cli_with_the_offline_model_and_compare(tmp_path: Path) -> None:

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from langchain_apiactions.cli import main
 from langchain_apiactions.cli.demo import store_actions_text
 from langchain_apiactions.evaluation import CaseResult, EvalResult, RunInfo
+from tests.clirun import run_cli
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"> & </td></table><script>x</script>"
@@ -73,17 +71,6 @@ def chromium(page: Path, *args: str) -> str:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
-
-
-def run_cli(*argv: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = old
-    return code, out.getvalue() + err.getvalue()
 
 
 def test_the_html_report_in_a_real_browser(tmp_path: Path) -> None:

@@ -7,10 +7,8 @@ answers) is what the tests check.
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +19,9 @@ from langchain_openai import ChatOpenAI
 
 from langchain_apiactions import ApiActionsToolkit
 from langchain_apiactions.agent import DEFAULT_SYSTEM_PROMPT
-from langchain_apiactions.cli import main
 from langchain_apiactions.evaluation import evaluate, load_cases
 from tests.apiserver import Reply
+from tests.clirun import run_cli_streams
 from tests.openai_server import ChatServer, completion
 
 ACTIONS = [
@@ -69,17 +67,6 @@ def chat_model(server: ChatServer) -> ChatOpenAI:
 
 def auth(headers: dict[str, str]) -> str | None:
     return next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-
-
-def run_cli(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
 
 
 def files(tmp_path: Path, cases: list[dict[str, Any]] = CASES) -> tuple[str, str]:
@@ -144,7 +131,7 @@ def test_cli_system_prompt_ab_and_model_line(llm: ChatServer, tmp_path: Path) ->
 
     llm.brain = guarded
     out_json = tmp_path / "r.json"
-    code, out, err = run_cli(
+    code, out, err = run_cli_streams(
         "eval", actions, cases, "--model", "openai:gpt-test", "--base-url", llm.base_url,
         "--system-prompt", str(mine), "--system-prompt-b", str(strict),
         "--json", str(out_json), "--cache-dir", str(tmp_path / "c"),
@@ -166,13 +153,13 @@ def test_cli_system_prompt_ab_and_model_line(llm: ChatServer, tmp_path: Path) ->
         == hashlib.sha256(strict.read_bytes()).hexdigest()
     )
     # --fail-under judges the candidate (B): 75% fails a 90% gate, A's 100% does not help.
-    code, _, err = run_cli(
+    code, _, err = run_cli_streams(
         "eval", actions, cases, "--model", "openai:gpt-test", "--base-url", llm.base_url,
         "--system-prompt-b", str(strict), "--fail-under", "90%", "--cache-dir", str(tmp_path / "c"),
     )  # fmt: skip
     assert code == 1
     assert "accuracy of " in err and "75.0% is under --fail-under 90.0%" in err
-    code, _, err = run_cli(
+    code, _, err = run_cli_streams(
         "eval", actions, cases, "--model", "openai:gpt-test", "--base-url", llm.base_url,
         "--system-prompt-b", str(strict), "--max-broken", "0", "--cache-dir", str(tmp_path / "c"),
     )  # fmt: skip
@@ -185,11 +172,11 @@ def test_cache_rerun_sends_nothing(llm: ChatServer, tmp_path: Path) -> None:
     cache = str(tmp_path / "cache")
     base = ["eval", actions, cases, "--model", "openai:gpt-test", "--base-url", llm.base_url]
     out_json = tmp_path / "r.json"
-    code, out, _ = run_cli(*base, "--cache-dir", cache, "--json", str(out_json))
+    code, out, _ = run_cli_streams(*base, "--cache-dir", cache, "--json", str(out_json))
     assert code == 0
     assert len(llm.seen) == 5
     assert "5 calls sent; 0 cached" in out
-    code, out, _ = run_cli(*base, "--cache-dir", cache, "--json", str(out_json))
+    code, out, _ = run_cli_streams(*base, "--cache-dir", cache, "--json", str(out_json))
     assert code == 0
     assert len(llm.seen) == 5  # nothing sent
     assert "0 calls sent; 5 cached" in out
@@ -200,13 +187,13 @@ def test_cache_rerun_sends_nothing(llm: ChatServer, tmp_path: Path) -> None:
     changed = json.loads(Path(actions).read_text())
     changed[1]["when_to_use"] = "Use when the visitor reports a problem with an item."
     Path(actions).write_text(json.dumps(changed))
-    run_cli(*base, "--cache-dir", cache)
+    run_cli_streams(*base, "--cache-dir", cache)
     assert len(llm.seen) == 10  # tools are in the key: every case is new
-    run_cli(*base, "--cache-dir", cache, "--no-cache")
+    run_cli_streams(*base, "--cache-dir", cache, "--no-cache")
     assert len(llm.seen) == 15
-    code, out, _ = run_cli(*base, "--cache-dir", cache, "--repeat", "2")
+    code, out, _ = run_cli_streams(*base, "--cache-dir", cache, "--repeat", "2")
     assert len(llm.seen) == 25 and "0 cached" in out  # samples never come from the cache
-    code, out, _ = run_cli("eval", "--history", "--cache-dir", cache)
+    code, out, _ = run_cli_streams("eval", "--history", "--cache-dir", cache)
     assert code == 0
     lines = out.splitlines()
     assert len(lines) == 5
@@ -237,7 +224,7 @@ def test_retries_honour_retry_after_and_errors_do_not_stop_the_run(
     llm.brain = flaky
     actions, cases = files(tmp_path)
     out_json = tmp_path / "r.json"
-    code, out, err = run_cli(
+    code, out, err = run_cli_streams(
         "eval", actions, cases, "--model", "openai:gpt-test", "--base-url", llm.base_url,
         "--json", str(out_json), "--workers", "1", "--no-cache", "--cache-dir", str(tmp_path / "c"),
     )  # fmt: skip
@@ -261,21 +248,21 @@ def test_keyless_server_and_api_key_env(
     llm: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     actions, cases = files(tmp_path)
-    code, out, err = run_cli("eval", actions, cases, "--model", "openai:gpt-test",
+    code, out, err = run_cli_streams("eval", actions, cases, "--model", "openai:gpt-test",
                              "--base-url", llm.base_url, "--no-history", "--no-cache")  # fmt: skip
     assert code == 0, err  # no OPENAI_API_KEY anywhere
     assert {auth(s.headers) for s in llm.seen} == {"Bearer no-key"}
     monkeypatch.setenv("LOOP_KEY", "sk-loop-secret-1234")
     out_json = tmp_path / "r.json"
-    code, out, err = run_cli("eval", actions, cases, "--model", "openai:gpt-test",
+    code, out, err = run_cli_streams("eval", actions, cases, "--model", "openai:gpt-test",
                              "--base-url", llm.base_url, "--api-key-env", "LOOP_KEY",
                              "--json", str(out_json), "--cache-dir", str(tmp_path / "c"))  # fmt: skip
     assert code == 0
     assert auth(llm.seen[-1].headers) == "Bearer sk-loop-secret-1234"
     assert "sk-loop-secret" not in out + err + out_json.read_text()
-    code, _, err = run_cli("eval", actions, cases, "--model", "openai:gpt-test",
+    code, _, err = run_cli_streams("eval", actions, cases, "--model", "openai:gpt-test",
                            "--api-key-env", "NOT_SET_ANYWHERE")  # fmt: skip
     assert code == 2
     assert err == "error: --api-key-env NOT_SET_ANYWHERE: the environment variable is not set\n"
-    code, _, err = run_cli("eval", actions, cases, "--model", "openai:gpt-test")
+    code, _, err = run_cli_streams("eval", actions, cases, "--model", "openai:gpt-test")
     assert code == 2 and "needs an API key" in err

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from langchain_apiactions import OfflineChatModel
-from langchain_apiactions.cli import main
 from langchain_apiactions.cli.demo import store_actions_text
 from langchain_apiactions.evaluation import evaluate
 from langchain_apiactions.evaluation.run import schema_only_tool
 from langchain_apiactions.evaluation.selecting import SelectionReport
+from tests.clirun import run_cli
 
 TOPICS = ("weather", "cinema", "flights", "parking", "library", "museum", "trains", "taxes")
 CASES = [
@@ -48,17 +46,6 @@ def files(tmp_path: Path, n: int = 120) -> tuple[Path, Path, Path]:
     more = tmp_path / "distractors.yaml"
     more.write_text(yaml.safe_dump({"actions": distractors(n)}))
     return actions, cases, more
-
-
-def run_cli(*argv: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = streams
-    return code, out.getvalue() + err.getvalue()
 
 
 def test_select_binds_k_tools_per_call_and_reports_recall_and_characters(

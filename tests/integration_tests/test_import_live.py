@@ -13,32 +13,21 @@ from pathlib import Path
 import pytest
 
 from langchain_apiactions import ApiActionsToolkit
-from langchain_apiactions.cli import main
 from tests.apiserver import ApiServer, Reply
+from tests.clirun import run_cli_streams
 from tests.helpers import call
 
 DATA = Path(__file__).parents[1] / "data" / "openapi"
 
 
-def run(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    saved = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = saved
-    return code, out.getvalue(), err.getvalue()
-
-
 def imported(tmp_path: Path, *argv: str) -> Path:
     """Run `apiactions import ... -o FILE`, check `apiactions validate FILE`; the path."""
     path = tmp_path / "actions.yaml"
-    code, out, err = run("import", *argv, "-o", str(path))
+    code, out, err = run_cli_streams("import", *argv, "-o", str(path))
     assert code == 0, err
     assert out.startswith("wrote ")
     assert "next: curate" in err
-    code, out, _ = run("validate", str(path))
+    code, out, _ = run_cli_streams("validate", str(path))
     assert code == 0 and " OK, " in out, out
     return path
 
@@ -214,34 +203,36 @@ def test_curl_json_line_with_bearer_variable(tmp_path: Path, api: ApiServer) -> 
 
 
 def test_cli_prints_yaml_and_reports_errors_on_stderr(tmp_path: Path) -> None:
-    code, out, err = run(
+    code, out, err = run_cli_streams(
         "import", "openapi", str(DATA / "oai-uspto-3.0.yaml"), "--operations", "list-data-sets"
     )
     assert code == 0
     assert out.startswith("# Imported from ") and "- name: list_data_sets" in out
     assert "next: curate FILE" in err
-    code, out, err = run("import", "openapi", str(DATA / "kubernetes-2.0.json.gz"))
+    code, out, err = run_cli_streams("import", "openapi", str(DATA / "kubernetes-2.0.json.gz"))
     assert code == 1 and out == ""
     assert err.startswith("error: ") and "kubernetes-2.0.json.gz" in err
     target = tmp_path / "x.yaml"
     target.write_text("keep me")
-    code, _, err = run("import", "curl", "curl https://a.example/x", "-o", str(target))
+    code, _, err = run_cli_streams("import", "curl", "curl https://a.example/x", "-o", str(target))
     assert code == 2 and "exists; pass --force" in err
     assert target.read_text() == "keep me"
-    code, _, err = run("import", "curl", "curl https://a.example/x", "-o", str(target), "--force")
+    code, _, err = run_cli_streams(
+        "import", "curl", "curl https://a.example/x", "-o", str(target), "--force"
+    )
     assert code == 0 and target.read_text().startswith("# Imported by")
 
 
 def test_cli_large_document_warns_and_operations_pick(
     tmp_path: Path, kubernetes_json: Path
 ) -> None:
-    code, out, err = run(
+    code, out, err = run_cli_streams(
         "import", "openapi", str(kubernetes_json), "--base-url", "https://k8s.example.com",
         "-o", str(tmp_path / "all.yaml"),
     )  # fmt: skip
     assert code == 0
     assert "chooses badly among many tools" in err and "apiactions eval" in err
-    code, out, err = run(
+    code, out, err = run_cli_streams(
         "import", "openapi", str(kubernetes_json), "--base-url", "https://k8s.example.com",
         "--operations", "readCoreV1NamespacedPod", "-o", str(tmp_path / "one.yaml"),
     )  # fmt: skip
@@ -261,11 +252,11 @@ def kubernetes_json(tmp_path: Path) -> Path:
 
 def test_cli_reads_the_document_or_command_from_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO((DATA / "petstore-3.1.yaml").read_text()))
-    code, out, _ = run("import", "openapi", "-", "--operations", "listPets")
+    code, out, _ = run_cli_streams("import", "openapi", "-", "--operations", "listPets")
     assert code == 0 and "- name: listPets" in out
     monkeypatch.setattr(
         sys, "stdin", io.StringIO("curl https://a.example/v1/ping \\\n  -H 'X-Token: t0ps3cret'")
     )
-    code, out, _ = run("import", "curl", "-")
+    code, out, _ = run_cli_streams("import", "curl", "-")
     assert code == 0 and "url: https://a.example/v1/ping" in out
     assert "t0ps3cret" not in out

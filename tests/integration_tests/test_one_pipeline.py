@@ -7,9 +7,7 @@ receives the same request three times, and the three artifacts are the same.
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,8 @@ import pytest
 from mcp.shared.memory import create_connected_server_and_client_session
 
 from langchain_apiactions import ApiActionsToolkit
-from langchain_apiactions.cli import main
 from tests.apiserver import ApiServer, Recorded, Reply
+from tests.clirun import run_cli_streams
 
 SECRET = "sk-live-one-pipeline-8f7e6d"
 
@@ -80,14 +78,8 @@ def via_cli(path: Path, args: dict[str, Any]) -> Any:
     argv += ["--context", "shop=north", "--session", "s1"]
     for name, value in args.items():
         argv += ["--arg", f"{name}={value}"]
-    out, err = io.StringIO(), io.StringIO()
-    streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        main(argv)
-    finally:
-        sys.stdout, sys.stderr = streams
-    return _same(json.loads(out.getvalue()))
+    _, out, _ = run_cli_streams(*argv)
+    return _same(json.loads(out))
 
 
 def via_mcp(path: Path, args: dict[str, Any]) -> tuple[Any, str]:

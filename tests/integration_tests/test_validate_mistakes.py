@@ -7,14 +7,12 @@ the `ActionConfigError` that loading raises.
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 
 import pytest
 
 from langchain_apiactions import ActionConfigError, load_actions
-from langchain_apiactions.cli import main
+from tests.clirun import run_cli_streams
 
 HEAD = """
 actions:
@@ -23,18 +21,6 @@ actions:
       Use this action when the visitor asks whether bikes are available at a station
       on a day.
 """
-
-
-def run(*argv: str) -> tuple[int, str, str]:
-    """Exit code, stdout and stderr of the command line."""
-    out, err = io.StringIO(), io.StringIO()
-    streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = streams
-    return code, out.getvalue(), err.getvalue()
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -72,7 +58,7 @@ def test_mustache_braces_are_an_error_outside_a_json_body(
 ) -> None:
     method = "" if "method:" in snippet else "    method: GET\n"
     path = write(tmp_path, HEAD + method + snippet + "    inputs: [station]\n")
-    code, _, err = run("validate", str(path))
+    code, _, err = run_cli_streams("validate", str(path))
     assert code == 1
     assert (
         f"error: {path}: Check_Availability.{where}: {{{{station}}}} has double braces "
@@ -91,7 +77,7 @@ def test_mustache_braces_in_a_json_body_are_a_warning(tmp_path: Path) -> None:
         + "    inputs: [station]\n"
         + """    body: '{"station": "{{station}}"}'\n""",
     )
-    code, out, err = run("validate", str(path))
+    code, out, err = run_cli_streams("validate", str(path))
     assert code == 0, err
     assert (
         f"warning: {path}: Check_Availability.body: {{{{station}}}} has double braces "
@@ -111,7 +97,7 @@ def test_a_secret_named_like_an_input_is_an_error_suggesting_the_placeholder(
         + "    url: https://api.bikes.example/availability?date=${rental_date}\n"
         + "    inputs: [{name: rental_date, type: date, required: true}]\n",
     )
-    code, _, err = run("validate", str(path))
+    code, _, err = run_cli_streams("validate", str(path))
     assert code == 1
     assert (
         f"error: {path}: Check_Availability.url: ${{rental_date}} reads a secret from the "
@@ -135,7 +121,7 @@ def test_validate_lists_the_secrets_and_warns_about_unset_ones(
     monkeypatch.setenv("BIKE_PUBLIC_KEY", "pk-never-shown-1")
     monkeypatch.setenv("BIKE_API_TOKEN", "tok-never-shown-2")
     path = write(tmp_path, SECRETS)
-    code, out, err = run("validate", str(path))
+    code, out, err = run_cli_streams("validate", str(path))
     assert code == 0
     assert "secrets: BIKE_API_TOKEN (set), BIKE_PUBLIC_KY (NOT SET)" in out.splitlines()
     assert (
@@ -144,7 +130,7 @@ def test_validate_lists_the_secrets_and_warns_about_unset_ones(
     ) in err.splitlines()
     assert "pk-never-shown-1" not in out + err and "tok-never-shown-2" not in out + err
 
-    code, out, err = run("validate", "--strict", str(path))
+    code, out, err = run_cli_streams("validate", "--strict", str(path))
     assert code == 1
     assert (
         f"error: {path}: Check_Availability: secret ${{BIKE_PUBLIC_KY}} is not set in "
@@ -152,7 +138,7 @@ def test_validate_lists_the_secrets_and_warns_about_unset_ones(
     ) in err.splitlines()
 
     monkeypatch.setenv("BIKE_PUBLIC_KY", "pk-2")
-    code, out, err = run("validate", "--strict", str(path))
+    code, out, err = run_cli_streams("validate", "--strict", str(path))
     assert code == 0, err
     assert "secrets: BIKE_API_TOKEN (set), BIKE_PUBLIC_KY (set)" in out.splitlines()
 
@@ -194,7 +180,7 @@ def test_a_path_written_as_an_example_is_a_warning(tmp_path: Path) -> None:
         + "    url: https://api.bikes.example/availability\n"
         + "    response_fields: {status: order.status}\n",
     )
-    code, _, err = run("validate", str(path))
+    code, _, err = run_cli_streams("validate", str(path))
     assert code == 0
     assert (
         f"warning: {path}: Check_Availability.response_fields.status: 'order.status' is "

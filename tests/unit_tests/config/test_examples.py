@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
-import sys
 from pathlib import Path
 
 import pytest
 
 from langchain_apiactions import ActionConfigError, load_actions
-from langchain_apiactions.cli import main
 from langchain_apiactions.config import MAX_EXAMPLES, check_actions
+from tests.clirun import run_cli_streams
 
 
 def _action(name: str, **extra: object) -> dict[str, object]:
@@ -103,14 +101,9 @@ actions:
 """,
         encoding="utf-8",
     )
-    out, err = io.StringIO(), io.StringIO()
-    streams = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        assert main(["validate", str(path)]) == 0
-    finally:
-        sys.stdout, sys.stderr = streams
-    lines = out.getvalue().splitlines()
+    code, out, _ = run_cli_streams("validate", str(path))
+    assert code == 0
+    lines = out.splitlines()
     assert lines[:2] == [
         "examples: 2 for 1 of 2 action(s) (indexed by action selection)",
         "  Track_Order: 'Where is my order?'; 'Has my parcel shipped?'",

@@ -3,18 +3,16 @@ the history, measured with the offline model (no sockets)."""
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from langchain_apiactions import OfflineChatModel
-from langchain_apiactions.cli import main
 from langchain_apiactions.errors import ActionConfigError
 from langchain_apiactions.evaluation import evaluate, load_cases, read_runs, visitor_answer
+from tests.clirun import run_cli
 
 ACTIONS = [
     {"name": "Order", "when_to_use": "Use when the visitor asks where their order is.",
@@ -25,17 +23,6 @@ ACTIONS = [
     {"name": "Ticket", "when_to_use": "Use when the visitor reports a broken item.",
      "method": "POST", "url": "https://a.example/t", "body": {"x": 1}},
 ]  # fmt: skip
-
-
-def run_cli(*argv: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = old
-    return code, out.getvalue() + err.getvalue()
 
 
 def test_tags_multi_intent_and_splits() -> None:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from langchain_apiactions.cli import main
 from langchain_apiactions.evaluation import evaluate
 from langchain_apiactions.semantic_model import SemanticOfflineChatModel
+from tests.clirun import run_cli
 
 
 def actions(order: str, ticket: str) -> list[dict[str, Any]]:
@@ -39,17 +37,6 @@ CASES = [
     {"utterance": "What time do you open?", "expect": "none"},
     {"utterance": "I have a complaint about the product quality", "expect": "Ticket"},
 ]
-
-
-def run_cli(*argv: str) -> tuple[int, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main(list(argv))
-    finally:
-        sys.stdout, sys.stderr = old
-    return code, out.getvalue() + err.getvalue()
 
 
 def test_the_semantic_chooser_matches_by_meaning() -> None:

@@ -67,42 +67,55 @@ def test_mustache_braces_are_an_error_outside_a_json_body(
     ) in err.splitlines()
 
 
-def test_mustache_braces_in_a_json_body_are_a_warning(tmp_path: Path) -> None:
-    """JSON may hold literal braces on purpose, so this one only warns."""
-    path = write(
-        tmp_path,
-        HEAD
-        + "    method: POST\n"
-        + "    url: https://api.bikes.example/reservations\n"
-        + "    inputs: [station]\n"
-        + """    body: '{"station": "{{station}}"}'\n""",
-    )
-    code, out, err = run_cli_streams("validate", str(path))
-    assert code == 0, err
-    assert (
-        f"warning: {path}: Check_Availability.body: {{{{station}}}} has double braces "
-        "(Mustache style), which would send the value inside literal braces "
-        "({value}): write {station} unless the braces are meant to be sent"
-    ) in err.splitlines()
-    assert "1 action(s) OK, 1 warning(s)" in out
-
-
-def test_a_secret_named_like_an_input_is_an_error_suggesting_the_placeholder(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("rest", "exit_code", "line", "in_out"),
+    [
+        pytest.param(
+            # JSON may hold literal braces on purpose, so this one only warns.
+            "    method: POST\n"
+            "    url: https://api.bikes.example/reservations\n"
+            "    inputs: [station]\n"
+            """    body: '{"station": "{{station}}"}'\n""",
+            0,
+            "warning: {path}: Check_Availability.body: {{station}} has double braces "
+            "(Mustache style), which would send the value inside literal braces "
+            "({value}): write {station} unless the braces are meant to be sent",
+            ["1 action(s) OK, 1 warning(s)"],
+            id="mustache-braces-in-a-json-body-are-a-warning",
+        ),
+        pytest.param(
+            "    method: GET\n"
+            "    url: https://api.bikes.example/availability?date=${rental_date}\n"
+            "    inputs: [{name: rental_date, type: date, required: true}]\n",
+            1,
+            "error: {path}: Check_Availability.url: ${rental_date} reads a secret from the "
+            "environment, but rental_date is an input: write {rental_date}",
+            [],
+            id="a-secret-named-like-an-input-is-an-error-suggesting-the-placeholder",
+        ),
+        pytest.param(
+            "    method: GET\n"
+            "    url: https://api.bikes.example/availability\n"
+            "    response_fields: {status: order.status}\n",
+            0,
+            "warning: {path}: Check_Availability.response_fields.status: 'order.status' is "
+            "read as an example value, and it looks like a path: write "
+            "{status: {path: order.status}} to extract it from there",
+            [],
+            id="a-path-written-as-an-example-is-a-warning",
+        ),
+    ],
+)
+def test_validate_names_the_mistake(
+    tmp_path: Path, rest: str, exit_code: int, line: str, in_out: list[str]
 ) -> None:
-    path = write(
-        tmp_path,
-        HEAD
-        + "    method: GET\n"
-        + "    url: https://api.bikes.example/availability?date=${rental_date}\n"
-        + "    inputs: [{name: rental_date, type: date, required: true}]\n",
-    )
-    code, _, err = run_cli_streams("validate", str(path))
-    assert code == 1
-    assert (
-        f"error: {path}: Check_Availability.url: ${{rental_date}} reads a secret from the "
-        "environment, but rental_date is an input: write {rental_date}"
-    ) in err.splitlines()
+    """One line on stderr, in the file's words (`{path}`: the file)."""
+    path = write(tmp_path, HEAD + rest)
+    code, out, err = run_cli_streams("validate", str(path))
+    assert code == exit_code, err
+    assert line.replace("{path}", str(path), 1) in err.splitlines()
+    for text in in_out:
+        assert text in out
 
 
 # ---------------------------------------------------------------- secrets the file needs
@@ -170,23 +183,6 @@ def test_response_fields_as_a_mapping_of_names_to_examples() -> None:
         ("available", None, 4),
         ("price", "price.eur", None),
     ]
-
-
-def test_a_path_written_as_an_example_is_a_warning(tmp_path: Path) -> None:
-    path = write(
-        tmp_path,
-        HEAD
-        + "    method: GET\n"
-        + "    url: https://api.bikes.example/availability\n"
-        + "    response_fields: {status: order.status}\n",
-    )
-    code, _, err = run_cli_streams("validate", str(path))
-    assert code == 0
-    assert (
-        f"warning: {path}: Check_Availability.response_fields.status: 'order.status' is "
-        "read as an example value, and it looks like a path: write "
-        "{status: {path: order.status}} to extract it from there"
-    ) in err.splitlines()
 
 
 def load_error(text: str) -> list[str]:

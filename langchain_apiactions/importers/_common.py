@@ -177,11 +177,11 @@ class ImportResult:
         return text
 
     def _check_reads_back(self, text: str, starts: list[int]) -> None:
-        from langchain_apiactions.config import YAML_LOADER
+        from langchain_apiactions.config.reading import load_yaml
 
         expected = self.mapping()
         try:
-            parsed = yaml.load(text, Loader=YAML_LOADER)  # noqa: S506 (a safe loader)
+            parsed = load_yaml(text)  # YAML_LOADER's reading, duplicate keys refused
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             problem = _first_line(str(getattr(e, "problem", None) or e))

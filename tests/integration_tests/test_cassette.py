@@ -268,3 +268,71 @@ def test_oauth2_token_requests_are_recorded_and_replayed_without_a_token_written
     assert api.connections == connections and len(world.token_requests) == tokens
     assert [m.content for m in replayed] == [m.content for m in live]
     assert [m.artifact["data"] for m in replayed] == [m.artifact["data"] for m in live]
+
+
+def test_apiactions_chat_replays_a_recorded_conversation_with_no_connection(
+    tmp_path: Path,
+) -> None:
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from langchain_apiactions.cli.demo_server import DemoStoreServer
+    from tests.apiserver import ConnectionRecorder
+
+    key = "sk-chat-cassette-77"
+    exe = Path(sys.executable).parent / "apiactions"
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {"STORE_API_KEY": key}
+    path = tmp_path / "chat.yaml"
+    visitor = "Where is my order?\n#12345\nCan you cancel order #12345?\n\n"
+
+    def chat(actions: Path, mode: str) -> str:
+        argv = [str(exe), "chat", str(actions), "--model", "offline", "--debug"]
+        argv += ["--allow-network", "127.0.0.0/8", "--cassette", str(path), "--record-mode", mode]
+        proc = subprocess.run(
+            argv, input=visitor, capture_output=True, text=True, timeout=120, env=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    with DemoStoreServer(key) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        actions = tmp_path / "actions.yaml"
+        actions.write_text(
+            f"""
+- name: Check_Order_Status
+  when_to_use: Use this action when the visitor asks where their order is or about its status.
+  method: GET
+  url: {server.url}/orders/{{order_number}}
+  inputs: [{{name: order_number, required: true, description: The visitor's order number}}]
+  headers: {{Authorization: "Bearer ${{STORE_API_KEY}}"}}
+  response_fields: [{{name: status, path: order.status}}, carrier]
+- name: Cancel_Order
+  when_to_use: Use this action when the visitor wants to cancel their order.
+  method: POST
+  url: {server.url}/orders/{{order_number}}/cancel
+  inputs: [{{name: order_number, required: true, description: The visitor's order number}}]
+  headers: {{Authorization: "Bearer ${{STORE_API_KEY}}"}}
+  once_per_session: true
+"""
+        )
+        live = chat(actions, "once")
+        sent = list(server.requests)
+    assert ("GET", "/orders/12345") in sent and len(sent) == 2
+    assert "status: Shipped" in live
+    assert key not in path.read_text()
+
+    # The API is gone; a listener on its port counts every connection attempt.
+    listener = ConnectionRecorder(port=port)
+    try:
+        replayed = chat(actions, "none")
+    finally:
+        listener.close()
+    assert listener.accepted == 0
+
+    def shown(text: str) -> str:  # what the visitor reads (and --debug), the times aside
+        text = re.sub(r'"elapsed_ms": [\d.]+', '"elapsed_ms": N', text)
+        return re.sub(r"\d+(\.\d+)? ?ms", "N ms", text)
+
+    assert shown(replayed) == shown(live)

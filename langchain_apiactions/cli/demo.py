@@ -61,23 +61,13 @@ def load_model(spec: str | None) -> BaseChatModel:
     Raises:
         ModelSpecError: for an unknown spec, or when the model's extra is not installed.
     """
-    if spec is None:
-        spec = "openai:gpt-4.1-mini" if os.environ.get("OPENAI_API_KEY") else "offline"
-    if spec == "offline":
-        from langchain_apiactions.offline_model import OfflineChatModel
+    from langchain_apiactions.cli.evaluate import build_model, chat_openai, default_model_spec
 
-        return OfflineChatModel()
-    if spec == "offline-semantic":
-        from langchain_apiactions.cli.evaluate import build_model
-
+    spec = default_model_spec(spec)
+    if spec in ("offline", "offline-semantic"):
         return build_model(spec, base_url=None, api_key_env=None)
     if spec.startswith("openai:"):
-        try:
-            from langchain_openai import ChatOpenAI
-        except ImportError as e:
-            msg = "the openai model needs: pip install 'langchain-apiactions[openai]'"
-            raise ModelSpecError(msg) from e
-        return ChatOpenAI(model=spec.split(":", 1)[1], temperature=0)
+        return chat_openai()(model=spec.split(":", 1)[1], temperature=0)
     from langchain_apiactions.langgraph_server import model_hint
 
     hint = model_hint(spec, ("offline", "offline-semantic"))

@@ -14,11 +14,12 @@ from langchain_apiactions.errors import ModelSpecError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_openai import ChatOpenAI
 
     from langchain_apiactions.config import ApiAction
     from langchain_apiactions.evaluation import EvalResult
 
-__all__ = ["add_arguments", "add_parser", "build_model", "run"]
+__all__ = ["add_arguments", "add_parser", "build_model", "chat_openai", "default_model_spec", "run"]
 
 MODEL_HELP = (
     "the chat model(s), comma-separated to score several in one run: `offline` (the "
@@ -143,6 +144,27 @@ def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) 
     )
 
 
+def default_model_spec(spec: str | None) -> str:
+    """`spec`; without one, openai:gpt-4.1-mini when OPENAI_API_KEY is set, else offline."""
+    if spec is None:
+        return "openai:gpt-4.1-mini" if os.environ.get("OPENAI_API_KEY") else "offline"
+    return spec
+
+
+def chat_openai() -> type[ChatOpenAI]:
+    """`ChatOpenAI`, for an `openai:<model>` spec.
+
+    Raises:
+        ModelSpecError: when the `openai` extra is not installed.
+    """
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError as e:
+        msg = "the openai model needs: pip install 'langchain-apiactions[openai]'"
+        raise ModelSpecError(msg) from e
+    return ChatOpenAI
+
+
 def build_model(
     spec: str | None, *, base_url: str | None, api_key_env: str | None
 ) -> BaseChatModel:
@@ -151,8 +173,7 @@ def build_model(
     Raises:
         ModelSpecError: an unknown spec, a missing extra, or no API key to use.
     """
-    if spec is None:
-        spec = "openai:gpt-4.1-mini" if os.environ.get("OPENAI_API_KEY") else "offline"
+    spec = default_model_spec(spec)
     if spec == "offline":
         from langchain_apiactions.offline_model import OfflineChatModel
 
@@ -170,11 +191,7 @@ def build_model(
 
         return SemanticOfflineChatModel()
     if spec.startswith("openai:"):
-        try:
-            from langchain_openai import ChatOpenAI
-        except ImportError as e:
-            msg = "the openai model needs: pip install 'langchain-apiactions[openai]'"
-            raise ModelSpecError(msg) from e
+        chat_model = chat_openai()
         url = base_url or os.environ.get("OPENAI_BASE_URL") or None
         if api_key_env:
             key = os.environ.get(api_key_env)
@@ -190,7 +207,7 @@ def build_model(
                 )
                 raise ModelSpecError(msg)
         # Retries are the eval's own (counted, Retry-After honoured): none in the SDK.
-        return ChatOpenAI(
+        return chat_model(
             model=spec.split(":", 1)[1],
             temperature=0,
             max_retries=0,

@@ -287,10 +287,7 @@ class OfflineChatModel(BaseChatModel):
     # ------------------------------------------------------------------ choosing
     def _matches(self, text: str) -> dict[str, tuple[float, tuple[str, ...]]]:
         """Each bound tool's score for `text` and the (stemmed) words that matched."""
-        docs = {
-            t["name"]: set(words(t.get("description", "") + " " + t["name"].replace("_", " ")))
-            for t in self.tools
-        }
+        docs = {t["name"]: _tool_words(t) for t in self.tools}
         n = max(len(docs), 1)
         query = words(text)
         out: dict[str, tuple[float, tuple[str, ...]]] = {}
@@ -517,13 +514,13 @@ class OfflineChatModel(BaseChatModel):
         open_names = [n for n in names if n not in out]
         self._names_by_place(tool, open_names, [rest], {**taken, **out}, out, fill_rest=True)
 
+    def _catalogue_words(self) -> set[str]:
+        """The words of every bound tool's description and name."""
+        return {w for t in self.tools for w in _tool_words(t)}
+
     def _vocabulary(self, tool: dict[str, Any]) -> set[str]:
         """The words of every bound action and of `tool`'s inputs (not a visitor's answer)."""
-        vocabulary = {
-            w
-            for t in self.tools
-            for w in words(t.get("description", "") + " " + t["name"].replace("_", " "))
-        }
+        vocabulary = self._catalogue_words()
         for name, prop in tool.get("parameters", {}).get("properties", {}).items():
             vocabulary |= _hint_words(name, prop)
         return vocabulary
@@ -549,11 +546,7 @@ class OfflineChatModel(BaseChatModel):
             return []
         props = tool["parameters"]["properties"]
         required = tool["parameters"].get("required", [])
-        vocabulary = {
-            w
-            for t in self.tools
-            for w in words(t.get("description", "") + " " + t["name"].replace("_", " "))
-        }
+        vocabulary = self._catalogue_words()
         used = {str(v).lower() for v in taken.values()}
         candidates = [
             c
@@ -833,6 +826,11 @@ def _pieces(text: str, vocabulary: set[str]) -> list[str]:
 
 def _hint_words(name: str, prop: dict[str, Any]) -> set[str]:
     return set(words(_hint(name, prop)))
+
+
+def _tool_words(tool: dict[str, Any]) -> set[str]:
+    """The words of a bound tool's description and of its name."""
+    return set(words(tool.get("description", "") + " " + tool["name"].replace("_", " ")))
 
 
 def _clean_answer(piece: str, hint_words: set[str]) -> str:

@@ -48,6 +48,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _lowered(v: Any) -> Any:
+    """A keyword as written in any case, with spaces around it (`Number `): `number`."""
+    return v.strip().lower() if isinstance(v, str) else v
+
+
 class ActionInput(_Model):
     """A value the AI collects from the visitor ("Collect data inputs")."""
 
@@ -61,7 +66,7 @@ class ActionInput(_Model):
     @field_validator("type", mode="before")
     @classmethod
     def _lower_type(cls, v: Any) -> Any:
-        return v.strip().lower() if isinstance(v, str) else v
+        return _lowered(v)
 
     @field_validator("required", "array", mode="before")
     @classmethod
@@ -180,7 +185,7 @@ class ApiAction(_Model):
     @field_validator("body_format", mode="before")
     @classmethod
     def _lower_body_format(cls, v: Any) -> Any:
-        return v.strip().lower() if isinstance(v, str) else v
+        return _lowered(v)
 
     @field_validator("idempotency_key", mode="before")
     @classmethod

@@ -191,17 +191,8 @@ def _pct(value: float) -> str:
 
 @dataclass
 class EvalMetrics:
-    """Metrics over a case set and the text report (`EvalResult` adds HTML and plots).
-
-    Attributes:
-        source: The action file (or `<actions>`).
-        cases: One `CaseResult` per case, in the cases' order.
-        labels: The actions, then any other name chosen or expected, then `none`.
-        run: How the run was made (model, time, hashes, usage, counts).
-        descriptions: Each action's `when_to_use`, as the model read it.
-        warnings: Problems with the measurement itself (a holdout case copied into a
-            description).
-    """
+    """Metrics over a case set and the text report. The public class is its subclass
+    `EvalResult` (HTML and plots), whose docstring documents these fields."""
 
     source: str
     cases: list[CaseResult]

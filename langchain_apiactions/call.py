@@ -47,11 +47,12 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import functools
 import json
 import logging
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Collection, Generator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -66,7 +67,7 @@ from langchain_apiactions.arguments import (
     validation_problems,
 )
 from langchain_apiactions.cassette import Cassette
-from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction
+from langchain_apiactions.config import BUILTIN_PLACEHOLDERS, ApiAction, CompiledTemplates
 from langchain_apiactions.errors import (
     ActionCallError,
     AlreadyRanError,
@@ -216,7 +217,10 @@ def resolve_context(action: ApiAction, context: Any) -> dict[str, Any]:
     Raises:
         MissingContextError: naming each `context.NAME` that is absent or empty.
     """
-    names = action.compiled.context
+    return _resolve_names(action.compiled.context, context)
+
+
+def _resolve_names(names: Collection[str], context: Any) -> dict[str, Any]:
     if not names:
         return {}
     values: dict[str, Any] = {}
@@ -267,6 +271,12 @@ class CallPipeline:
     def __repr__(self) -> str:
         return f"CallPipeline({self.action.name})"
 
+    @functools.cached_property
+    def compiled(self) -> CompiledTemplates:
+        """The action's parsed templates (read once: `ApiAction.compiled` is a pydantic
+        private attribute, ~1 µs a read, and a call reads it several times)."""
+        return self.action.compiled
+
     # ------------------------------------------------------------------ steps
     def parse(self, arguments: Mapping[str, Any] | str) -> Arguments:
         """Validate the model's arguments against the action's inputs.
@@ -296,8 +306,8 @@ class CallPipeline:
             MissingContextError: a `context.NAME` the action needs is not in `context`.
         """
         action = self.action
-        c = action.compiled
-        trusted = resolve_context(action, context)
+        c = self.compiled
+        trusted = _resolve_names(c.context, context)
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
         values: dict[str, Any] = {
             "session_id": session_id,
@@ -452,7 +462,7 @@ class CallPipeline:
 
     def interpret(self, response: HttpResult, max_items: int | None = None) -> Interpretation:
         """What the answer means: the data and missing fields, or why not (`error_kind`)."""
-        return interpret(response, self.action.compiled.fields, max_items)
+        return interpret(response, self.compiled.fields, max_items)
 
     def outcome(
         self,
@@ -511,7 +521,7 @@ class CallPipeline:
             artifact["pagination"] = pages
         content = render_content(
             artifact,
-            has_fields=bool(self.action.compiled.fields),
+            has_fields=bool(self.compiled.fields),
             max_value_chars=rt.max_value_chars,
             max_body_chars=rt.max_body_chars,
         )
@@ -707,7 +717,7 @@ class CallPipeline:
         self, request: RenderedRequest, timeout: float | None = None, started: float | None = None
     ) -> HttpResult:
         rt = self.resources
-        auth = self.action.compiled.auth
+        auth = self.compiled.auth
         timeout = self.action.timeout if timeout is None else timeout
         start = time.monotonic() if started is None else started
         deadline = start + timeout
@@ -805,8 +815,10 @@ def _as_is(request: RenderedRequest) -> Generator[RenderedRequest, int | None, N
 def _render_button(
     action: ApiAction, values: Mapping[str, Any], data: Any, masker: SecretMasker
 ) -> ArtifactButton | None:
+    if action.button is None:
+        return None
     c = action.compiled
-    if action.button is None or c.button_url is None:
+    if c.button_url is None:
         return None
     merged = dict(values)
     field_names = {f.name for f in c.fields}

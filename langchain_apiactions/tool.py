@@ -13,12 +13,14 @@ each time.
 
 import contextlib
 import inspect
+import uuid
 from collections.abc import Mapping
 from typing import Any, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForToolRun,
     CallbackManagerForToolRun,
+    Callbacks,
     adispatch_custom_event,
     dispatch_custom_event,
 )
@@ -43,6 +45,7 @@ from langchain_apiactions.call import (
 )
 from langchain_apiactions.config import ApiAction
 from langchain_apiactions.errors import ArgumentError
+from langchain_apiactions.quiet import arun_quietly, nobody_listens, run_quietly
 from langchain_apiactions.request import RenderedRequest
 from langchain_apiactions.result import ActionArtifact
 
@@ -116,7 +119,7 @@ def _call_input(
     config: RunnableConfig | None,
     tool_call_id: str | None = None,
 ) -> CallInput:
-    context = context_from(config) if pipeline.action.compiled.context else None
+    context = context_from(config) if pipeline.compiled.context else None
     return CallInput(arguments, session_id_from(config), context, tool_call_id=tool_call_id)
 
 
@@ -261,6 +264,127 @@ class ApiActionTool(StructuredTool):
             raise ToolArgumentError(str(e)) from e
 
     # ------------------------------------------------------------------ BaseTool
+    def run(
+        self,
+        tool_input: str | dict[str, Any],
+        verbose: bool | None = None,
+        start_color: str | None = "green",
+        color: str | None = "green",
+        callbacks: Callbacks = None,
+        *,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        run_name: str | None = None,
+        run_id: uuid.UUID | None = None,
+        config: RunnableConfig | None = None,
+        tool_call_id: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """`BaseTool.run`: the call, as LangChain runs a tool.
+
+        When no callback handler would see the run (none passed, none on the tool, no
+        tracing, not verbose: `quiet.nobody_listens`), the same result is returned
+        without LangChain's callback machinery.
+
+        Args:
+            tool_input: The arguments (a dict, or a string for the first input).
+            verbose: Log the run (a callback handler: LangChain's path).
+            start_color: The color of the start of a verbose run.
+            color: The color of the end of a verbose run.
+            callbacks: Callback handlers (or a callback manager) for this run.
+            tags: Tags for the callback handlers.
+            metadata: Metadata for the callback handlers.
+            run_name: The run's name, for the callback handlers.
+            run_id: The run's id, for the callback handlers.
+            config: The run's config (session and trusted context in `configurable`).
+            tool_call_id: The model's tool call id: the result is then a `ToolMessage`.
+            **kwargs: Passed to the callback handlers (LangChain's path).
+
+        Returns:
+            A `ToolMessage` for a tool call (content, `ActionArtifact`, status), else
+            the content the model reads.
+        """
+        if not kwargs and self._quiet_class() and nobody_listens(self, callbacks, verbose):
+            return run_quietly(self, tool_input, config, tool_call_id)
+        return super().run(
+            tool_input,
+            verbose,
+            start_color,
+            color,
+            callbacks,
+            tags=tags,
+            metadata=metadata,
+            run_name=run_name,
+            run_id=run_id,
+            config=config,
+            tool_call_id=tool_call_id,
+            **kwargs,
+        )
+
+    async def arun(
+        self,
+        tool_input: str | dict[str, Any],
+        verbose: bool | None = None,
+        start_color: str | None = "green",
+        color: str | None = "green",
+        callbacks: Callbacks = None,
+        *,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        run_name: str | None = None,
+        run_id: uuid.UUID | None = None,
+        config: RunnableConfig | None = None,
+        tool_call_id: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """`BaseTool.arun`: `run` for an event loop (the network part on the toolkit's
+        I/O threads), without the callback machinery when nobody listens.
+
+        Args:
+            tool_input: The arguments (a dict, or a string for the first input).
+            verbose: Log the run (a callback handler: LangChain's path).
+            start_color: The color of the start of a verbose run.
+            color: The color of the end of a verbose run.
+            callbacks: Callback handlers (or a callback manager) for this run.
+            tags: Tags for the callback handlers.
+            metadata: Metadata for the callback handlers.
+            run_name: The run's name, for the callback handlers.
+            run_id: The run's id, for the callback handlers.
+            config: The run's config (session and trusted context in `configurable`).
+            tool_call_id: The model's tool call id: the result is then a `ToolMessage`.
+            **kwargs: Passed to the callback handlers (LangChain's path).
+
+        Returns:
+            A `ToolMessage` for a tool call (content, `ActionArtifact`, status), else
+            the content the model reads.
+        """
+        if not kwargs and self._quiet_class() and nobody_listens(self, callbacks, verbose):
+            return await arun_quietly(self, tool_input, config, tool_call_id)
+        return await super().arun(
+            tool_input,
+            verbose,
+            start_color,
+            color,
+            callbacks,
+            tags=tags,
+            metadata=metadata,
+            run_name=run_name,
+            run_id=run_id,
+            config=config,
+            tool_call_id=tool_call_id,
+            **kwargs,
+        )
+
+    def _quiet_class(self) -> bool:
+        """A subclass that changes how `_run`/`_arun` are called takes LangChain's path
+        (the quiet one calls them as this class declares them)."""
+        cls = type(self)
+        return (
+            cls._run is ApiActionTool._run
+            and cls._arun is ApiActionTool._arun
+            and cls._to_args_and_kwargs is ApiActionTool._to_args_and_kwargs
+        )
+
     def _to_args_and_kwargs(
         self, tool_input: str | dict[str, Any], tool_call_id: str | None
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 import requests
 from requests.models import REDIRECT_STATI
-from requests.sessions import merge_setting
 from requests.structures import CaseInsensitiveDict
 from urllib3.exceptions import (
     NameResolutionError,
@@ -173,12 +172,10 @@ class _Wire:
         p = requests.PreparedRequest()
         p.prepare_method(method)
         p.prepare_url(url, None)
-        merged = merge_setting(  # type: ignore[no-untyped-call]
-            headers, session.headers, dict_class=CaseInsensitiveDict
-        )
-        p.prepare_headers(merged)
+        p.prepare_headers(_merged_headers(headers, session.headers))
         p.prepare_body(body, None, None)
-        p.prepare_auth(None, url)
+        if "@" in (p.url or ""):  # else `get_auth_from_url` finds no user, nothing to do
+            p.prepare_auth(None, url)
         return p
 
     def send(self, request: requests.PreparedRequest, remaining: float) -> _Answer:
@@ -191,6 +188,19 @@ class _Wire:
         self.session.get_adapter(request.url or "")  # InvalidSchema for a non-HTTP URL
         raw = adapter.open(request, remaining)
         return _Answer(raw.status, raw.headers, raw, lambda: _close(raw))
+
+
+def _merged_headers(
+    headers: Mapping[str, str], defaults: Mapping[str, str | bytes | None]
+) -> CaseInsensitiveDict[str | bytes]:
+    """What `requests.sessions.merge_setting(headers, defaults, CaseInsensitiveDict)`
+    returns for two mappings (the session's, then the request's; a None removes one),
+    without its generic conversions (~50 µs a call)."""
+    merged: CaseInsensitiveDict[str | bytes | None] = CaseInsensitiveDict(defaults)
+    merged.update(headers)
+    for name in [k for k, v in merged.items() if v is None]:
+        del merged[name]
+    return merged  # type: ignore[return-value]
 
 
 def _close(raw: BaseHTTPResponse) -> None:

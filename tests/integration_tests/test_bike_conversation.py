@@ -9,9 +9,6 @@ receives exactly the request the answers describe: through the agent helper and 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +16,7 @@ import pytest
 
 from langchain_apiactions import OfflineChatModel, create_api_actions_agent
 from tests.apiserver import ApiServer, Recorded, Reply
+from tests.clirun import apiactions_process
 
 THURSDAY = dt.date(2026, 11, 26)  # "Friday" is 2026-11-27, "tomorrow" too
 
@@ -245,8 +243,6 @@ def test_the_triggered_response_is_relayed_when_the_booking_fails(
 
 
 def test_the_conversations_in_apiactions_chat(bikes: Path, api: ApiServer) -> None:
-    exe = Path(sys.executable).parent / "apiactions"
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
     lines = [
         "I want to reserve a bike",  # 4 inputs, one per turn
@@ -264,14 +260,10 @@ def test_the_conversations_in_apiactions_chat(bikes: Path, api: ApiServer) -> No
         "bob@example.com",
         "",
     ]
-    proc = subprocess.run(
-        [str(exe), "chat", str(bikes), "--allow-network", "127.0.0.0/8"],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    proc = apiactions_process(
+        "chat", str(bikes), "--allow-network", "127.0.0.0/8",
+        stdin="\n".join(lines) + "\n", timeout=120,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     bot = [line for line in proc.stdout.splitlines() if line.startswith("Bot: ")]
     assert bot == [

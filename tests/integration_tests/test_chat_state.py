@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from langchain_apiactions.cli.demo_server import DemoStoreServer
+from tests.clirun import apiactions_process
 
 ACTIONS = """
 - name: Check_Order_Status
@@ -21,18 +19,10 @@ ACTIONS = """
 
 
 def _chat(path: Path, text: str, *extra: str) -> str:
-    exe = Path(sys.executable).parent / "apiactions"
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {
-        "STORE_API_KEY": "state-key-1"
-    }
-    proc = subprocess.run(
-        [str(exe), "chat", str(path), "--allow-network", "127.0.0.0/8", *extra],
-        input=text,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-    )
+    proc = apiactions_process(
+        "chat", str(path), "--allow-network", "127.0.0.0/8", *extra,
+        stdin=text, env={"STORE_API_KEY": "state-key-1"},
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 

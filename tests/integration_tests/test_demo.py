@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from langchain_apiactions.cli.demo_server import DemoStoreServer
+from tests.clirun import apiactions_process
 from tests.docs_snippets import snippet
 
 
@@ -82,20 +83,12 @@ def _action_file(tmp_path: Path, url: str) -> Path:
 
 
 def test_chat_over_your_own_file_with_debug(tmp_path: Path) -> None:
-    exe = Path(sys.executable).parent / "apiactions"
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"} | {
-        "STORE_API_KEY": "chat-key-31"
-    }
     with DemoStoreServer("chat-key-31") as server:
         path = _action_file(tmp_path, server.url)
-        proc = subprocess.run(
-            [str(exe), "chat", str(path), "--allow-network", "127.0.0.0/8", "--debug"],
-            input="Where is my order?\n#12345\n\n",
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
+        proc = apiactions_process(
+            "chat", str(path), "--allow-network", "127.0.0.0/8", "--debug",
+            stdin="Where is my order?\n#12345\n\n", env={"STORE_API_KEY": "chat-key-31"},
+        )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Bot: Sure - could you tell me your order number?" in out
@@ -106,8 +99,6 @@ def test_chat_over_your_own_file_with_debug(tmp_path: Path) -> None:
 
 def test_chat_from_a_pipe_without_triggered_response(tmp_path: Path) -> None:
     """Piped input that just ends closes the prompt's line; no triggered response is no `""`."""
-    exe = Path(sys.executable).parent / "apiactions"
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     with DemoStoreServer("pipe-key-77") as server:
         path = tmp_path / "actions.yaml"
         path.write_text(f"""
@@ -119,14 +110,11 @@ def test_chat_from_a_pipe_without_triggered_response(tmp_path: Path) -> None:
   headers: {{Authorization: "Bearer ${{STORE_API_KEY}}"}}
   response_fields: [{{name: status, path: order.status}}]
 """)
-        proc = subprocess.run(
-            [str(exe), "chat", str(path), "--model", "offline", "--allow-host", "127.0.0.1"],
-            input="Where is my order #12345?\n",  # no empty line: the input just ends
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env | {"STORE_API_KEY": "pipe-key-77"},
-        )
+        proc = apiactions_process(
+            "chat", str(path), "--model", "offline", "--allow-host", "127.0.0.1",
+            stdin="Where is my order #12345?\n",  # no empty line: the input just ends
+            env={"STORE_API_KEY": "pipe-key-77"},
+        )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "⚡ Check_Order_Status fired; the visitor sees at once: nothing" in out
@@ -177,15 +165,10 @@ def test_demo_with_an_openai_compatible_server(tmp_path: Path) -> None:
 
 
 def test_demo_interactive_reads_the_visitor_and_asks_for_confirmation() -> None:
-    exe = Path(sys.executable).parent / "apiactions"
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    proc = subprocess.run(
-        [str(exe), "demo", "--interactive"],
-        input="Please cancel order #67890\nno\nWhere is my order #67890?\n\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
+    proc = apiactions_process(
+        "demo",
+        "--interactive",
+        stdin="Please cancel order #67890\nno\nWhere is my order #67890?\n\n",
     )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout

@@ -7,9 +7,6 @@ does not know (404): the chat must not say goodbye, must not close, and must go 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +15,7 @@ from langchain_core.messages import AIMessage
 
 from langchain_apiactions import OfflineChatModel, create_api_actions_agent, last_turn_actions
 from tests.apiserver import ApiServer, Reply
+from tests.clirun import apiactions_process
 
 DENTAL = Path(__file__).resolve().parents[2] / "examples" / "dental_clinic.yaml"
 ORIGIN = "https://api.smileclinic.example"
@@ -88,9 +86,6 @@ def test_dental_conversation_through_the_agent(clinic: Path, api: ApiServer) -> 
 
 
 def test_dental_conversation_in_apiactions_chat(clinic: Path, api: ApiServer) -> None:
-    exe = Path(sys.executable).parent / "apiactions"
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    env["CLINIC_API_KEY"] = "clinic-key-8841"
     lines = [
         "Hi, I'd like to book a check-up for next Tuesday",
         "Maria Lopez",
@@ -99,14 +94,10 @@ def test_dental_conversation_in_apiactions_chat(clinic: Path, api: ApiServer) ->
         "",
     ]
     today = dt.date.today()
-    proc = subprocess.run(
-        [str(exe), "chat", str(clinic), "--allow-network", "127.0.0.0/8"],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
+    proc = apiactions_process(
+        "chat", str(clinic), "--allow-network", "127.0.0.0/8",
+        stdin="\n".join(lines) + "\n", env={"CLINIC_API_KEY": "clinic-key-8841"}, timeout=120,
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "Bot: Sure - could you tell me the patient's full name?" in out

@@ -9,15 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage, ToolMessage
 
 from langchain_apiactions import ActionConfigError, check_actions, create_api_actions_agent
 from langchain_apiactions.errors import MissingContextError
 from tests.apiserver import ApiServer, Reply
 from tests.clirun import run_cli
 from tests.helpers import make_toolkit
+from tests.scripted import ScriptedModel, tool_call
 
 CUSTOMER = "C-7731"
 TOKEN = "tok-user-9f3a1c77e2b04d5f"
@@ -38,36 +37,23 @@ actions:
 """
 
 
-class ScriptedModel(BaseChatModel):
-    """Answers with scripted messages and records every message it was shown."""
+class SchemaModel(ScriptedModel):
+    """A scripted model that also records the OpenAI tool schemas it was offered."""
 
-    script: list[AIMessage]
-    seen: list[list[BaseMessage]]
-    offered: list[list[dict[str, Any]]]
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
+    schemas: list[list[dict[str, Any]]]
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
         from langchain_core.utils.function_calling import convert_to_openai_tool
 
-        self.offered.append([convert_to_openai_tool(t) for t in tools])
-        return self
-
-    def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> ChatResult:
-        self.seen.append(list(messages))
-        return ChatResult(generations=[ChatGeneration(message=self.script.pop(0))])
+        self.schemas.append([convert_to_openai_tool(t) for t in tools])
+        return super().bind_tools(tools, **kwargs)
 
 
-def _model(args: dict[str, Any]) -> ScriptedModel:
-    call = AIMessage(
-        content="",
-        tool_calls=[{"name": "My_Orders", "args": args, "id": "call_1", "type": "tool_call"}],
+def _model(args: dict[str, Any]) -> SchemaModel:
+    call = tool_call("My_Orders", args)
+    return SchemaModel(
+        script=[call, AIMessage(content="Shipped.")], seen=[], offered=[], schemas=[]
     )
-    return ScriptedModel(script=[call, AIMessage(content="Shipped.")], seen=[], offered=[])
 
 
 @pytest.fixture
@@ -157,13 +143,13 @@ def test_agent_run_context_reaches_the_api_and_never_the_model(
     # artifact, the streamed events or the logs carry the trusted values.
     _no_trusted_values(
         [[x.content for x in turn] for turn in m.seen],
-        m.offered,
+        m.schemas,
         [x.artifact for x in tool_msgs],
         events,
         [r.getMessage() for r in caplog.records],
     )
     # The schema the model is offered names only the declared input.
-    params = m.offered[0][0]["function"]["parameters"]["properties"]
+    params = m.schemas[0][0]["function"]["parameters"]["properties"]
     assert set(params) == {"order_no"}
 
 

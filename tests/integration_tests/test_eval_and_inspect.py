@@ -17,6 +17,7 @@ from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_apiactions.cli.inspector import RequestInspector
 from langchain_apiactions.evaluation import compare_results, evaluate, load_cases
 from tests.clirun import run_cli
+from tests.evalfiles import store_ab_files
 
 ACTIONS = [
     {"name": "Order", "when_to_use": "Use when the visitor asks where their order is.",
@@ -145,14 +146,7 @@ def test_bad_cases_file_is_reported(tmp_path: Path) -> None:
 
 
 def test_eval_cli_with_the_offline_model_and_compare(tmp_path: Path) -> None:
-    from langchain_apiactions.cli.demo import store_actions_text
-
-    a = tmp_path / "a.yaml"
-    a.write_text(store_actions_text())
-    b = tmp_path / "b.yaml"
-    narrow = "asks whether we sell or have\n      something (shoes, shirts, jackets, socks, bags), or asks"
-    assert narrow in store_actions_text()
-    b.write_text(store_actions_text().replace(narrow, "or asks"))
+    a, b = store_ab_files(tmp_path)
     cases = tmp_path / "cases.yaml"
     cases.write_text(
         "- {utterance: 'Where is my order #12345?', expect: Check_Order_Status, args: {order_number: '12345'}}\n"

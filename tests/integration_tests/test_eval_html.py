@@ -12,12 +12,10 @@ from hypothesis import strategies as st
 from langchain_apiactions.cli.demo import store_actions_text
 from langchain_apiactions.evaluation import CaseResult, EvalResult, RunInfo
 from tests.clirun import run_cli
+from tests.evalfiles import store_ab_files
 
 CHROMIUM = Path("/usr/bin/chromium")
 HOSTILE = "<img src=x onerror=\"document.title='pwned'\"> & </td></table><script>x</script>"
-NARROW = (
-    "asks whether we sell or have\n      something (shoes, shirts, jackets, socks, bags), or asks"
-)
 
 
 class Page(HTMLParser):
@@ -75,10 +73,7 @@ def chromium(page: Path, *args: str) -> str:
 
 def test_the_html_report_in_a_real_browser(tmp_path: Path) -> None:
     assert CHROMIUM.exists(), "Debian's chromium package (apt-get install chromium)"
-    a = tmp_path / "a.yaml"
-    a.write_text(store_actions_text())
-    b = tmp_path / "b.yaml"
-    b.write_text(store_actions_text().replace(NARROW, "or asks"))
+    a, b = store_ab_files(tmp_path)
     cases = tmp_path / "cases.yaml"
     cases.write_text(
         "- {utterance: 'Where is my order?', expect: Check_Order_Status, args: {order_number: '12345'}, tags: [short]}\n"

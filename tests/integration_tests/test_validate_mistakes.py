@@ -191,28 +191,29 @@ def load_error(text: str) -> list[str]:
     return [line.removeprefix("  - ") for line in str(info.value).splitlines()[1:]]
 
 
-def test_an_action_name_with_spaces_suggests_one_with_underscores() -> None:
-    lines = load_error(
-        HEAD.replace("  - name: Check_Availability", "  - Action Name: Check Availability")
-        + "    method: GET\n    url: https://api.bikes.example/availability\n"
-    )
-    assert lines == [
-        "<actions>: Check Availability.name: 'Check Availability' is not a valid action "
-        "name (letters, digits and _ only, at most 64): use 'Check_Availability'"
-    ]
-
-
-def test_an_unquoted_comma_in_a_flow_mapping_says_the_value_needs_quotes() -> None:
-    lines = load_error(
-        HEAD
-        + "    method: GET\n"
-        + "    url: https://api.bikes.example/stations/{station}\n"
-        + "    inputs:\n"
-        + "      station: {required: true, description: The pick-up station, for example"
-        + " Riverside or Central}\n"
-    )
-    assert lines == [
-        "<actions>: Check_Availability.inputs.station.description: the value probably "
-        "needs quotes: an unquoted comma inside {...} ended it and made 'for example "
-        'Riverside or Central\' a key of its own (write description: "...")'
-    ]
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        pytest.param(
+            HEAD.replace("  - name: Check_Availability", "  - Action Name: Check Availability")
+            + "    method: GET\n    url: https://api.bikes.example/availability\n",
+            "<actions>: Check Availability.name: 'Check Availability' is not a valid action "
+            "name (letters, digits and _ only, at most 64): use 'Check_Availability'",
+            id="an-action-name-with-spaces-suggests-one-with-underscores",
+        ),
+        pytest.param(
+            HEAD
+            + "    method: GET\n"
+            + "    url: https://api.bikes.example/stations/{station}\n"
+            + "    inputs:\n"
+            + "      station: {required: true, description: The pick-up station, for example"
+            + " Riverside or Central}\n",
+            "<actions>: Check_Availability.inputs.station.description: the value probably "
+            "needs quotes: an unquoted comma inside {...} ended it and made 'for example "
+            'Riverside or Central\' a key of its own (write description: "...")',
+            id="an-unquoted-comma-in-a-flow-mapping-says-the-value-needs-quotes",
+        ),
+    ],
+)
+def test_a_load_error_in_the_files_words(text: str, line: str) -> None:
+    assert load_error(text) == [line]

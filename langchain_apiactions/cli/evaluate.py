@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from langchain_apiactions.cli.options import _UsageError, add_command
+from langchain_apiactions.cli.options import _UsageError, add_command, cassette_option
 from langchain_apiactions.errors import ModelSpecError
 
 if TYPE_CHECKING:
@@ -114,6 +114,11 @@ def add_arguments(e: argparse.ArgumentParser, accuracy: Callable[[str], float]) 
         help="where model responses are cached and runs.jsonl is kept",
     )
     e.add_argument("--no-cache", action="store_true", help="send every request again")
+    cassette_option(
+        e,
+        "record the model's answers in this YAML file and replay them, instead of the "
+        "cache (the eval calls no API; see --record-mode)",
+    )
     e.add_argument("--no-history", action="store_true", help="do not append to runs.jsonl")
     e.add_argument("--history", action="store_true", help="list the runs in runs.jsonl and exit")
     e.add_argument(
@@ -274,6 +279,7 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if ns.compare:
         load_cases(ns.cases, actions=load_actions(ns.compare))
     common: dict[str, Any] = {
+        "cassette": _cassette(ns),
         "max_turns": ns.max_turns,
         "repeat": ns.repeat,
         "split": ns.split,
@@ -370,6 +376,15 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if failed else 0
 
 
+def _cassette(ns: argparse.Namespace) -> Any:
+    """One `ModelCassette` for every run of this command (A/B, models, sizes), or None."""
+    if getattr(ns, "cassette", None) is None:
+        return None
+    from langchain_apiactions.evaluation.calls import ModelCassette
+
+    return ModelCassette(ns.cassette, ns.record_mode)
+
+
 def comparing_options(ns: argparse.Namespace) -> bool:
     """Whether the command line asks for an A/B comparison."""
     return bool(ns.compare or ns.system_prompt_b)
@@ -400,6 +415,7 @@ def _catalogue_sizes(
     extra = with_distractors(own, load_actions(ns.distractors))[len(own) :]
     k = f"Recall@{ns.select}" if ns.select else "Recall"
     errors = 0
+    answers = _cassette(ns)
     for model in models:
         out.write(f"model: {describe_model(model).label}\n")
         out.write(f"{'actions':>8}  {k:>10}  {'accuracy':>9}  {'schema chars/call':>18}\n")
@@ -421,6 +437,7 @@ def _catalogue_sizes(
                     select=ns.select,
                     distractors=extra[: max(size - len(own), 0)],
                     progress=progress,
+                    cassette=answers,
                 )
             finally:
                 progress.close()

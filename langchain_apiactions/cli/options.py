@@ -97,13 +97,11 @@ def store_option(p: argparse.ArgumentParser) -> None:
     )
 
 
-def cassette_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--cassette",
-        default=None,
-        metavar="FILE",
-        help="record the API's answers in this YAML file and replay them (see --record-mode)",
-    )
+def cassette_option(
+    p: argparse.ArgumentParser,
+    what: str = "record the API's answers in this YAML file and replay them (see --record-mode)",
+) -> None:
+    p.add_argument("--cassette", default=None, metavar="FILE", help=what)
     p.add_argument(
         "--record-mode",
         default="once",

@@ -15,16 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, message_to_dict, messages_from_dict
 from pydantic import SecretStr
 
-from langchain_apiactions.errors import CaseError
+from langchain_apiactions.cassette import RECORD_MODES, RecordMode
+from langchain_apiactions.errors import CaseError, CassetteError
 
 __all__ = [
     "CallStats",
     "CaseError",
     "ModelCaller",
+    "ModelCassette",
     "ModelInfo",
     "ResponseCache",
     "describe_model",
@@ -155,6 +158,159 @@ class ResponseCache:
             Path(tmp).unlink(missing_ok=True)
 
 
+_CASSETTE_HEADER = (
+    "# apiactions eval cassette: the model's answers, keyed on the request's fingerprint\n"
+)
+
+
+class ModelCassette:
+    """The model's answers of `apiactions eval` runs in one readable YAML file.
+
+    The eval calls no API (it stops at the first action the model calls), so the only
+    thing it sends is the model's requests: `--cassette FILE` records those answers and
+    replays them, for a run with no model server, no key and no network (CI). A request
+    matches a recording on the response cache's fingerprint (provider, model, base URL,
+    temperature, the tools and every message, the system prompt included), so a changed
+    description or prompt is a request with no recording. Modes as the toolkit's
+    `record_mode`: `once` records when the file is missing and only replays when it
+    exists; `none` only replays (a request with no recording ends its case in an error
+    naming the cassette, nothing sent); `new_episodes` replays what is recorded and
+    records the rest; `all` records everything again. The offline choosers send nothing,
+    so nothing of theirs is recorded. What is written: the model, the conversation's
+    visitor and model turns (not the system prompt), and the answer (text, tool calls,
+    usage); never a header, so never the model's API key.
+
+    Raises:
+        CassetteError: the mode is unknown or the file cannot be read.
+    """
+
+    def __init__(self, path: str | Path, mode: RecordMode = "once") -> None:
+        if mode not in RECORD_MODES:
+            msg = f"unknown record mode {mode!r}: one of {', '.join(RECORD_MODES)}"
+            raise CassetteError(msg)
+        self.path = Path(path)
+        self.mode: RecordMode = mode
+        exists = self.path.exists()
+        self._entries: list[dict[str, Any]] = []
+        if exists and mode != "all":
+            self._entries = _load_answers(self.path)
+        self._recording = mode in ("all", "new_episodes") or (mode == "once" and not exists)
+        self._replaying = mode != "all"
+        self._played: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"ModelCassette({str(self.path)!r}, mode={self.mode!r})"
+
+    def answer(
+        self,
+        key: str,
+        messages: Sequence[BaseMessage],
+        model: str,
+        send: Callable[[], AIMessage],
+    ) -> tuple[AIMessage, bool]:
+        """The answer to the request `key` and whether it was replayed (nothing sent).
+
+        Raises:
+            CaseError: replay only, and no recording of this request.
+        """
+        if self._replaying:
+            with self._lock:
+                found = self._find(key)
+            if found is not None:
+                return _answer_of(found["answer"]), True
+            if not self._recording:
+                msg = (
+                    f"no recording of this model request in the cassette {self.path} "
+                    f"(record mode {self.mode}; a description, prompt or case changed?): "
+                    "nothing sent"
+                )
+                raise CaseError(msg)
+        answer = send()
+        entry = {
+            "request": {"key": key, "model": model, "conversation": _turns(messages)},
+            "answer": _answer_dict(answer),
+        }
+        with self._lock:
+            self._entries.append(entry)
+            self._played.add(id(entry))
+            self._save()
+        return answer, False
+
+    def _find(self, key: str) -> dict[str, Any] | None:
+        last = None
+        for entry in self._entries:
+            if (entry.get("request") or {}).get("key") != key:
+                continue
+            if id(entry) not in self._played:
+                self._played.add(id(entry))
+                return entry
+            last = entry
+        return last  # every recording of it played: the last one answers again
+
+    def _save(self) -> None:
+        # In a stable order (parallel cases finish in any order): a rerun diffs cleanly.
+        entries = sorted(
+            self._entries,
+            key=lambda e: json.dumps(e.get("request"), sort_keys=True, default=str),
+        )
+        text = _CASSETTE_HEADER + yaml.safe_dump(
+            {"version": 1, "answers": entries}, sort_keys=False, allow_unicode=True, width=100
+        )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".cassette-")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, self.path)
+
+
+def _load_answers(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as e:
+        msg = f"cassette {path} cannot be read: {e}"
+        raise CassetteError(msg) from None
+    answers = data.get("answers") if isinstance(data, dict) else None
+    if not isinstance(answers, list):
+        msg = f"cassette {path} has no 'answers' list (not an eval cassette?)"
+        raise CassetteError(msg)
+    return [dict(a) for a in answers if isinstance(a, dict)]
+
+
+def _turns(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:
+    """The conversation as written in the cassette (the system prompt left out)."""
+    turns: list[dict[str, Any]] = []
+    for m in messages:
+        if m.type == "system":
+            continue
+        turn: dict[str, Any] = {m.type: str(m.text)}
+        made = getattr(m, "tool_calls", None) or []
+        calls = [{"name": c["name"], "args": c["args"]} for c in made]
+        if calls:
+            turn["tool_calls"] = calls
+        turns.append(turn)
+    return turns
+
+
+def _answer_dict(answer: AIMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {"text": str(answer.text)}
+    if answer.tool_calls:
+        out["tool_calls"] = [
+            {"name": c["name"], "args": c["args"], "id": c.get("id")} for c in answer.tool_calls
+        ]
+    if answer.usage_metadata:
+        out["usage"] = dict(answer.usage_metadata)
+    return out
+
+
+def _answer_of(data: dict[str, Any]) -> AIMessage:
+    calls = [
+        {"name": str(c["name"]), "args": dict(c.get("args") or {}), "id": c.get("id")}
+        for c in data.get("tool_calls") or []
+    ]
+    return AIMessage(content=str(data.get("text") or ""), tool_calls=calls)
+
+
 def _message_key(m: BaseMessage) -> list[Any]:
     calls = [[c["name"], c["args"]] for c in getattr(m, "tool_calls", None) or []]
     return [m.type, m.text, calls]
@@ -201,6 +357,8 @@ class ModelCaller:
         info: What the model is (part of the cache key).
         tools: The tool schemas sent (part of the cache key).
         cache: Where responses are kept (None: no cache).
+        cassette: Where the answers are recorded and replayed (`--cassette`); used
+            instead of `cache`.
         max_retries: Attempts after the first, for 429 and 5xx answers.
         backoff: Seconds before the first retry; doubled each time (a `Retry-After`
             header wins, up to `max_wait`).
@@ -214,6 +372,7 @@ class ModelCaller:
         tools: Sequence[dict[str, Any]],
         *,
         cache: ResponseCache | None = None,
+        cassette: ModelCassette | None = None,
         max_retries: int = 4,
         backoff: float = 1.0,
         max_wait: float = 60.0,
@@ -222,7 +381,8 @@ class ModelCaller:
     ) -> None:
         self.bound = bound
         self.info = info
-        self.cache = cache if not info.local else None
+        self.cache = cache if not info.local and cassette is None else None
+        self.cassette = cassette if not info.local else None
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_wait = max_wait
@@ -251,6 +411,14 @@ class ModelCaller:
         Raises:
             CaseError: the call failed, or kept failing with 429/5xx after the retries.
         """
+        if self.cassette is not None:
+            answer, replayed = self.cassette.answer(
+                self.key(messages), messages, self.info.label, lambda: self._send(list(messages))
+            )
+            if replayed:
+                with self.stats.lock:
+                    self.stats.cached += 1
+            return answer
         cache = self.cache if use_cache else None
         key = self.key(messages) if cache is not None else ""
         if cache is not None:

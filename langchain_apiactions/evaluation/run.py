@@ -24,11 +24,13 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from langchain_apiactions.agent import DEFAULT_SYSTEM_PROMPT
+from langchain_apiactions.cassette import RecordMode
 from langchain_apiactions.config import ActionInput, ApiAction, load_actions
 from langchain_apiactions.errors import ActionConfigError
 from langchain_apiactions.evaluation.calls import (
     CaseError,
     ModelCaller,
+    ModelCassette,
     ResponseCache,
     describe_model,
     model_secrets,
@@ -199,6 +201,8 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
     select: int | None = None,
     distractors: Any = None,
+    cassette: ModelCassette | str | Path | None = None,
+    record_mode: RecordMode = "once",
 ) -> EvalResult:
     """Run every case as the agent would, up to the first action called (no API is called).
 
@@ -226,6 +230,11 @@ def evaluate(
         distractors: More actions (anything `load_actions` accepts, e.g. another file)
             added to the catalogue the model and selection choose among; the cases
             still expect the file's own actions.
+        cassette: Record the model's answers in this YAML file and replay them (a
+            `ModelCassette`, or its path with `record_mode`); used instead of the
+            response cache. Several runs that share one file (A/B, several models)
+            share one `ModelCassette`.
+        record_mode: `once`, `none`, `new_episodes` or `all` (for a path `cassette`).
 
     Returns:
         An `EvalResult`. A case whose model call kept failing is recorded with its
@@ -247,6 +256,11 @@ def evaluate(
     bound = model.bind_tools(tools)
     samples = max(repeat, 1)
     use_cache = cache and samples == 1 and cache_dir is not None
+    answers = (
+        cassette
+        if cassette is None or isinstance(cassette, ModelCassette)
+        else ModelCassette(cassette, record_mode)
+    )
 
     def make_caller(bound: Any, tools: Sequence[dict[str, Any]]) -> ModelCaller:
         return ModelCaller(
@@ -254,6 +268,7 @@ def evaluate(
             info,
             tools,
             cache=ResponseCache(cache_dir) if use_cache and cache_dir is not None else None,
+            cassette=answers,
             max_retries=max_retries,
             backoff=backoff,
             secrets=model_secrets(model),

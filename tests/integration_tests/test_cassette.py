@@ -205,7 +205,7 @@ def test_apiactions_call_records_and_replays_with_cassette_options(
 ) -> None:
     import json
 
-    from tests.integration_tests.test_cli import run as run_cli
+    from tests.clirun import run_cli
 
     api.route("POST", "/cancel", Reply(200, {"cancelled": True}))
     actions = tmp_path / "actions.yaml"

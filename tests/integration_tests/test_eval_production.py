@@ -266,3 +266,60 @@ def test_keyless_server_and_api_key_env(
     assert err == "error: --api-key-env NOT_SET_ANYWHERE: the environment variable is not set\n"
     code, _, err = run_cli_streams("eval", actions, cases, "--model", "openai:gpt-test")
     assert code == 2 and "needs an API key" in err
+
+
+def test_eval_cassette_records_the_models_answers_then_replays_with_no_model_server(
+    llm: ChatServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    from tests.apiserver import ConnectionRecorder
+
+    key = "sk-eval-cassette-4711"
+    monkeypatch.setenv("EVAL_KEY", key)
+    actions, cases = files(tmp_path)
+    cassette = tmp_path / "eval.yaml"
+
+    def run(mode: str, out: str, cases_file: str = cases) -> tuple[int, str, dict[str, Any]]:
+        argv = ["eval", actions, cases_file, "--model", "openai:gpt-test", "--base-url"]
+        argv += [llm.base_url, "--api-key-env", "EVAL_KEY", "--workers", "2", "--no-history"]
+        argv += ["--cache-dir", str(tmp_path / "cache"), "--json", str(tmp_path / out)]
+        argv += ["--cassette", str(cassette), "--record-mode", mode]
+        code, stdout, stderr = run_cli_streams(*argv)
+        return code, stdout + stderr, json.loads((tmp_path / out).read_text())
+
+    code, live_out, live = run("once", "live.json")
+    assert code == 0, live_out
+    assert len(llm.seen) == 5 and live["calls"] == 5
+    written = cassette.read_text()
+    data = yaml.safe_load(written)
+    assert len(data["answers"]) == 5
+    asked = next(a for a in data["answers"] if len(a["request"]["conversation"]) == 3)
+    assert asked["request"]["conversation"] == [
+        {"human": "Where is my order?"}, {"ai": ORDER_QUESTION}, {"human": "4521"}]  # fmt: skip
+    assert asked["answer"]["tool_calls"][0]["args"] == {"n": "4521"}
+    assert key not in written and DEFAULT_SYSTEM_PROMPT not in written
+
+    # No model server any more: a listener on its port counts every connection attempt.
+    llm.stop()
+    listener = ConnectionRecorder(port=llm.server.port)
+    try:
+        code, out, replayed = run("none", "replayed.json")
+        assert code == 0, out
+        assert [(c["chosen"], c["turns"]) for c in replayed["cases"]] == [
+            (c["chosen"], c["turns"]) for c in live["cases"]
+        ]
+        assert replayed["accuracy"] == live["accuracy"] == 1.0
+        assert replayed["calls"] == 0 and replayed["cached"] == 5
+        # A case the cassette has not heard: its error names the cassette; nothing sent.
+        changed = tmp_path / "changed.json"
+        changed.write_text(
+            json.dumps([*CASES, {"utterance": "Is the shop open?", "expect": "none"}])
+        )
+        code, out, missed = run("none", "missed.json", str(changed))
+    finally:
+        listener.close()
+    assert listener.accepted == 0
+    assert code == 2
+    [error] = [c for c in missed["cases"] if c["chosen"] == "error"]
+    assert f"no recording of this model request in the cassette {cassette}" in error["error"]

@@ -50,8 +50,9 @@ also importable from the module that raises it (`oauth2.TokenError`, `bodies.Xml
 `server.ServerSettingsError`).
 
 A few private exceptions (`_Stop`, `_BodyTooLarge` and `_DeadlineExceeded` in `network`,
-`_DuplicateKeyError` in `config`, `_UsageError` in `cli`) are control flow inside one
-step and never leave it; a test keeps every other exception class in this tree.
+`_DuplicateKeyError` and `_NotPlain` in `config`, `_UsageError` in `cli`) are control
+flow inside one step and never leave it; a test keeps every other exception class in this
+tree.
 
 This module (like the whole file format: `config`, `templating`, `extract`) needs no
 LangChain, so loading and validating an action file starts fast.

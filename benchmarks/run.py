@@ -275,6 +275,17 @@ def bench_agent_turn(base: str, n: int) -> None:
     session.close()
 
 
+# --------------------------------------------------------------------------- 3d. binding
+
+
+def bench_binding_row(base: str, n: int) -> None:
+    """Row 3d (`bench_binding.py`): the catalogue is the order action and 999 actions of
+    the Kubernetes import."""
+    from bench_binding import bench_binding, kubernetes_fillers  # benchmarks/ is on sys.path
+
+    bench_binding(action(base), kubernetes_fillers(), n, interleaved, row)
+
+
 # --------------------------------------------------------------------------- 2. parallel
 
 
@@ -522,7 +533,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         metavar="NAMES",
-        help="comma-separated: call,turn,mcp,parallel,compile,extract,context,startup,import,stores,tracing",
+        help="comma-separated: call,turn,binding,mcp,parallel,compile,extract,context,startup,import,stores,tracing",
     )
     ns = parser.parse_args()
     os.environ["BENCH_KEY"] = KEY
@@ -532,12 +543,14 @@ def main() -> int:
     def want(name: str) -> bool:
         return only is None or name in only
 
-    if want("call") or want("turn") or want("stores") or want("mcp") or want("tracing"):
+    if any(want(n) for n in ("call", "turn", "binding", "stores", "mcp", "tracing")):
         fast = FastServer()
         if want("call"):
             bench_per_call(fast.url, 300 if ns.quick else 1500)
         if want("turn"):
             bench_agent_turn(fast.url, 30 if ns.quick else 150)
+        if want("binding"):
+            bench_binding_row(fast.url, 20 if ns.quick else 60)
         if want("stores"):
             from bench_stores import bench_stores  # benchmarks/ is on sys.path
 

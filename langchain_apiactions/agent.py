@@ -124,6 +124,101 @@ def ApiActionsMiddleware(toolkit: ApiActionsToolkit) -> Any:
     return middleware_class()
 
 
+# Model settings under which a provider converts tools differently (strict schemas):
+# LangChain's own conversion then runs, as without the cache.
+_CONVERTING_SETTINGS = frozenset({"strict", "response_format"})
+
+
+class _BoundSchemas:
+    """Each API action tool as the OpenAI tool dict `convert_to_openai_tool` makes of it,
+    computed once per tool (again only when its `name`, `description` or `args_schema`
+    is reassigned).
+
+    `create_agent` calls `bind_tools` on every model call, and each provider converts
+    each tool there (`convert_to_openai_tool`, a walk over the whole JSON schema, about
+    0.4 ms for a tool of the Kubernetes import): with 1,000 actions bound that was most
+    of a turn. A tool given as its OpenAI dict passes through the conversion unchanged,
+    so the model reads the same text; the tools still run from the tool node, by name.
+    Left as they are: tools with provider `extras`, and every tool of a call with a
+    structured response or strict schemas (converted differently).
+    """
+
+    def __init__(self) -> None:
+        # id(tool) -> (tool, name, description, args_schema, function description); the
+        # tool is kept so that its id is not reused.
+        self._known: dict[int, tuple[Any, str, str, Any, dict[str, Any]]] = {}
+        # The last call's tools, `ApiActionTool.schema_edits` then, and what was bound:
+        # the same tools again (the usual case) cost one comparison of the two tuples,
+        # not a look at each tool (a few µs each with 1,000 of them).
+        self._last: tuple[tuple[Any, ...], int, list[Any]] | None = None
+
+    def request(self, request: Any) -> Any:
+        if request.response_format is not None or not _CONVERTING_SETTINGS.isdisjoint(
+            request.model_settings
+        ):
+            return request
+        return request.override(tools=self.tools(request.tools))
+
+    def tools(self, tools: Sequence[Any]) -> list[Any]:
+        from langchain_apiactions.tool import ApiActionTool
+
+        given, edits, last = tuple(tools), ApiActionTool.schema_edits, self._last
+        if last is not None and last[1] == edits and last[0] == given:
+            return list(last[2])
+        out = self._convert(given)
+        self._last = (given, edits, out)
+        return list(out)
+
+    def _convert(self, tools: Sequence[Any]) -> list[Any]:
+        from langchain_core.utils.function_calling import convert_to_openai_tool
+
+        from langchain_apiactions.tool import ApiActionTool
+
+        known = self._known
+        out: list[Any] = []
+        for t in tools:
+            if not isinstance(t, ApiActionTool) or t.extras:
+                out.append(t)
+                continue
+            memo = known.get(id(t))
+            if (
+                memo is None
+                or memo[1] != t.name
+                or memo[2] != t.description
+                or memo[3] is not t.args_schema
+            ):
+                function = convert_to_openai_tool(t)["function"]
+                memo = (t, t.name, t.description, t.args_schema, function)
+                known[id(t)] = memo
+            out.append({"type": "function", "function": memo[4]})
+        return out
+
+
+def _bound_schemas_middleware() -> Any:
+    """The innermost middleware of `create_api_actions_agent`: the model is bound each
+    tool's schema computed once (`_BoundSchemas`), not converted on every model call.
+    Innermost, so every other middleware still sees the tools themselves."""
+    from langchain.agents.middleware import AgentMiddleware
+
+    cache = _BoundSchemas()
+
+    def wrap_model_call(self: Any, request: Any, handler: Callable[[Any], Any]) -> Any:
+        return handler(cache.request(request))
+
+    async def awrap_model_call(
+        self: Any, request: Any, handler: Callable[[Any], Awaitable[Any]]
+    ) -> Any:
+        return await handler(cache.request(request))
+
+    hooks: dict[str, Any] = {
+        "__doc__": "Binds each API action tool's schema computed once.",
+        "wrap_model_call": wrap_model_call,
+        "awrap_model_call": awrap_model_call,
+    }
+    middleware_class = type("ApiActionsBoundSchemas", (AgentMiddleware,), hooks)
+    return middleware_class()
+
+
 def _close_if_needed(state: dict[str, Any]) -> dict[str, Any] | None:
     messages: list[AnyMessage] = state.get("messages", [])
     results: list[ActionArtifact] = []
@@ -225,6 +320,7 @@ def create_api_actions_agent(
     if confirm:
         stack.append(HumanInTheLoopMiddleware(interrupt_on=confirm))  # type: ignore[arg-type]
     stack += list(middleware)
+    stack.append(_bound_schemas_middleware())  # innermost: the others see the tools
     graph = create_agent(
         model,
         tools,

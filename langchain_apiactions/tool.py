@@ -15,7 +15,7 @@ import contextlib
 import inspect
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForToolRun,
@@ -179,6 +179,10 @@ class _ToolFunctions:
         return outcome.content, outcome.artifact
 
 
+# What the model-facing schema of a tool is made from.
+_SCHEMA_INPUTS = frozenset({"name", "description", "args_schema"})
+
+
 class ApiActionTool(StructuredTool):
     """A LangChain tool that calls one declared API action, server-side.
 
@@ -199,6 +203,9 @@ class ApiActionTool(StructuredTool):
     pipeline: CallPipeline = Field(exclude=True, repr=False)
     response_format: Literal["content", "content_and_artifact"] = "content_and_artifact"
     model_config = ConfigDict(arbitrary_types_allowed=True)
+    # How many times any tool's `name`, `description` or `args_schema` was reassigned:
+    # what was computed from them (the agent's bound schemas) is made again when it moves.
+    schema_edits: ClassVar[int] = 0
 
     @classmethod
     def from_action(cls, action: ApiAction, runtime: ToolkitResources) -> "ApiActionTool":
@@ -224,6 +231,11 @@ class ApiActionTool(StructuredTool):
             pipeline=pipeline,
             metadata={"api_action": action.name, "method": action.method},
         )
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _SCHEMA_INPUTS:
+            ApiActionTool.schema_edits += 1
 
     def __repr__(self) -> str:
         from langchain_apiactions.display import tool_repr

@@ -9,6 +9,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 
 class ScriptedModel(BaseChatModel):
@@ -24,7 +25,8 @@ class ScriptedModel(BaseChatModel):
         return "scripted"
 
     def bind_tools(self, tools: Sequence[Any], **kwargs: Any) -> Any:
-        self.offered.append([t.name for t in tools])
+        # As a provider does: `convert_to_openai_tool` takes tools and ready tool dicts.
+        self.offered.append([convert_to_openai_tool(t)["function"]["name"] for t in tools])
         return self
 
     def _generate(

@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from langchain_apiactions.cli.demo_server import DEFAULT_PORT
+
 ROOT = Path(__file__).resolve().parents[1]
+DOCS_API = f"http://127.0.0.1:{DEFAULT_PORT}"
+"""The demo store API's address as the README and the docs write it. A test never binds
+it (the reader's own demo server may be running there): `at_server` points a block at
+the test's server instead."""
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>```+|~~~+)(?P<lang>[\w+-]*)\s*$")
 MARKER = re.compile(r"^\s*<!--\s*(?P<kind>test|skip-test):\s*(?P<body>.*?)\s*-->\s*$")
 
@@ -115,3 +121,10 @@ def snippet(name: str) -> Block:
     found = [b for b in all_blocks() if b.name == name]
     assert len(found) == 1, f"{len(found)} blocks are marked test: {name}"
     return found[0]
+
+
+def at_server(text: str, url: str) -> str:
+    """`text` (a docs block that names `DOCS_API`) pointed at `url`, a test server on a
+    free port; fails when the block no longer names the demo API."""
+    assert DOCS_API in text, f"the block no longer names {DOCS_API}"
+    return text.replace(DOCS_API, url)

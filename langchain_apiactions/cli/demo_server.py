@@ -103,12 +103,18 @@ class DemoStoreServer(LoopbackServer):
         return bodies
 
 
+DEFAULT_PORT = 8765
+"""Where `python -m langchain_apiactions.cli.demo_server` listens unless told: the README's
+and the docs' action files point at it."""
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m langchain_apiactions.cli.demo_server [--port 8765] [--api-key KEY]`."""
+    """`python -m langchain_apiactions.cli.demo_server [--port PORT] [--api-key KEY]`
+    (PORT defaults to `DEFAULT_PORT`)."""
     import argparse
 
     parser = argparse.ArgumentParser(description="Serve the demo store API on loopback.")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--api-key", default="demo")
     ns = parser.parse_args(argv)
     server = DemoStoreServer(ns.api_key, port=ns.port)

@@ -167,7 +167,7 @@ def test_the_docs_agent_test_records_then_replays_with_the_plugin_fixture(tmp_pa
     import sys
 
     from langchain_apiactions.cli.demo_server import DemoStoreServer
-    from tests.docs_snippets import snippet
+    from tests.docs_snippets import at_server, snippet
 
     code = snippet("cassette-agent-test").text
     assert snippet("cassette-agent-test").extras == ("agent",)
@@ -187,7 +187,7 @@ def test_the_docs_agent_test_records_then_replays_with_the_plugin_fixture(tmp_pa
         )
 
     with DemoStoreServer(env["STORE_API_KEY"]) as server:
-        (tmp_path / "actions.yaml").write_text(actions.replace("http://127.0.0.1:8765", server.url))
+        (tmp_path / "actions.yaml").write_text(at_server(actions, server.url))
         first = pytest_run()
         assert first.returncode == 0, first.stdout + first.stderr
         assert server.requests == [("GET", "/orders/12345")]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from langchain_apiactions.cli.demo_server import DemoStoreServer
 from tests.clirun import apiactions_process
-from tests.docs_snippets import snippet
+from tests.docs_snippets import DOCS_API, at_server, snippet
 
 
 def test_demo_runs_offline_and_shows_the_whole_experience() -> None:
@@ -49,12 +49,10 @@ def test_readme_quickstart_runs_as_written(tmp_path: Path) -> None:
     (tmp_path / "quickstart.py").write_text(py_block)
     env = dict(os.environ) | {"STORE_API_KEY": "demo"}
     # The README's file as written, with the free port the server got: a test never binds
-    # a fixed port (the README's own demo server may be running on 8765).
-    assert "http://127.0.0.1:8765/" in yaml_block
+    # a fixed port (the README's own demo server may be running at DOCS_API).
+    assert f"{DOCS_API}/" in yaml_block
     with DemoStoreServer("demo") as server:
-        (tmp_path / "actions.yaml").write_text(
-            yaml_block.replace("http://127.0.0.1:8765", server.url)
-        )
+        (tmp_path / "actions.yaml").write_text(at_server(yaml_block, server.url))
         proc = subprocess.run(
             [sys.executable, "quickstart.py"],
             cwd=tmp_path,

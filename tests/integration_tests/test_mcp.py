@@ -29,7 +29,7 @@ from mcp.shared.message import SessionMessage
 
 from langchain_apiactions import ApiActionsToolkit
 from tests.apiserver import ApiServer, Recorded, Reply
-from tests.docs_snippets import snippet
+from tests.docs_snippets import at_server, snippet
 
 SECRET = "sk-live-mcp-7c1e9a2b44"
 EXE = Path(sys.executable).parent / "apiactions"
@@ -696,10 +696,8 @@ async def test_langchain_mcp_adapters_round_trip_into_create_agent(
 
 
 def _quickstart_actions(tmp_path: Path, port: int) -> Path:
-    yaml_block = snippet("quickstart-actions").text
-    assert "127.0.0.1:8765" in yaml_block
     path = tmp_path / "actions.yaml"
-    path.write_text(yaml_block.replace("127.0.0.1:8765", f"127.0.0.1:{port}"))
+    path.write_text(at_server(snippet("quickstart-actions").text, f"http://127.0.0.1:{port}"))
     return path
 
 

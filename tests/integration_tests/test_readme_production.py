@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 
 from langchain_apiactions.cli.demo_server import DemoStoreServer
-from tests.docs_snippets import snippet
+from tests.docs_snippets import at_server, snippet
 from tests.redisserver import RedisServer
-
-DEMO = "http://127.0.0.1:8765"
 
 
 def run(tmp_path: Path, name: str, code: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -38,9 +36,8 @@ def store() -> Iterator[DemoStoreServer]:
 
 
 def test_context_snippet(tmp_path: Path, store: DemoStoreServer) -> None:
-    yaml_text = snippet("context-actions").text
-    assert DEMO in yaml_text
-    (tmp_path / "my_orders.yaml").write_text(yaml_text.replace(DEMO, store.url))
+    yaml_text = at_server(snippet("context-actions").text, store.url)
+    (tmp_path / "my_orders.yaml").write_text(yaml_text)
     proc = run(tmp_path, "my_orders.py", snippet("context-agent").text)
     assert proc.returncode == 0, proc.stderr
     assert store.requests == [("GET", "/orders/12345?customer=C-7")]
@@ -50,7 +47,7 @@ def test_context_snippet(tmp_path: Path, store: DemoStoreServer) -> None:
 def test_session_store_snippet_sqlite_and_redis(
     tmp_path: Path, store: DemoStoreServer, redis_server: RedisServer
 ) -> None:
-    code = snippet("session-store-coupon").text.replace(DEMO, store.url)
+    code = at_server(snippet("session-store-coupon").text, store.url)
     assert '"sqlite:///sessions.db",  # or "redis://127.0.0.1:6379/0"' in code
     outputs = [run(tmp_path, "coupon.py", code) for _ in range(2)]
     assert [p.stdout for p in outputs] == ["True False\n", "False True\n"], outputs[0].stderr
@@ -71,8 +68,8 @@ def test_langgraph_json_is_what_the_server_test_loads() -> None:
 
 
 def test_resume_snippet(tmp_path: Path, store: DemoStoreServer) -> None:
-    actions = snippet("quickstart-actions").text
-    (tmp_path / "actions.yaml").write_text(actions.replace(DEMO, store.url))
+    actions = at_server(snippet("quickstart-actions").text, store.url)
+    (tmp_path / "actions.yaml").write_text(actions)
     code = snippet("checkpointer-resume").text
     first = run(tmp_path, "resume.py", code, "Where is my order?")
     assert first.returncode == 0, first.stderr

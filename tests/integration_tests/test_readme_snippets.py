@@ -10,16 +10,16 @@ from pathlib import Path
 
 from langchain_apiactions.cli.demo_server import DemoStoreServer
 from tests.apiserver import ApiServer, Reply
-from tests.docs_snippets import ROOT, snippet
+from tests.docs_snippets import DOCS_API, ROOT, at_server, snippet
 
 
 def run_snippet(
     tmp_path: Path, code: str, server: DemoStoreServer, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    # The quickstart's file, as written, with the port the test server got (never 8765).
+    # The quickstart's file, as written, with the port the test server got (never DOCS_API).
     actions = snippet("quickstart-actions").text
-    assert "http://127.0.0.1:8765/" in actions
-    (tmp_path / "actions.yaml").write_text(actions.replace("http://127.0.0.1:8765", server.url))
+    assert f"{DOCS_API}/" in actions
+    (tmp_path / "actions.yaml").write_text(at_server(actions, server.url))
     (tmp_path / "snippet.py").write_text(code)
     base = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     return subprocess.run(

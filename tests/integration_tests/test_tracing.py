@@ -351,13 +351,13 @@ def test_the_docs_console_exporter_snippet_runs_as_written(tmp_path: Path) -> No
     import os
 
     from langchain_apiactions.cli.demo_server import DemoStoreServer
-    from tests.docs_snippets import snippet
+    from tests.docs_snippets import at_server, snippet
 
     block = snippet("otel-console")
     assert block.extras == ("otel",)
     (tmp_path / "snippet.py").write_text(block.text)
     with DemoStoreServer("demo") as server:
-        actions = snippet("quickstart-actions").text.replace("http://127.0.0.1:8765", server.url)
+        actions = at_server(snippet("quickstart-actions").text, server.url)
         (tmp_path / "actions.yaml").write_text(actions)
         proc = subprocess.run(
             [sys.executable, "snippet.py"],

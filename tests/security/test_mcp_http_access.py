@@ -27,6 +27,7 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from tests.apiserver import ApiServer, Reply
+from tests.redisserver import free_port
 
 TOKEN = "mcp-bearer-3f9a1c7e5b2d48a6"
 ACCEPT = "application/json, text/event-stream"
@@ -253,8 +254,9 @@ def test_the_library_takes_the_same_options(actions: Path, tmp_path: Path, api: 
 def test_allowed_host_values() -> None:
     from langchain_apiactions.mcp_server import allowed_host_headers
 
-    assert allowed_host_headers("127.0.0.2", 8000) == [
-        "127.0.0.2:8000", "127.0.0.1:8000", "localhost:8000", "[::1]:8000",
+    port = free_port()  # any number: nothing listens or connects here
+    assert allowed_host_headers("127.0.0.2", port) == [
+        f"127.0.0.2:{port}", f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}",
     ]  # fmt: skip
     assert allowed_host_headers("localhost.", 9) == [
         "localhost.:9", "127.0.0.1:9", "localhost:9", "[::1]:9",

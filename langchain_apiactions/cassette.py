@@ -42,7 +42,7 @@ from langchain_apiactions.redact import is_weak_secret, secret_forms
 from langchain_apiactions.request import RenderedRequest
 from langchain_apiactions.templating import CONTEXT_PREFIX
 
-__all__ = ["RECORD_MODES", "Cassette", "CassetteError", "RecordMode"]
+__all__ = ["RECORD_MODES", "Cassette", "CassetteError", "RecordMode", "Recordings"]
 
 RecordMode = Literal["once", "none", "new_episodes", "all"]
 RECORD_MODES: tuple[str, ...] = get_args(RecordMode)
@@ -90,22 +90,11 @@ class Cassette:
         match_headers: tuple[str, ...] = (),
         secrets: Mapping[str, str] | None = None,
     ) -> None:
-        if mode not in RECORD_MODES:
-            msg = f"unknown record mode {mode!r}: one of {', '.join(RECORD_MODES)}"
-            raise CassetteError(msg)
-        self.path = Path(path)
+        self._file = Recordings(path, mode, "interactions", _HEADER)
+        self.path = self._file.path
         self.mode: RecordMode = mode
         self.match_headers = tuple(h.lower() for h in match_headers)
         self.secrets: Mapping[str, str] = dict(secrets or {})
-        self._interactions: list[dict[str, Any]] = []
-        self._played: set[int] = set()
-        self._lock = threading.Lock()
-        exists = self.path.exists()
-        if exists and mode != "all":
-            self._interactions = _load(self.path)
-        # `once` records only a cassette that did not exist when the toolkit was built.
-        self._recording = mode in ("all", "new_episodes") or (mode == "once" and not exists)
-        self._replaying = mode != "all"
 
     def __repr__(self) -> str:
         return f"Cassette({str(self.path)!r}, mode={self.mode!r})"
@@ -130,15 +119,14 @@ class Cassette:
         request = attempt
         names = self._names(request)
         key = self._key(attempt, names, request)
-        replaying = self._replaying and not (token and self.mode == "new_episodes")
+        replaying = self._file.replaying and not (token and self.mode == "new_episodes")
         if replaying:
-            with self._lock:
-                found = self._find(key)
+            found = self._file.find(lambda entry: entry.get("request") == key)
             if found is not None:
                 if token:
                     names = _Names({**names.values, **_STAND_INS})
                 return _result(found["response"], names)
-            if not self._recording:
+            if not self._file.recording:
                 return HttpResult(
                     error=(
                         f"no recording of {key['method']} {key['url']} in the cassette "
@@ -150,15 +138,8 @@ class Cassette:
         if token:
             names = _Names({**names.values, **_tokens_in(result)})
         entry = {"request": key, "response": _written(result, names, request, token=token)}
-        with self._lock:
-            same = [i for i, e in enumerate(self._interactions) if e.get("request") == key]
-            if token and same:  # one recording per token request: the newest
-                self._interactions[same[0]] = entry
-                self._played.add(same[0])
-            else:
-                self._interactions.append(entry)
-                self._played.add(len(self._interactions) - 1)
-            self._save()
+        # One recording per token request: the newest replaces it.
+        self._file.record(entry, replace=token)
         return result
 
     # ------------------------------------------------------------------ helpers
@@ -194,25 +175,86 @@ class Cassette:
             key["headers"] = dict(sorted(headers.items()))
         return key
 
-    def _find(self, key: Mapping[str, Any]) -> dict[str, Any] | None:
+
+class Recordings:
+    """A cassette file's recorded entries (each a mapping with a `request`), as both the
+    API cassette (`Cassette`, list `interactions`) and eval's model cassette (list
+    `answers`) keep them: what the record mode allows, the entries read once when the
+    object is made, each found entry played once (then the last one answers again), and
+    the file written again after each new recording (atomically, in `order` if given).
+
+    Args:
+        path: The YAML file.
+        mode: `once`, `none`, `new_episodes` or `all`.
+        key: The name of the file's list of entries.
+        header: The comment line(s) the file starts with.
+        kind: Said when the file has no such list (`" (not an eval cassette?)"`).
+        order: A sort key for the entries as written (a rerun then diffs cleanly).
+
+    Raises:
+        CassetteError: The mode is unknown or the file cannot be read.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        mode: RecordMode,
+        key: str,
+        header: str,
+        *,
+        kind: str = "",
+        order: Callable[[dict[str, Any]], str] | None = None,
+    ) -> None:
+        if mode not in RECORD_MODES:
+            msg = f"unknown record mode {mode!r}: one of {', '.join(RECORD_MODES)}"
+            raise CassetteError(msg)
+        self.path = Path(path)
+        self.key = key
+        self._header = header
+        self._order = order
+        self.entries: list[dict[str, Any]] = []
+        self._played: set[int] = set()  # indexes of the entries played or recorded
+        self._lock = threading.Lock()
+        exists = self.path.exists()
+        if exists and mode != "all":
+            self.entries = _load(self.path, key, kind)
+        # `once` records only a cassette that did not exist when it was opened.
+        self.recording = mode in ("all", "new_episodes") or (mode == "once" and not exists)
+        self.replaying = mode != "all"
+
+    def find(self, matches: Callable[[dict[str, Any]], bool]) -> dict[str, Any] | None:
+        """The first entry `matches` accepts that has not been played yet (now played),
+        else the last one it accepts (every recording of it played), else None."""
         last = None
-        for i, entry in enumerate(self._interactions):
-            if entry.get("request") != key:
-                continue
-            if i not in self._played:
-                self._played.add(i)
-                return entry
-            last = entry
-        return last  # every recording of it played: the last one answers again
+        with self._lock:
+            for i, entry in enumerate(self.entries):
+                if not matches(entry):
+                    continue
+                if i not in self._played:
+                    self._played.add(i)
+                    return entry
+                last = entry
+        return last
+
+    def record(self, entry: dict[str, Any], *, replace: bool = False) -> None:
+        """Keep `entry` (played) and write the file; `replace`: in place of the first
+        entry with the same `request`, if any."""
+        with self._lock:
+            same = [i for i, e in enumerate(self.entries) if e.get("request") == entry["request"]]
+            if replace and same:
+                self.entries[same[0]] = entry
+                self._played.add(same[0])
+            else:
+                self.entries.append(entry)
+                self._played.add(len(self.entries) - 1)
+            self._save()
 
     def _save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = _HEADER + yaml.safe_dump(
-            {"version": 1, "interactions": self._interactions},
-            sort_keys=False,
-            allow_unicode=True,
-            width=100,
+        entries = self.entries if self._order is None else sorted(self.entries, key=self._order)
+        text = self._header + yaml.safe_dump(
+            {"version": 1, self.key: entries}, sort_keys=False, allow_unicode=True, width=100
         )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".cassette-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
@@ -239,17 +281,17 @@ def _tokens_in(result: HttpResult) -> dict[str, str]:
     }
 
 
-def _load(path: Path) -> list[dict[str, Any]]:
+def _load(path: Path, key: str, kind: str) -> list[dict[str, Any]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as e:
         msg = f"cassette {path} cannot be read: {e}"
         raise CassetteError(msg) from None
-    interactions = data.get("interactions") if isinstance(data, Mapping) else None
-    if not isinstance(interactions, list):
-        msg = f"cassette {path} has no 'interactions' list"
+    entries = data.get(key) if isinstance(data, Mapping) else None
+    if not isinstance(entries, list):
+        msg = f"cassette {path} has no '{key}' list{kind}"
         raise CassetteError(msg)
-    return [dict(i) for i in interactions if isinstance(i, Mapping)]
+    return [dict(e) for e in entries if isinstance(e, Mapping)]
 
 
 def _written(

@@ -15,13 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, message_to_dict, messages_from_dict
 from pydantic import SecretStr
 
-from langchain_apiactions.cassette import RECORD_MODES, RecordMode
-from langchain_apiactions.errors import CaseError, CassetteError
+from langchain_apiactions.cassette import Recordings, RecordMode
+from langchain_apiactions.errors import CaseError
 
 __all__ = [
     "CallStats",
@@ -185,19 +184,17 @@ class ModelCassette:
     """
 
     def __init__(self, path: str | Path, mode: RecordMode = "once") -> None:
-        if mode not in RECORD_MODES:
-            msg = f"unknown record mode {mode!r}: one of {', '.join(RECORD_MODES)}"
-            raise CassetteError(msg)
-        self.path = Path(path)
+        # In a stable order (parallel cases finish in any order): a rerun diffs cleanly.
+        self._file = Recordings(
+            path,
+            mode,
+            "answers",
+            _CASSETTE_HEADER,
+            kind=" (not an eval cassette?)",
+            order=lambda e: json.dumps(e.get("request"), sort_keys=True, default=str),
+        )
+        self.path = self._file.path
         self.mode: RecordMode = mode
-        exists = self.path.exists()
-        self._entries: list[dict[str, Any]] = []
-        if exists and mode != "all":
-            self._entries = _load_answers(self.path)
-        self._recording = mode in ("all", "new_episodes") or (mode == "once" and not exists)
-        self._replaying = mode != "all"
-        self._played: set[int] = set()
-        self._lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"ModelCassette({str(self.path)!r}, mode={self.mode!r})"
@@ -214,12 +211,11 @@ class ModelCassette:
         Raises:
             CaseError: replay only, and no recording of this request.
         """
-        if self._replaying:
-            with self._lock:
-                found = self._find(key)
+        if self._file.replaying:
+            found = self._file.find(lambda entry: (entry.get("request") or {}).get("key") == key)
             if found is not None:
                 return _answer_of(found["answer"]), True
-            if not self._recording:
+            if not self._file.recording:
                 msg = (
                     f"no recording of this model request in the cassette {self.path} "
                     f"(record mode {self.mode}; a description, prompt or case changed?): "
@@ -231,50 +227,8 @@ class ModelCassette:
             "request": {"key": key, "model": model, "conversation": _turns(messages)},
             "answer": _answer_dict(answer),
         }
-        with self._lock:
-            self._entries.append(entry)
-            self._played.add(id(entry))
-            self._save()
+        self._file.record(entry)
         return answer, False
-
-    def _find(self, key: str) -> dict[str, Any] | None:
-        last = None
-        for entry in self._entries:
-            if (entry.get("request") or {}).get("key") != key:
-                continue
-            if id(entry) not in self._played:
-                self._played.add(id(entry))
-                return entry
-            last = entry
-        return last  # every recording of it played: the last one answers again
-
-    def _save(self) -> None:
-        # In a stable order (parallel cases finish in any order): a rerun diffs cleanly.
-        entries = sorted(
-            self._entries,
-            key=lambda e: json.dumps(e.get("request"), sort_keys=True, default=str),
-        )
-        text = _CASSETTE_HEADER + yaml.safe_dump(
-            {"version": 1, "answers": entries}, sort_keys=False, allow_unicode=True, width=100
-        )
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".cassette-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, self.path)
-
-
-def _load_answers(path: Path) -> list[dict[str, Any]]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as e:
-        msg = f"cassette {path} cannot be read: {e}"
-        raise CassetteError(msg) from None
-    answers = data.get("answers") if isinstance(data, dict) else None
-    if not isinstance(answers, list):
-        msg = f"cassette {path} has no 'answers' list (not an eval cassette?)"
-        raise CassetteError(msg)
-    return [dict(a) for a in answers if isinstance(a, dict)]
 
 
 def _turns(messages: Sequence[BaseMessage]) -> list[dict[str, Any]]:

@@ -39,3 +39,13 @@ def make_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
     maker = StoreMaker(request.param, tmp_path, redis_url)
     yield maker
     maker.close()
+
+
+@pytest.fixture
+def creds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The OAuth2 client's id and secret in the environment, as `OAuthWorld`'s token
+    endpoint expects them (`${CLIENT_ID}`, `${CLIENT_SECRET}` in its actions)."""
+    from tests.integration_tests.test_oauth2_live import CLIENT_ID, CLIENT_SECRET
+
+    monkeypatch.setenv("CLIENT_ID", CLIENT_ID)
+    monkeypatch.setenv("CLIENT_SECRET", CLIENT_SECRET)

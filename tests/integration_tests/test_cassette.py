@@ -226,7 +226,7 @@ def test_apiactions_call_records_and_replays_with_cassette_options(
 
 @pytest.mark.parametrize("client_auth", ["basic", "form"])
 def test_oauth2_token_requests_are_recorded_and_replayed_without_a_token_written(
-    api: ApiServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, client_auth: str
+    api: ApiServer, tmp_path: Path, creds: None, client_auth: str
 ) -> None:
     from tests.integration_tests.test_oauth2_live import (
         CLIENT_ID,
@@ -235,8 +235,6 @@ def test_oauth2_token_requests_are_recorded_and_replayed_without_a_token_written
         actions,
     )
 
-    monkeypatch.setenv("CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("CLIENT_SECRET", CLIENT_SECRET)
     world = OAuthWorld(api, client_auth=client_auth)
     text = actions(world.url, api.url, client_auth=client_auth)
     path = tmp_path / "oauth.yaml"

@@ -141,12 +141,6 @@ actions:
 """
 
 
-@pytest.fixture
-def creds(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("CLIENT_SECRET", CLIENT_SECRET)
-
-
 def clean(*texts: str) -> None:
     forms = {
         CLIENT_SECRET,

@@ -183,7 +183,7 @@ def test_a_redirect_hop_is_a_resend(api: ApiServer, spans: InMemorySpanExporter)
 
 
 def test_oauth2_token_requests_are_spans_and_a_401_resend_counts(
-    api: ApiServer, spans: InMemorySpanExporter, monkeypatch: pytest.MonkeyPatch
+    api: ApiServer, spans: InMemorySpanExporter, creds: None
 ) -> None:
     from tests.integration_tests.test_oauth2_live import (
         CLIENT_ID,
@@ -192,8 +192,6 @@ def test_oauth2_token_requests_are_spans_and_a_401_resend_counts(
         actions,
     )
 
-    monkeypatch.setenv("CLIENT_ID", CLIENT_ID)
-    monkeypatch.setenv("CLIENT_SECRET", CLIENT_SECRET)
     world = OAuthWorld(api)
     with make_toolkit(actions(world.url, api.url)) as tk:
         tool = tk.get_tool("Check_Order")

@@ -59,6 +59,23 @@ class FixedReplyModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=message)])
 
 
+def agent_turns(question: str) -> Callable[[Any], Callable[[], Any]]:
+    """`turn(agent)`: one timed visitor turn of `agent` asking `question` (model, tool,
+    model), each on a new thread, checked to have called the tool."""
+    payload = {"messages": [{"role": "user", "content": question}]}
+    counter = iter(range(10**9))
+
+    def turn(agent: Any) -> Callable[[], Any]:
+        def run() -> Any:
+            out = agent.invoke(payload, {"configurable": {"thread_id": f"t{next(counter)}"}})
+            assert out["messages"][2].type == "tool", out["messages"]
+            return out
+
+        return run
+
+    return turn
+
+
 def bench_binding(
     order: dict[str, Any],
     fillers: list[dict[str, Any]],
@@ -73,16 +90,8 @@ def bench_binding(
     networks = ["127.0.0.0/8"]
     small = ApiActionsToolkit(actions=[order, *fillers[:9]], allowed_networks=networks)
     large = ApiActionsToolkit(actions=[order, *fillers[:999]], allowed_networks=networks)
-    payload = {"messages": [{"role": "user", "content": "What is the status of order 12345?"}]}
-    counter = iter(range(10**9))
-
-    def turn(agent: Any) -> Callable[[], Any]:
-        def run() -> Any:
-            out = agent.invoke(payload, {"configurable": {"thread_id": f"t{next(counter)}"}})
-            assert out["messages"][2].type == "tool", out["messages"]
-            return out
-
-        return run
+    question = "What is the status of order 12345?"
+    turn = agent_turns(question)
 
     def measure(
         label: str, many: Any, few: Any, target: str, reps: int = n, blocks: int = 3
@@ -115,7 +124,7 @@ def bench_binding(
     # gives them (each one's schema, converted once).
     def model_alone(toolkit: ApiActionsToolkit) -> Callable[[], Any]:
         tools = [convert_to_openai_tool(t) for t in toolkit.get_tools()]
-        messages = payload["messages"]
+        messages = [{"role": "user", "content": question}]
 
         def run() -> None:
             for _ in range(2):

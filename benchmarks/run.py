@@ -249,16 +249,9 @@ def bench_agent_turn(base: str, n: int) -> None:
         system_prompt=DEFAULT_SYSTEM_PROMPT,
         checkpointer=InMemorySaver(),
     )
-    payload = {"messages": [{"role": "user", "content": "What is the status of my order #12345?"}]}
-    counter = iter(range(10**9))
+    from bench_binding import agent_turns  # benchmarks/ is on sys.path
 
-    def turn(agent: Any) -> Callable[[], Any]:
-        def run() -> Any:
-            out = agent.invoke(payload, {"configurable": {"thread_id": f"t{next(counter)}"}})
-            assert out["messages"][2].type == "tool", out["messages"]
-            return out
-
-        return run
+    turn = agent_turns("What is the status of my order #12345?")
 
     for _ in range(20):
         turn(ours)()

@@ -78,10 +78,23 @@ def test_once_per_session_error_status_does_not_use_it_up(api: ApiServer) -> Non
 
 
 def test_once_per_session_timeout_after_sending_uses_it_up(api: ApiServer) -> None:
-    api.route("POST", "/newsletter", Reply(200, {"subscribed": True}, delay=1))
-    tool = _once(api, timeout="0.3").get_tools()[0]
-    assert call(tool, {"email": "a@b.co"}).artifact["error_kind"] == "outcome_unknown"
-    assert call(tool, {"email": "a@b.co"}).artifact["skipped"] is True
+    # The API holds its answer until the test is done, so the deadline always passes
+    # after the request arrived; 2 s leaves room for a slow first connection on a
+    # loaded machine (with 0.3 s, CI's deadline sometimes passed before sending).
+    release = threading.Event()
+
+    def held(_rec: object) -> Reply:
+        release.wait(30)
+        return Reply(200, {"subscribed": True})
+
+    api.route("POST", "/newsletter", held)
+    tool = _once(api, timeout="2").get_tools()[0]
+    try:
+        assert call(tool, {"email": "a@b.co"}).artifact["error_kind"] == "outcome_unknown"
+        assert call(tool, {"email": "a@b.co"}).artifact["skipped"] is True
+        assert len(api.requests) == 1
+    finally:
+        release.set()
 
 
 def test_button_is_filled_from_inputs_and_fields(api: ApiServer) -> None:

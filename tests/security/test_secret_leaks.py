@@ -63,7 +63,7 @@ def actions(api: ApiServer, monkeypatch: pytest.MonkeyPatch) -> str:
   inputs: [{{name: n, required: true, description: The order number}}]
   headers: {{X-Key: "${{SECRET_KEY}}", Authorization: "Bearer ${{SECRET_KEY}}"}}
   response_fields: [status, echo]
-  timeout: 0.5
+  timeout: 1.5
 - name: Down
   when_to_use: Use this action when the visitor asks about the offline thing.
   method: POST

@@ -30,11 +30,14 @@ from langchain_apiactions.numbers import number_as_text
 __all__ = [
     "MAX_ARGUMENT_CHARS",
     "MAX_ARGUMENT_ITEMS",
+    "args_json_schema",
     "build_args_schema",
     "check_argument",
     "describe_validation_error",
+    "field_names",
     "format_validation_error",
     "refusal_message",
+    "tool_description",
     "validation_problems",
 ]
 
@@ -52,17 +55,37 @@ Text = Annotated[str, BeforeValidator(number_as_text)]
 _TYPES: dict[str, Any] = {"text": Text, "number": Number, "date": dt.date}
 
 
+def field_names(action: ApiAction) -> dict[str, str]:
+    """Each input's attribute on the `build_args_schema` model: its own name, unless
+    pydantic cannot take that name as a field (a leading underscore, as in json-server's
+    `_page`, or a name of BaseModel's own such as `json` or `model_config`): then
+    `input_N`, with the input's name as the field's alias (what the model sends and reads).
+    """
+    names = {i.name for i in action.inputs}
+    out: dict[str, str] = {}
+    for n, inp in enumerate(action.inputs, 1):
+        name = inp.name
+        if name.startswith(("_", "model_")) or hasattr(BaseModel, name):
+            name = f"input_{n}"
+            while name in names:
+                name += "_"
+        out[inp.name] = name
+    return out
+
+
 def build_args_schema(action: ApiAction) -> type[BaseModel]:
-    """The pydantic model of the tool's arguments, generated from `inputs`."""
+    """The pydantic model of the tool's arguments, generated from `inputs` (its
+    attributes: `field_names`)."""
     fields: dict[str, Any] = {}
+    attributes = field_names(action)
     for inp in action.inputs:
         base = _TYPES[inp.type]
         typ: Any = list[base] if inp.array else base  # type: ignore[valid-type]
-        description = inp.description or inp.name.replace("_", " ")
-        if inp.type == "date":
-            description += " (a date, YYYY-MM-DD)"
+        alias = inp.name if attributes[inp.name] != inp.name else None
+        description = _input_description(inp)
         if inp.required:
-            fields[inp.name] = (typ, Field(description=description))
+            field = Field(description=description, alias=alias)
+            fields[attributes[inp.name]] = (typ, field)
         else:
             default = inp.default
             if inp.type == "date" and default is not None:
@@ -71,14 +94,80 @@ def build_args_schema(action: ApiAction) -> type[BaseModel]:
                     if inp.array
                     else dt.date.fromisoformat(str(default))
                 )
-            fields[inp.name] = (Optional[typ], Field(default=default, description=description))  # noqa: UP045
+            field = Field(default=default, description=description, alias=alias)
+            fields[attributes[inp.name]] = (Optional[typ], field)  # noqa: UP045
     model: type[BaseModel] = create_model(
         f"{action.name}_args",
         __config__=ConfigDict(extra="ignore"),
-        __doc__=action.when_to_use or action.name,
+        __doc__=tool_description(action),
         **fields,
     )
     return model
+
+
+_JSON_TYPES: dict[str, dict[str, str]] = {
+    "text": {"type": "string"},
+    "number": {"type": "number"},
+    "date": {"format": "date", "type": "string"},
+}
+
+
+def tool_description(action: ApiAction) -> str:
+    """What the model reads about when to call the action: its `when_to_use`, or a
+    sentence naming the action when that is empty (or only white space)."""
+    if action.when_to_use and action.when_to_use.strip():
+        return action.when_to_use
+    return f"Call the {action.name} API action."
+
+
+def _input_description(inp: Any) -> str:
+    description: str = inp.description or inp.name.replace("_", " ")
+    return description + " (a date, YYYY-MM-DD)" if inp.type == "date" else description
+
+
+def args_json_schema(action: ApiAction) -> dict[str, Any]:
+    """The JSON schema of the tool's arguments, as a model reads it: the same document as
+    the `tool_call_schema` of a tool whose `args_schema` is `build_args_schema(action)`,
+    made without building that pydantic model (a class per action costs ~8 KiB and
+    ~150 µs; the tool builds it only when it first validates arguments).
+
+    `tests/unit_tests/arguments/test_json_schema.py` checks it against pydantic's own
+    output for generated actions, key order included.
+    """
+    from pydantic_core import to_jsonable_python
+
+    properties: dict[str, Any] = {}
+    required: list[str] = []
+    for inp in action.inputs:
+        typ: dict[str, Any] = dict(_JSON_TYPES[inp.type])
+        if inp.array:
+            typ = {"items": typ, "type": "array"}
+        title = inp.name.title().replace("_", " ").strip()
+        # Keys in pydantic's order (sorted; `properties` in the file's order).
+        if inp.required:
+            properties[inp.name] = dict(
+                sorted({"description": _input_description(inp), **typ, "title": title}.items())
+            )
+            required.append(inp.name)
+            continue
+        default = inp.default
+        if inp.type == "date" and default is not None:
+            # As pydantic shows the date it made of the default (2026-1-2 is not one).
+            days = default if inp.array else [default]
+            shown = [dt.date.fromisoformat(str(d)).isoformat() for d in days]
+            default = shown if inp.array else shown[0]
+        properties[inp.name] = {
+            "anyOf": [typ, {"type": "null"}],
+            "default": to_jsonable_python(default),
+            "description": _input_description(inp),
+            "title": title,
+        }
+    schema: dict[str, Any] = {"description": tool_description(action)}
+    schema["properties"] = properties
+    if required:
+        schema["required"] = required
+    schema.update(title=action.name, type="object")
+    return schema
 
 
 _TYPE_WORDS = {

@@ -61,8 +61,10 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 import langchain_apiactions.tracing as tracing
 from langchain_apiactions.arguments import (
+    args_json_schema,
     build_args_schema,
     check_argument,
+    field_names,
     refusal_message,
     validation_problems,
 )
@@ -262,14 +264,24 @@ class CallPipeline:
     def __init__(self, action: ApiAction, resources: ToolkitResources) -> None:
         self.action = action
         self.resources = resources
-        self.args_schema: type[BaseModel] = build_args_schema(action)
-        self._names = tuple(self.args_schema.model_fields)  # in the file's order
-        self._fields = frozenset(self._names)
+        self._names = tuple(i.name for i in action.inputs)  # in the file's order
+        self._attributes = field_names(action)  # input -> attribute on the args model
         # The repeat-safety options (keys, cache, budgets, rate limit, pages).
         self.repeats = CallRepeats(action, resources.store, resources.max_calls_per_session)
 
     def __repr__(self) -> str:
         return f"CallPipeline({self.action.name})"
+
+    @functools.cached_property
+    def json_schema(self) -> dict[str, Any]:
+        """The arguments' JSON schema, the one the model reads (the tool's `args_schema`)."""
+        return args_json_schema(self.action)
+
+    @functools.cached_property
+    def args_schema(self) -> type[BaseModel]:
+        """The pydantic model that validates the arguments, built on the first `parse`
+        (a model class per action is most of a tool's memory; many are never called)."""
+        return build_args_schema(self.action)
 
     @functools.cached_property
     def compiled(self) -> CompiledTemplates:
@@ -290,7 +302,8 @@ class CallPipeline:
             model = self.args_schema.model_validate(arguments)
         except ValidationError as e:
             raise ArgumentsRefusedError(validation_problems(e, self.action), e) from None
-        return Arguments({k: getattr(model, k) for k in arguments if k in self._fields})
+        attributes = self._attributes
+        return Arguments({k: getattr(model, attributes[k]) for k in arguments if k in attributes})
 
     def render(
         self, arguments: Arguments, session_id: str = DEFAULT_SESSION, context: Any = None

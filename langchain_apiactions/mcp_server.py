@@ -36,7 +36,7 @@ import mcp.types as mt
 from langchain_core.tools import BaseToolkit
 from mcp.server.lowlevel import Server
 from mcp.server.session import ServerSession
-from pydantic import BaseModel, SecretStr
+from pydantic import SecretStr
 
 from langchain_apiactions.call import CallInput, CallPipeline
 from langchain_apiactions.config import ApiAction
@@ -97,10 +97,9 @@ def tool_annotations(tool: ApiActionTool) -> mt.ToolAnnotations:
     )
 
 
-def _args_model(tool: ApiActionTool) -> type[BaseModel]:
+def _input_schema(tool: ApiActionTool) -> dict[str, Any]:
     schema = tool.tool_call_schema
-    assert isinstance(schema, type)
-    assert issubclass(schema, BaseModel)
+    assert isinstance(schema, dict)  # the tool's args_schema is its JSON schema
     return schema
 
 
@@ -109,7 +108,7 @@ def _mcp_tool(tool: ApiActionTool) -> mt.Tool:
         name=tool.name,
         description=tool.description,
         # The same JSON schema the LangChain tool hands to a model.
-        inputSchema=_args_model(tool).model_json_schema(),
+        inputSchema=_input_schema(tool),
         annotations=tool_annotations(tool),
     )
 
@@ -391,7 +390,7 @@ def create_mcp_server(
             {
                 "name": t.name,
                 "description": t.description,
-                "input_schema": _args_model(t).model_json_schema(),
+                "input_schema": _input_schema(t),
             }
             for t in found
         ]

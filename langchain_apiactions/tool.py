@@ -33,6 +33,7 @@ from langchain_apiactions.arguments import (
     build_args_schema,
     describe_validation_error,
     format_validation_error,
+    tool_description,
     validation_problems,
 )
 from langchain_apiactions.call import (
@@ -222,8 +223,8 @@ class ApiActionTool(StructuredTool):
         functions = _ToolFunctions(pipeline)
         return cls(
             name=action.name,
-            description=action.when_to_use or f"Call the {action.name} API action.",
-            args_schema=pipeline.args_schema,
+            description=tool_description(action),
+            args_schema=pipeline.json_schema,
             func=functions.run,
             coroutine=functions.arun,
             action=action,

@@ -24,6 +24,7 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from langchain_core.utils.function_calling import convert_to_openai_tool
 
 from langchain_apiactions.agent import DEFAULT_SYSTEM_PROMPT
+from langchain_apiactions.arguments import args_json_schema, tool_description
 from langchain_apiactions.cassette import RecordMode
 from langchain_apiactions.config import ActionInput, ApiAction, load_actions
 from langchain_apiactions.errors import ActionConfigError
@@ -50,7 +51,6 @@ from langchain_apiactions.evaluation.result import EvalResult
 from langchain_apiactions.evaluation.selecting import SelectingCaller, with_distractors
 from langchain_apiactions.offline_model import words
 from langchain_apiactions.templating import text_value
-from langchain_apiactions.tool import build_args_schema
 
 __all__ = ["ERROR", "evaluate", "schema_only_tool", "visitor_answer"]
 
@@ -413,8 +413,8 @@ def schema_only_tool(action: ApiAction) -> dict[str, Any]:
 
     tool = StructuredTool(
         name=action.name,
-        description=action.when_to_use or action.name,
-        args_schema=build_args_schema(action),
+        description=tool_description(action),
+        args_schema=args_json_schema(action),
         func=never_called,
     )
     return convert_to_openai_tool(tool)

@@ -285,7 +285,7 @@ async def test_stdio_lists_the_langchain_tools_with_their_annotations(
     assert [t.name for t in listed] == [t.name for t in toolkit.get_tools()]
     for mcp_tool, lc_tool in zip(listed, toolkit.get_tools(), strict=True):
         assert mcp_tool.description == lc_tool.description
-        assert mcp_tool.inputSchema == lc_tool.tool_call_schema.model_json_schema()  # type: ignore[union-attr]
+        assert mcp_tool.inputSchema == lc_tool.tool_call_schema
     hints = {
         t.name: (
             t.annotations.readOnlyHint,
@@ -842,7 +842,7 @@ async def test_select_serves_find_actions_and_call_action_with_the_same_results(
     with _in_process(shop) as toolkit:
         tool = toolkit.get_tool("Check_Order_Status")
         assert entries[0]["description"] == tool.description
-        assert entries[0]["input_schema"] == tool.tool_call_schema.model_json_schema()  # type: ignore[union-attr]
+        assert entries[0]["input_schema"] == tool.tool_call_schema
         expected = _langchain_call(toolkit, "Check_Order_Status", {"order_number": "12345"})
         refused = _langchain_call(toolkit, "Check_Order_Status", {})
     # The call is the per-action tool's call: the same text, artifact and error flag.

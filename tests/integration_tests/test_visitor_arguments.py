@@ -73,7 +73,7 @@ def test_text_input_accepts_a_number_and_sends_its_text(api: ApiServer) -> None:
     assert art["ok"] is True
     assert api.last.json == {"order": "12345", "bare": "12345", "refs": "7, 8"}
     # The model is still told it is text.
-    schema = status.tool_call_schema.model_json_schema()
+    schema = status.tool_call_schema
     assert schema["properties"]["order_number"]["type"] == "string"
 
 

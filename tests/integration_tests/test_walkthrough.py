@@ -238,7 +238,7 @@ def test_google_sheets_date_input(api: ApiServer) -> None:
     {{"name": "{{visitor_name}}", "email": "{{visitor_email}}", "question": "{{visitor_question}}", "timestamp": "{{date}}"}}
 """)
     tool = tk.get_tools()[0]
-    assert tool.tool_call_schema.model_json_schema()["properties"]["date"]["format"] == "date"
+    assert tool.tool_call_schema["properties"]["date"]["format"] == "date"  # type: ignore[index]
     msg = call(
         tool,
         {

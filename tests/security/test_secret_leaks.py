@@ -107,7 +107,7 @@ def test_nothing_leaks_through_tools_callbacks_traces_and_logs(
         str(lookup.__dict__),
         repr(tk.runtime),
         str(tk.runtime.secrets),
-        json.dumps(lookup.tool_call_schema.model_json_schema()),
+        json.dumps(lookup.tool_call_schema),
     )
 
 

@@ -79,7 +79,9 @@ def test_the_tool_is_a_structured_tool_whose_func_runs_the_pipeline(
     tool = toolkit.get_tool("Lookup")
     assert isinstance(tool, StructuredTool) and isinstance(tool, ApiActionTool)
     assert tool.func is not None and tool.coroutine is not None
-    assert tool.args_schema is tool.pipeline.args_schema
+    # The model reads the JSON schema; the pipeline validates with the pydantic model.
+    assert tool.args_schema == tool.pipeline.json_schema
+    assert tool.pipeline.args_schema.model_json_schema()["required"] == ["order"]
     # Refused arguments never reach the network: func returns their outcome.
     content, artifact = tool.func(n="many")
     assert artifact["ok"] is False and artifact["error_kind"] == "invalid_argument"

@@ -60,13 +60,11 @@ def test_tool_name_description_and_schema() -> None:
 
 def test_arguments_are_parsed_and_integers_kept_exact() -> None:
     tool = _tool()
-    assert tool.args_schema is not None
-    parsed = tool.args_schema.model_validate(
-        {"day": "2026-03-15", "guests": "12345678901234567890"}
-    )  # type: ignore[union-attr]
+    model = tool.pipeline.args_schema  # the model reads args_schema, this validates
+    parsed = model.model_validate({"day": "2026-03-15", "guests": "12345678901234567890"})
     assert parsed.day == dt.date(2026, 3, 15)  # type: ignore[attr-defined]
     assert parsed.guests == 12345678901234567890  # type: ignore[attr-defined]
-    assert tool.args_schema.model_validate({"day": "2026-03-15", "guests": 2.5}).guests == 2.5  # type: ignore[union-attr,attr-defined]
+    assert model.model_validate({"day": "2026-03-15", "guests": 2.5}).guests == 2.5  # type: ignore[attr-defined]
 
 
 def test_openai_strict_schema_is_accepted() -> None:

@@ -229,6 +229,73 @@ def bench_per_call(base: str, n: int) -> None:
     session.close()
 
 
+# --------------------------------------------------------------------------- 1d. ainvoke
+
+
+def async_hand_written_tool(base: str, client: Any) -> StructuredTool:
+    """The expert's async tool: a coroutine on one shared `httpx.AsyncClient`."""
+
+    @tool
+    async def order_status(order_number: str) -> str:
+        """Use this action when the visitor asks about the status of their order."""
+        r = await client.get(
+            f"{base}/orders/{order_number}", headers={"Authorization": f"Bearer {KEY}"}, timeout=10
+        )
+        r.raise_for_status()
+        order = r.json()["order"]
+        return json.dumps(
+            {
+                "status": order["status"],
+                "carrier": order["tracking"]["carrier"],
+                "estimated_delivery": order["estimated_delivery"],
+            }
+        )
+
+    return order_status
+
+
+def bench_per_call_async(base: str, n: int) -> None:
+    """Rows 1d and 1e: `ainvoke` in one running event loop, interleaved, vs the expert's
+    async tool on a shared `httpx.AsyncClient` (trust_env=False)."""
+    try:
+        import httpx
+    except ImportError:
+        print("1d. skipped: httpx is not installed (pip install -e '.[bench]')")
+        return
+    tk = ApiActionsToolkit(actions=[action(base)], allowed_networks=["127.0.0.0/8"])
+    ours = tk.get_tools()[0]
+
+    async def measure() -> tuple[list[float], list[float], list[float], list[float]]:
+        async with httpx.AsyncClient(trust_env=False) as client:
+            hand = async_hand_written_tool(base, client)
+            for i in range(200):  # warm both pools
+                await ours.ainvoke(tool_call(ours.name, i))
+                await hand.ainvoke(tool_call(hand.name, i))
+            out: list[list[float]] = [[], [], [], []]
+            for clock, (wa, wb) in ((time.perf_counter, (0, 1)), (time.process_time, (2, 3))):
+                for _ in range(n):
+                    gc.collect()
+                    t0 = clock()
+                    await ours.ainvoke(tool_call(ours.name, 0))
+                    t1 = clock()
+                    gc.collect()
+                    t2 = clock()
+                    await hand.ainvoke(tool_call(hand.name, 0))
+                    t3 = clock()
+                    out[wa].append(t1 - t0)
+                    out[wb].append(t3 - t2)
+            return out[0], out[1], out[2], out[3]
+
+    ta, tb, ca, cb = asyncio.run(measure())
+    m_ours, m_hand = statistics.median(ta), statistics.median(tb)
+    row("1d. ainvoke: compiled action vs expert async @tool (shared httpx.AsyncClient)",
+        f"{m_ours * 1e6:.0f} µs", f"{m_hand * 1e6:.0f} µs", m_ours / m_hand, "<= 1.00")  # fmt: skip
+    c_ours, c_hand = statistics.median(ca), statistics.median(cb)
+    row("1e. ainvoke, CPU time of the calling process (same calls, interleaved)",
+        f"{c_ours * 1e6:.0f} µs", f"{c_hand * 1e6:.0f} µs", c_ours / c_hand, "(reported)")  # fmt: skip
+    tk.close()
+
+
 # --------------------------------------------------------------------------- 1b. agent turn
 
 
@@ -526,7 +593,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         metavar="NAMES",
-        help="comma-separated: call,turn,binding,mcp,parallel,compile,extract,context,startup,import,stores,tracing",
+        help="comma-separated: call,acall,peers,turn,binding,mcp,parallel,compile,extract,context,startup,import,stores,tracing",
     )
     ns = parser.parse_args()
     os.environ["BENCH_KEY"] = KEY
@@ -536,10 +603,23 @@ def main() -> int:
     def want(name: str) -> bool:
         return only is None or name in only
 
-    if any(want(n) for n in ("call", "turn", "binding", "stores", "mcp", "tracing")):
+    if any(
+        want(n) for n in ("call", "acall", "peers", "turn", "binding", "stores", "mcp", "tracing")
+    ):
         fast = FastServer()
         if want("call"):
             bench_per_call(fast.url, 300 if ns.quick else 1500)
+        if want("acall"):
+            bench_per_call_async(fast.url, 300 if ns.quick else 1500)
+        if want("peers"):
+            from bench_peers import bench_peers  # benchmarks/ is on sys.path
+
+            session = expert_session()
+            expert = hand_written_tool(fast.url, session)
+            payload = tool_call(expert.name, 0)
+            bench_peers(fast.url, action(fast.url), KEY, lambda: expert.invoke(payload),
+                        300 if ns.quick else 1500, row)  # fmt: skip
+            session.close()
         if want("turn"):
             bench_agent_turn(fast.url, 30 if ns.quick else 150)
         if want("binding"):

@@ -593,7 +593,7 @@ def main() -> int:
     parser.add_argument(
         "--only",
         metavar="NAMES",
-        help="comma-separated: call,acall,peers,turn,binding,mcp,parallel,compile,extract,context,startup,import,stores,tracing",
+        help="comma-separated: call,acall,peers,fastmcp,turn,binding,mcp,parallel,compile,extract,context,startup,import,stores,tracing",
     )
     ns = parser.parse_args()
     os.environ["BENCH_KEY"] = KEY
@@ -652,6 +652,10 @@ def main() -> int:
         from bench_importers import bench_openapi_import  # benchmarks/ is on sys.path
 
         bench_openapi_import(1 if ns.quick else 5, interleaved, row)
+    if want("fastmcp"):
+        from bench_importers import bench_vs_fastmcp  # benchmarks/ is on sys.path
+
+        bench_vs_fastmcp(3 if ns.quick else 7, interleaved, row)
     server.shutdown()
     if ns.json:
         with open(ns.json, "w") as f:

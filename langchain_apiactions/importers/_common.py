@@ -300,6 +300,41 @@ def expanded_size(root: Any) -> int:
     """How many values `root` holds once every shared container is written out in full
     (YAML aliases are shared containers): linear in the distinct containers, no recursion.
     A container that holds itself (`&a [*a]`) is endless: `sys.maxsize`."""
+    size = _tree_size(root)
+    return _shared_size(root) if size is None else size
+
+
+def _tree_size(root: Any) -> int | None:
+    """`expanded_size` of a tree (no container reached twice, as anything `json.loads`
+    makes): containers plus scalars, in one pass. None as soon as a container is reached
+    a second time (shared or holding itself): `_shared_size` then counts it."""
+    if not isinstance(root, (dict, list)):
+        return 1
+    seen = {id(root)}
+    stack: list[Any] = [root]
+    total = 0
+    while stack:
+        node = stack.pop()
+        values = node.values() if isinstance(node, dict) else node
+        total += 1 + len(values)  # the node, and each value in it once
+        for v in values:
+            kind = type(v)
+            if kind in _SCALAR_TYPES or not (
+                kind is dict or kind is list or isinstance(v, (dict, list))
+            ):
+                continue
+            if id(v) in seen:
+                return None
+            seen.add(id(v))
+            stack.append(v)
+            total -= 1  # a container counts itself when it is taken from the stack
+    return total
+
+
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _shared_size(root: Any) -> int:
     sizes: dict[int, int] = {}
     open_ids: set[int] = set()
     stack: list[tuple[Any, bool]] = [(root, False)]

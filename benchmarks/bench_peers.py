@@ -8,6 +8,8 @@ expert's `@tool` on a shared `requests.Session`:
 - `StructuredTool` + `httpx.Client` (one shared client, trust_env=False);
 - langchain-community's `RequestsGetTool` (when installed: `pip install -e '.[bench]'`),
   which returns the whole body, as it does;
+- FastMCP's `from_openapi` tool for the same operation, called through its in-memory
+  client (async; when fastmcp is installed), which returns the whole body;
 - the floor: raw `http.client` on one kept-alive connection, no tool around it.
 """
 
@@ -61,14 +63,65 @@ def http_client_floor(base: str, key: str) -> tuple[Callable[[], str], Callable[
     return call, conn.close
 
 
-def round_robin(fns: dict[str, Callable[[], Any]], n: int) -> dict[str, float]:
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(n):
-        for name, fn in fns.items():
-            gc.collect()
-            t0 = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t0)
+def _order_document(base: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Orders", "version": "1"},
+        "servers": [{"url": base}],
+        "paths": {
+            "/orders/{order_number}": {
+                "get": {
+                    "operationId": "order_status",
+                    "summary": "The status of an order",
+                    "parameters": [
+                        {
+                            "name": "order_number",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "The order"}},
+                }
+            }
+        },
+    }
+
+
+def round_robin(
+    fns: dict[str, Callable[[], Any]],
+    n: int,
+    coroutines: dict[str, Callable[[], Any]],
+    opened: Any = None,
+) -> dict[str, float]:
+    """Medians of each function and coroutine, one call of each in turn, in one event
+    loop (inside `opened`, an async context such as an MCP client's session)."""
+    import asyncio
+    import contextlib
+
+    times: dict[str, list[float]] = {name: [] for name in (*fns, *coroutines)}
+
+    async def run() -> None:
+        async with opened if opened is not None else contextlib.nullcontext():
+            await measure()
+
+    async def measure() -> None:
+        for co in coroutines.values():  # warm
+            for _ in range(100):
+                await co()
+        for _ in range(n):
+            for name, fn in fns.items():
+                gc.collect()
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+            for name, co in coroutines.items():
+                gc.collect()
+                t0 = time.perf_counter()
+                await co()
+                times[name].append(time.perf_counter() - t0)
+
+    asyncio.run(run())
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
@@ -111,10 +164,29 @@ def bench_peers(
         wrapper = TextRequestsWrapper(headers={"Authorization": f"Bearer {key}"})
         get = RequestsGetTool(requests_wrapper=wrapper, allow_dangerous_requests=True)
         fns["langchain-community RequestsGetTool"] = lambda: get.invoke(f"{base}/orders/12345")
+    coroutines: dict[str, Callable[[], Any]] = {}
+    try:
+        from fastmcp import Client, FastMCP
+    except ImportError:
+        print("P. FastMCP skipped: fastmcp is not installed")
+        mcp_client = None
+    else:
+        server = FastMCP.from_openapi(
+            _order_document(base),
+            client=httpx.AsyncClient(
+                base_url=base, headers={"Authorization": f"Bearer {key}"}, trust_env=False
+            ),
+        )
+        mcp_client = Client(server)
+
+        async def fastmcp_call() -> Any:
+            return await mcp_client.call_tool("order_status", {"order_number": "12345"})
+
+        coroutines["FastMCP from_openapi (in-memory client, async)"] = fastmcp_call
     for fn in fns.values():  # warm every pool
         for _ in range(100):
             fn()
-    medians = round_robin(fns, n)
+    medians = round_robin(fns, n, coroutines, mcp_client)
     expert_time = medians["expert @tool + requests.Session"]
     for name, median in medians.items():
         if name.startswith("expert"):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import inspect
 import ipaddress
 import json
 import logging
@@ -100,7 +101,9 @@ def tool_annotations(tool: ApiActionTool) -> mt.ToolAnnotations:
 def _input_schema(tool: ApiActionTool) -> dict[str, Any]:
     schema = tool.tool_call_schema
     assert isinstance(schema, dict)  # the tool's args_schema is its JSON schema
-    return schema
+    # The description tidied as pydantic tidied a docstring (what MCP clients got when
+    # args_schema was a pydantic model); the tool's own description is as written.
+    return {**schema, "description": inspect.cleandoc(schema["description"])}
 
 
 def _mcp_tool(tool: ApiActionTool) -> mt.Tool:

@@ -299,6 +299,8 @@ def _check_default(inp: ActionInput) -> str | None:
                 float(str(v))
             except ValueError:
                 return f"{v!r} is not a number"
+        if inp.type == "date" and isinstance(v, dt.datetime):  # YAML reads 2026-01-02T03:04
+            return f"{v.isoformat()} is a date and time; write the date only (YYYY-MM-DD)"
         if inp.type == "date" and not isinstance(v, dt.date):
             try:
                 dt.date.fromisoformat(str(v))

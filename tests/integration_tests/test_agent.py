@@ -189,3 +189,26 @@ def test_the_agent_installs_only_the_hooks_the_actions_need() -> None:
     agent = create_api_actions_agent(OfflineChatModel(), [base])
     assert sorted(agent.nodes) == ["__start__", "model", "tools"]
     agent.apiactions_toolkit.close()
+
+
+def test_inputs_named_runtime_or_state_reach_the_api_as_the_model_sent_them(
+    api: ApiServer,
+) -> None:
+    # LangGraph's ToolNode injects its ToolRuntime into a tool argument named `runtime`
+    # when the tool's args_schema is a pydantic model declaring one: the visitor's value
+    # was replaced and refused ("runtime: should be text (got "ToolRuntime(...")").
+    api.route("GET", "/movies", Reply(200, {"count": 3}))
+    spec = {
+        "name": "Find_Movies",
+        "when_to_use": "Use this action when the visitor asks for movies of some length.",
+        "method": "GET",
+        "url": f"{api.url}/movies?runtime={{runtime}}&state={{state}}",
+        "inputs": [{"name": "runtime", "required": True}, {"name": "state", "required": True}],
+        "response_fields": ["count"],
+    }
+    m = scripted(tool_call("Find_Movies", {"runtime": "120", "state": "CA"}), AIMessage("3."))
+    final = _agent(m, [spec]).invoke(
+        user("Movies of 2 hours?"), {"configurable": {"thread_id": "t"}}
+    )
+    assert api.last.query == "runtime=120&state=CA"
+    assert final["messages"][-1].content == "3."

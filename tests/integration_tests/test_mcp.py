@@ -7,6 +7,7 @@ no secret crossed the wire or reached the server's stderr.
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import re
@@ -65,7 +66,9 @@ ACTIONS = """
   confirm: true
   inputs: [{{name: order_number, required: true}}]
 - name: Create_Ticket
-  when_to_use: Use this action to open a support ticket.
+  when_to_use: |
+    Use this action to open a support ticket.
+      Not for order questions.
   method: POST
   url: "{url}/tickets"
   confirm: true
@@ -285,7 +288,12 @@ async def test_stdio_lists_the_langchain_tools_with_their_annotations(
     assert [t.name for t in listed] == [t.name for t in toolkit.get_tools()]
     for mcp_tool, lc_tool in zip(listed, toolkit.get_tools(), strict=True):
         assert mcp_tool.description == lc_tool.description
-        assert mcp_tool.inputSchema == lc_tool.tool_call_schema
+        # The JSON schema the LangChain tool hands a model, its description tidied.
+        expected = {
+            **lc_tool.tool_call_schema,
+            "description": inspect.cleandoc(lc_tool.description),
+        }  # type: ignore[dict-item]
+        assert mcp_tool.inputSchema == expected
     hints = {
         t.name: (
             t.annotations.readOnlyHint,
@@ -842,7 +850,10 @@ async def test_select_serves_find_actions_and_call_action_with_the_same_results(
     with _in_process(shop) as toolkit:
         tool = toolkit.get_tool("Check_Order_Status")
         assert entries[0]["description"] == tool.description
-        assert entries[0]["input_schema"] == tool.tool_call_schema
+        assert entries[0]["input_schema"] == {
+            **tool.tool_call_schema,  # type: ignore[dict-item]
+            "description": inspect.cleandoc(tool.description),
+        }
         expected = _langchain_call(toolkit, "Check_Order_Status", {"order_number": "12345"})
         refused = _langchain_call(toolkit, "Check_Order_Status", {})
     # The call is the per-action tool's call: the same text, artifact and error flag.

@@ -301,3 +301,19 @@ def test_type_errors_read_plainly() -> None:
         "<actions>: A.body: must be JSON text, a mapping or a list",
         "<actions>: A.timeout: Input should be greater than 0",
     ]
+
+
+def test_a_date_input_whose_default_yaml_reads_as_a_date_and_time_is_refused() -> None:
+    # YAML reads 2026-01-02T03:04:00 as a datetime; the tool could not be built from it.
+    with pytest.raises(ActionConfigError) as info:
+        load_actions("""
+- name: Book
+  when_to_use: Use this action when the visitor wants to book a visit.
+  method: POST
+  url: https://api.example.com/bookings
+  inputs: [{name: day, type: date, default: 2026-01-02T03:04:00}]
+""")
+    assert info.value.problems == [
+        "<actions>: Book.inputs.day.default: 2026-01-02T03:04:00 is a date and time; "
+        "write the date only (YYYY-MM-DD)"
+    ]

@@ -3,7 +3,6 @@
 import importlib as _importlib
 import typing as _typing
 
-from langchain_apiactions.config import ApiAction, check_actions, load_actions
 from langchain_apiactions.errors import (
     ActionCallError,
     ActionConfigError,
@@ -57,6 +56,9 @@ __version__ = "0.1.0"
 # the offline model LangChain's chat-model machinery (hundreds of milliseconds each), so
 # `apiactions validate` and `--help` start about as fast as `import requests, yaml, pydantic`.
 _LAZY = {
+    "ApiAction": "langchain_apiactions.config",
+    "check_actions": "langchain_apiactions.config",
+    "load_actions": "langchain_apiactions.config",
     "ActionArtifact": "langchain_apiactions.result",
     "ArtifactButton": "langchain_apiactions.result",
     "ArtifactRequest": "langchain_apiactions.result",
@@ -84,6 +86,7 @@ if _typing.TYPE_CHECKING:
         last_turn_actions,
     )
     from langchain_apiactions.agent_selection import ActionSelectionMiddleware
+    from langchain_apiactions.config import ApiAction, check_actions, load_actions
     from langchain_apiactions.evaluation import EvalResult, evaluate
     from langchain_apiactions.network import NetworkPolicy
     from langchain_apiactions.offline_model import OfflineChatModel

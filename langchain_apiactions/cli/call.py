@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from langchain_apiactions.cli.options import (
     _UsageError,
@@ -20,8 +20,10 @@ from langchain_apiactions.cli.options import (
     store_option,
 )
 from langchain_apiactions.cli.wording import for_cli
-from langchain_apiactions.config import ApiAction
 from langchain_apiactions.errors import ArgumentError, ArgumentsRefusedError, MissingContextError
+
+if TYPE_CHECKING:  # the file format loads when a command runs, not for --help
+    from langchain_apiactions.config import ApiAction
 
 __all__ = ["add_parser", "cmd_call", "run"]
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from langchain_apiactions.cli.options import MODEL_HELP, add_command
 from langchain_apiactions.cli.wording import for_cli
-from langchain_apiactions.config import load_actions
 from langchain_apiactions.errors import ModelSpecError
 
 if TYPE_CHECKING:
@@ -217,6 +216,7 @@ def run_demo(
     """Serve the demo store on loopback and chat with it (scripted, or `interactive`)."""
     from langchain_apiactions.agent import create_api_actions_agent
     from langchain_apiactions.cli.demo_server import DemoStoreServer
+    from langchain_apiactions.config import load_actions
     from langchain_apiactions.toolkit import ApiActionsToolkit
 
     started = time.monotonic()

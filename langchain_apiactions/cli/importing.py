@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from langchain_apiactions.config import check_actions
 from langchain_apiactions.errors import ImportSpecError
 
 __all__ = ["add_parser", "run"]
@@ -81,6 +80,8 @@ def run(ns: argparse.Namespace, out: TextIO, err: TextIO | None = None) -> int:
     except ImportSpecError as e:
         err.write(f"error: {e}\n")
         return 1
+    from langchain_apiactions.config import check_actions
+
     # What `apiactions validate` will say about the file (the overlap check is quadratic).
     report = check_actions(result.mapping(), overlap=len(result.actions) <= 200)
     if ns.output:

@@ -8,10 +8,12 @@ the packaged embedding model (through `embeddings.PackagedEmbeddings`).
 from __future__ import annotations
 
 import argparse
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from langchain_apiactions.cli.options import add_command
-from langchain_apiactions.config import ApiAction, check_actions, unset_secrets
+
+if TYPE_CHECKING:  # the file format loads when the command runs, not for --help
+    from langchain_apiactions.config import ApiAction
 
 __all__ = ["add_parser", "cmd_validate", "run"]
 
@@ -35,6 +37,8 @@ _EXAMPLES_SHOWN = 20
 
 
 def cmd_validate(file: str, out: TextIO, err: TextIO, *, strict: bool = False) -> int:
+    from langchain_apiactions.config import check_actions, unset_secrets
+
     report = check_actions(file)
     users: dict[tuple[str, str | None], list[str]] = {}
     for action, name, hint in unset_secrets(report.actions):
@@ -87,6 +91,8 @@ def cmd_validate(file: str, out: TextIO, err: TextIO, *, strict: bool = False) -
 
 
 def _print_secrets(actions: list[ApiAction], out: TextIO) -> None:
+    from langchain_apiactions.config import unset_secrets
+
     """The `${NAME}` secrets the file needs, and whether each is set (names only)."""
     needed = sorted({s for a in actions for s in a.secret_names()})
     if needed:

@@ -51,10 +51,12 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-# The file format (config, errors) loads at once and needs no LangChain. The rest loads on
-# first use: the tools pull in `langchain_core` and the HTTP stack, the agent helper and
-# the offline model LangChain's chat-model machinery (hundreds of milliseconds each), so
-# `apiactions validate` and `--help` start about as fast as `import requests, yaml, pydantic`.
+# The errors load at once, everything else on first use. The file format (config) needs no
+# LangChain but builds its pydantic models (~150 ms), which `apiactions --help` never
+# needs; the tools pull in `langchain_core` and the HTTP stack, the agent helper and the
+# offline model LangChain's chat-model machinery (hundreds of milliseconds each). So
+# `--help` starts faster than `import requests, yaml, pydantic`, and `validate` about as
+# fast (docs/performance.md, row 6).
 _LAZY = {
     "ApiAction": "langchain_apiactions.config",
     "check_actions": "langchain_apiactions.config",

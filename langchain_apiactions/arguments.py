@@ -87,14 +87,7 @@ def build_args_schema(action: ApiAction) -> type[BaseModel]:
             field = Field(description=description, alias=alias)
             fields[attributes[inp.name]] = (typ, field)
         else:
-            default = inp.default
-            if inp.type == "date" and default is not None:
-                default = (
-                    [dt.date.fromisoformat(str(d)) for d in default]
-                    if inp.array
-                    else dt.date.fromisoformat(str(default))
-                )
-            field = Field(default=default, description=description, alias=alias)
+            field = Field(default=_default(inp), description=description, alias=alias)
             fields[attributes[inp.name]] = (Optional[typ], field)  # noqa: UP045
     model: type[BaseModel] = create_model(
         f"{action.name}_args",
@@ -118,6 +111,15 @@ def tool_description(action: ApiAction) -> str:
     if action.when_to_use and action.when_to_use.strip():
         return action.when_to_use
     return f"Call the {action.name} API action."
+
+
+def _default(inp: Any) -> Any:
+    """An optional input's default as the model holds it (a date input's as dates)."""
+    if inp.type != "date" or inp.default is None:
+        return inp.default
+    if inp.array:
+        return [dt.date.fromisoformat(str(d)) for d in inp.default]
+    return dt.date.fromisoformat(str(inp.default))
 
 
 def _input_description(inp: Any) -> str:
@@ -151,15 +153,10 @@ def args_json_schema(action: ApiAction) -> dict[str, Any]:
             )
             required.append(inp.name)
             continue
-        default = inp.default
-        if inp.type == "date" and default is not None:
-            # As pydantic shows the date it made of the default (2026-1-2 is not one).
-            days = default if inp.array else [default]
-            shown = [dt.date.fromisoformat(str(d)).isoformat() for d in days]
-            default = shown if inp.array else shown[0]
         properties[inp.name] = {
             "anyOf": [typ, {"type": "null"}],
-            "default": to_jsonable_python(default),
+            # As pydantic shows the default it made (a date as ISO text).
+            "default": to_jsonable_python(_default(inp)),
             "description": _input_description(inp),
             "title": title,
         }

@@ -265,7 +265,6 @@ class CallPipeline:
         self.action = action
         self.resources = resources
         self._names = tuple(i.name for i in action.inputs)  # in the file's order
-        self._attributes = field_names(action)  # input -> attribute on the args model
         # The repeat-safety options (keys, cache, budgets, rate limit, pages).
         self.repeats = CallRepeats(action, resources.store, resources.max_calls_per_session)
 
@@ -282,6 +281,11 @@ class CallPipeline:
         """The pydantic model that validates the arguments, built on the first `parse`
         (a model class per action is most of a tool's memory; many are never called)."""
         return build_args_schema(self.action)
+
+    @functools.cached_property
+    def _attributes(self) -> dict[str, str]:
+        """Each input's attribute on `args_schema` (read with it, on the first `parse`)."""
+        return field_names(self.action)
 
     @functools.cached_property
     def compiled(self) -> CompiledTemplates:

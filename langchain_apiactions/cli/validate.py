@@ -91,9 +91,9 @@ def cmd_validate(file: str, out: TextIO, err: TextIO, *, strict: bool = False) -
 
 
 def _print_secrets(actions: list[ApiAction], out: TextIO) -> None:
+    """The `${NAME}` secrets the file needs, and whether each is set (names only)."""
     from langchain_apiactions.config import unset_secrets
 
-    """The `${NAME}` secrets the file needs, and whether each is set (names only)."""
     needed = sorted({s for a in actions for s in a.secret_names()})
     if needed:
         missing = {name for _, name, _ in unset_secrets(actions)}

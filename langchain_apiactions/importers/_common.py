@@ -319,9 +319,7 @@ def _tree_size(root: Any) -> int | None:
         total += 1 + len(values)  # the node, and each value in it once
         for v in values:
             kind = type(v)
-            if kind in _SCALAR_TYPES or not (
-                kind is dict or kind is list or isinstance(v, (dict, list))
-            ):
+            if kind in _SCALAR_TYPES or not isinstance(v, (dict, list)):
                 continue
             if id(v) in seen:
                 return None

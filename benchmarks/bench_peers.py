@@ -29,7 +29,8 @@ from langchain_core.tools import StructuredTool, tool
 from langchain_apiactions import ApiActionsToolkit
 
 
-def _fields(order: dict[str, Any]) -> str:
+def order_fields(order: dict[str, Any]) -> str:
+    """The three fields every tool of rows 1 and P returns, as the expert writes them."""
     return json.dumps(
         {
             "status": order["status"],
@@ -45,7 +46,7 @@ def httpx_tool(base: str, client: Any, key: str) -> StructuredTool:
         """Use this action when the visitor asks about the status of their order."""
         r = client.get(f"{base}/orders/{order_number}", headers={"Authorization": f"Bearer {key}"})
         r.raise_for_status()
-        return _fields(r.json()["order"])
+        return order_fields(r.json()["order"])
 
     return order_status
 
@@ -58,7 +59,7 @@ def http_client_floor(base: str, key: str) -> tuple[Callable[[], str], Callable[
         conn.request("GET", "/orders/12345", headers={"Authorization": f"Bearer {key}"})
         r = conn.getresponse()
         body = r.read()
-        return _fields(json.loads(body)["order"])
+        return order_fields(json.loads(body)["order"])
 
     return call, conn.close
 

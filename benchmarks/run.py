@@ -26,6 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
+from bench_peers import order_fields  # benchmarks/ is on sys.path
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
@@ -115,14 +116,7 @@ def hand_written_tool(base: str, session: requests.Session) -> StructuredTool:
             f"{base}/orders/{order_number}", headers={"Authorization": f"Bearer {KEY}"}, timeout=10
         )
         r.raise_for_status()
-        order = r.json()["order"]
-        return json.dumps(
-            {
-                "status": order["status"],
-                "carrier": order["tracking"]["carrier"],
-                "estimated_delivery": order["estimated_delivery"],
-            }
-        )
+        return order_fields(r.json()["order"])
 
     return order_status
 
@@ -242,14 +236,7 @@ def async_hand_written_tool(base: str, client: Any) -> StructuredTool:
             f"{base}/orders/{order_number}", headers={"Authorization": f"Bearer {KEY}"}, timeout=10
         )
         r.raise_for_status()
-        order = r.json()["order"]
-        return json.dumps(
-            {
-                "status": order["status"],
-                "carrier": order["tracking"]["carrier"],
-                "estimated_delivery": order["estimated_delivery"],
-            }
-        )
+        return order_fields(r.json()["order"])
 
     return order_status
 

@@ -10,21 +10,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib
 import sys
 from collections.abc import Callable, Sequence
+from types import ModuleType
 from typing import TextIO
 
-from langchain_apiactions.cli import (
-    call,
-    chat,
-    demo,
-    evaluate,
-    importing,
-    inspector,
-    mcp,
-    validate,
-)
-from langchain_apiactions.cli.options import HelpFormatter, _UsageError
+from langchain_apiactions.cli.options import COMMANDS, HelpFormatter, _UsageError, add_command
 from langchain_apiactions.errors import (
     ActionConfigError,
     MissingExtraError,
@@ -34,24 +26,33 @@ from langchain_apiactions.errors import (
 )
 
 # Only the file format loads here: `--help` and `validate` need no LangChain and no HTTP
-# stack; each command imports what it uses when it runs.
+# stack; only the command being run loads its module, and it imports what it uses when
+# it runs.
 
 __all__ = ["main"]
 
-# In the order `apiactions --help` lists them.
-COMMANDS = (validate, call, demo, evaluate, inspector, importing, chat, mcp)
 Run = Callable[[argparse.Namespace, TextIO, TextIO], int]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _command(name: str) -> ModuleType:
+    """The module that parses and runs the command `name` (`eval`: `cli.evaluate`)."""
+    return importlib.import_module(f"langchain_apiactions.cli.{COMMANDS[name][0]}")
+
+
+def _parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The `apiactions` parser: every command with all its options, or with `only` set,
+    that one command's options and the others by name and summary (what `--help` lists)."""
     parser = argparse.ArgumentParser(
         prog="apiactions",
         description="Declare REST API actions in YAML/JSON and use them as LangChain tools.",
         formatter_class=HelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for name in COMMANDS:
+        if only is None or name == only:
+            _command(name).add_parser(sub)
+        else:
+            add_command(sub, name)
     _show_defaults(parser)
     return parser
 
@@ -63,20 +64,6 @@ def _show_defaults(parser: argparse.ArgumentParser) -> None:
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 _show_defaults(sub)
-
-
-def _runs() -> dict[str, Run]:
-    """Each command's name on the command line, and what runs it."""
-    return {
-        "validate": validate.run,
-        "call": call.run,
-        "demo": demo.run,
-        "eval": evaluate.run,
-        "inspect": inspector.run,
-        "import": importing.run,
-        "chat": chat.run,
-        "mcp": mcp.run,
-    }
 
 
 def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
@@ -104,15 +91,16 @@ def _unrecognized(command: argparse.ArgumentParser, extras: list[str], argv: lis
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `apiactions` command."""
-    parser = _parser()
     args = list(sys.argv[1:] if argv is None else argv)
+    parser = _parser(args[0] if args and args[0] in COMMANDS else "")
     ns, extras = parser.parse_known_args(args)
     if extras:  # the command's own usage and a did-you-mean, not the top-level usage
         command = _subparser(parser, ns.command)
         command.error(_unrecognized(command, extras, args))
     out, err = sys.stdout, sys.stderr
     try:
-        return _runs()[ns.command](ns, out, err)
+        run: Run = _command(ns.command).run
+        return run(ns, out, err)
     except ActionConfigError as e:
         # Configuration errors name variables, never their values.
         err.write(f"error: {e}\n")

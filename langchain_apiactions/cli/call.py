@@ -29,7 +29,7 @@ __all__ = ["add_parser", "cmd_call", "run"]
 
 
 def add_parser(sub: Any) -> None:
-    c = add_command(sub, "call", "call one action, printing the exact request and the result")
+    c = add_command(sub, "call")
     c.add_argument("file", help="the action file (YAML or JSON)")
     c.add_argument("action", help="the name of the action to call")
     c.add_argument(

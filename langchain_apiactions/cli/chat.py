@@ -20,7 +20,7 @@ __all__ = ["add_parser", "run"]
 
 
 def add_parser(sub: Any) -> None:
-    ch = add_command(sub, "chat", "chat with the agent over your own action file")
+    ch = add_command(sub, "chat")
     ch.add_argument("file", help="the action file (YAML or JSON)")
     ch.add_argument("--model", default=None, help=MODEL_HELP)
     ch.add_argument("--debug", action="store_true", help="show every request and response")

@@ -12,7 +12,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -45,7 +44,7 @@ DEMO_SCRIPT: list[tuple[str, str | None]] = [
 
 
 def add_parser(sub: Any) -> None:
-    d = add_command(sub, "demo", "the offline demo: a store API and a scripted chat")
+    d = add_command(sub, "demo")
     d.add_argument("--model", default=None, help=MODEL_HELP)
     d.add_argument("--interactive", action="store_true", help="chat yourself instead of the script")
 
@@ -76,6 +75,8 @@ def load_model(spec: str | None) -> BaseChatModel:
 
 def store_actions_text() -> str:
     """The bundled `examples/store_actions.yaml`."""
+    from importlib import resources
+
     return (
         resources.files("langchain_apiactions")
         .joinpath("examples/store_actions.yaml")

@@ -32,7 +32,7 @@ KEYLESS = "no-key"  # what the OpenAI SDK is given for a server that wants no ke
 
 
 def add_parser(sub: Any) -> None:
-    e = add_command(sub, "eval", "measure which action a model picks for each visitor case")
+    e = add_command(sub, "eval")
     add_arguments(e, _accuracy)
 
 

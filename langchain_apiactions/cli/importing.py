@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from langchain_apiactions.cli.options import add_command
 from langchain_apiactions.errors import ImportSpecError
 
 __all__ = ["add_parser", "run"]
@@ -15,8 +16,7 @@ __all__ = ["add_parser", "run"]
 
 def add_parser(sub: Any) -> None:
     """Register `import openapi` and `import curl` on the `apiactions` subparsers."""
-    text = "write an action file from an OpenAPI document or a cURL command"
-    p = sub.add_parser("import", help=text, description=text)
+    p = add_command(sub, "import")
     kinds = p.add_subparsers(
         dest="import_kind", required=True, help="what to import from: openapi or curl"
     )

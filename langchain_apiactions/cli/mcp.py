@@ -26,7 +26,7 @@ __all__ = ["add_arguments", "add_parser", "cmd_mcp", "run"]
 
 
 def add_parser(sub: Any) -> None:
-    m = add_command(sub, "mcp", "serve the actions to MCP clients (stdio or HTTP)")
+    m = add_command(sub, "mcp")
     add_arguments(m)
     network_options(m)
     context_option(m)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "COMMANDS",
     "MODEL_HELP",
     "HelpFormatter",
     "add_command",
@@ -18,6 +19,20 @@ __all__ = [
     "parse_context",
     "store_option",
 ]
+
+# Every command, in the order `apiactions --help` lists them: its name on the command line,
+# the module under `cli/` that parses and runs it, and the line `--help` shows for it.
+# Only the command being run loads its module (`--help` loads none).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("validate", "check an action file: errors and warnings"),
+    "call": ("call", "call one action, printing the exact request and the result"),
+    "demo": ("demo", "the offline demo: a store API and a scripted chat"),
+    "eval": ("evaluate", "measure which action a model picks for each visitor case"),
+    "inspect": ("inspector", "a local request inspector that prints what it receives"),
+    "import": ("importing", "write an action file from an OpenAPI document or a cURL command"),
+    "chat": ("chat", "chat with the agent over your own action file"),
+    "mcp": ("mcp", "serve the actions to MCP clients (stdio or HTTP)"),
+}
 
 MODEL_HELP = (
     "the chat model: `offline` (the built-in lexical stand-in, not an LLM; no network) or "
@@ -47,8 +62,9 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return text + " (default: %(default)s)"
 
 
-def add_command(sub: Any, name: str, text: str) -> argparse.ArgumentParser:
-    """Register the command `name` on the `apiactions` subparsers."""
+def add_command(sub: Any, name: str) -> argparse.ArgumentParser:
+    """Register the command `name` on the `apiactions` subparsers, with its line from `COMMANDS`."""
+    text = COMMANDS[name][1]
     parser: argparse.ArgumentParser = sub.add_parser(
         name, help=text, description=text, formatter_class=HelpFormatter
     )

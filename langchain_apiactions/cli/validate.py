@@ -19,7 +19,7 @@ __all__ = ["add_parser", "cmd_validate", "run"]
 
 
 def add_parser(sub: Any) -> None:
-    v = add_command(sub, "validate", "check an action file: errors and warnings")
+    v = add_command(sub, "validate")
     v.add_argument("file", help="the action file (YAML or JSON)")
     v.add_argument(
         "--strict",

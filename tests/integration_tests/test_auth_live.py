@@ -241,7 +241,7 @@ def test_form_body_on_the_wire_has_exactly_the_template_fields(
 def test_inspect_view_shows_every_auth_kind_concealed(
     env: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from langchain_apiactions.cli.inspector import RequestInspector
+    from langchain_apiactions.cli.inspector_server import RequestInspector
 
     monkeypatch.setenv("CLIENT_ID", "client-1")
     monkeypatch.setenv("CLIENT_SECRET", KEY)

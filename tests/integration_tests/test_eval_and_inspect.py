@@ -14,7 +14,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from langchain_apiactions.cli.inspector import RequestInspector
+from langchain_apiactions.cli.inspector_server import RequestInspector
 from langchain_apiactions.evaluation import compare_results, evaluate, load_cases
 from tests.clirun import run_cli
 from tests.evalfiles import store_ab_files
@@ -243,7 +243,7 @@ def test_inspector_receives_a_real_request_from_apiactions_call(
 def test_inspect_cli_serves_until_interrupted(monkeypatch: pytest.MonkeyPatch) -> None:
     import requests
 
-    from langchain_apiactions.cli import inspector as mod
+    from langchain_apiactions.cli import inspector_server as mod
 
     started = threading.Event()
     real_serve = mod.RequestInspector.serve_forever

@@ -391,7 +391,7 @@ def test_a_written_out_routing_header_still_loads() -> None:
 
 
 def test_the_inspector_shortens_key_headers_and_secret_query_values() -> None:
-    from langchain_apiactions.cli.inspector import RequestInspector
+    from langchain_apiactions.cli.inspector_server import RequestInspector
 
     out = io.StringIO()
     inspector = RequestInspector(out=out).start()

@@ -245,6 +245,33 @@ def test_loading_and_validating_a_file_needs_no_langchain(tmp_path: Path) -> Non
     heavy = [m for m in loaded if m.split(".")[0] in ("langchain_core", "langchain", "langgraph")]
     assert heavy == []
     assert "requests" not in loaded  # nor the HTTP stack
+    # Only the command being run loads its module: no loopback server, no other command.
+    commands = {m for m in loaded if m.startswith("langchain_apiactions.cli.")}
+    assert commands == {"langchain_apiactions.cli.options", "langchain_apiactions.cli.validate"}
+    assert "http.server" not in loaded
+
+
+def test_help_lists_every_command_and_loads_none() -> None:
+    script = (
+        "import contextlib, io, json, sys\n"
+        "from langchain_apiactions.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try: main(['--help'])\n"
+        "    except SystemExit as e: code = e.code\n"
+        "print(json.dumps([code, out.getvalue(), sorted(sys.modules)]))"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+    )
+    code, out, loaded = json.loads(proc.stdout)
+    assert code == 0
+    listed = [line.split()[0] for line in out.splitlines() if line.startswith("    ")]
+    assert listed == ["validate", "call", "demo", "eval", "inspect", "import", "chat", "mcp"]
+    assert "    validate  " in out and "check an action file: errors and warnings" in out
+    assert {m for m in loaded if m.startswith("langchain_apiactions.cli.")} == {
+        "langchain_apiactions.cli.options"
+    }
+    assert not [m for m in loaded if m.startswith("langchain_apiactions.config")]
 
 
 def test_an_argument_error_leaves_through_langchain_as_a_tool_exception() -> None:

@@ -88,7 +88,12 @@ def bench_binding(
     from langgraph.checkpoint.memory import InMemorySaver
 
     networks = ["127.0.0.0/8"]
-    small = ApiActionsToolkit(actions=[order, *fillers[:9]], allowed_networks=networks)
+    # The 10 are a sample of the same 1,000 (every 111th): like the 1,000, some of them
+    # change data and ask for confirmation, so both agents have the same steps (the
+    # confirmation check after each model call) and only the number of tools differs.
+    sample = [fillers[i] for i in range(0, 999, 111)]
+    assert any(a.get("confirm") for a in sample)
+    small = ApiActionsToolkit(actions=[order, *sample], allowed_networks=networks)
     large = ApiActionsToolkit(actions=[order, *fillers[:999]], allowed_networks=networks)
     question = "What is the status of order 12345?"
     turn = agent_turns(question)

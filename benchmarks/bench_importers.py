@@ -95,7 +95,7 @@ def bench_vs_fastmcp(n: int, interleaved: Interleave, row: Row) -> None:
 
     text = thousand_operations()
     base = "https://verify.example.com"
-    env = {"TWILIO_VERIFY_USERNAME": "u", "TWILIO_VERIFY_PASSWORD": "p"}
+    env = {"TWILIO_VERIFY_USERNAME": "bench-user-7f3a", "TWILIO_VERIFY_PASSWORD": "bench-pass-7f3a"}
 
     def ours() -> int:
         mapping = from_openapi(json.loads(text), base_url=base)

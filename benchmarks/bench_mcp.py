@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from timing import frozen_heap  # benchmarks/ is on sys.path
+
 from langchain_apiactions import ApiActionsToolkit
 
 
@@ -51,18 +53,19 @@ async def _measure(action: dict[str, Any], n: int) -> tuple[list[float], list[fl
                     await session.call_tool(tool.name, args)
                 local: list[float] = []
                 remote: list[float] = []
-                for _ in range(n):
-                    gc.collect()
-                    t0 = time.perf_counter()
-                    tool.invoke(call)
-                    t1 = time.perf_counter()
-                    gc.collect()
-                    t2 = time.perf_counter()
-                    result = await session.call_tool(tool.name, args)
-                    t3 = time.perf_counter()
-                    assert not result.isError, result
-                    local.append(t1 - t0)
-                    remote.append(t3 - t2)
+                with frozen_heap():
+                    for _ in range(n):
+                        gc.collect()
+                        t0 = time.perf_counter()
+                        tool.invoke(call)
+                        t1 = time.perf_counter()
+                        gc.collect()
+                        t2 = time.perf_counter()
+                        result = await session.call_tool(tool.name, args)
+                        t3 = time.perf_counter()
+                        assert not result.isError, result
+                        local.append(t1 - t0)
+                        remote.append(t3 - t2)
     toolkit.close()
     return remote, local
 

@@ -32,6 +32,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.tools import StructuredTool, tool
 from pydantic import Field, create_model
+from timing import frozen_heap
 
 from langchain_apiactions import ApiActionsToolkit, create_api_actions_agent, load_actions
 from langchain_apiactions.extract import compile_path
@@ -133,17 +134,18 @@ def interleaved(
 ) -> tuple[list[float], list[float]]:
     ta: list[float] = []
     tb: list[float] = []
-    for _ in range(n):
-        gc.collect()  # neither side pays for the other's garbage
-        t0 = clock()
-        a()
-        t1 = clock()
-        gc.collect()
-        t2 = clock()
-        b()
-        t3 = clock()
-        ta.append(t1 - t0)
-        tb.append(t3 - t2)
+    with frozen_heap():
+        for _ in range(n):
+            gc.collect()  # neither side pays for the other's garbage
+            t0 = clock()
+            a()
+            t1 = clock()
+            gc.collect()
+            t2 = clock()
+            b()
+            t3 = clock()
+            ta.append(t1 - t0)
+            tb.append(t3 - t2)
     return ta, tb
 
 
@@ -260,17 +262,18 @@ def bench_per_call_async(base: str, n: int) -> None:
                 await hand.ainvoke(tool_call(hand.name, i))
             out: list[list[float]] = [[], [], [], []]
             for clock, (wa, wb) in ((time.perf_counter, (0, 1)), (time.process_time, (2, 3))):
-                for _ in range(n):
-                    gc.collect()
-                    t0 = clock()
-                    await ours.ainvoke(tool_call(ours.name, 0))
-                    t1 = clock()
-                    gc.collect()
-                    t2 = clock()
-                    await hand.ainvoke(tool_call(hand.name, 0))
-                    t3 = clock()
-                    out[wa].append(t1 - t0)
-                    out[wb].append(t3 - t2)
+                with frozen_heap():
+                    for _ in range(n):
+                        gc.collect()
+                        t0 = clock()
+                        await ours.ainvoke(tool_call(ours.name, 0))
+                        t1 = clock()
+                        gc.collect()
+                        t2 = clock()
+                        await hand.ainvoke(tool_call(hand.name, 0))
+                        t3 = clock()
+                        out[wa].append(t1 - t0)
+                        out[wb].append(t3 - t2)
             return out[0], out[1], out[2], out[3]
 
     ta, tb, ca, cb = asyncio.run(measure())

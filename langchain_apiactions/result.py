@@ -241,8 +241,11 @@ def interpret(
 ) -> Interpretation:
     """What the wire result means: success and its data, or why not (`error_kind`).
 
-    A parsed body is cleaned first (nesting deeper than `MAX_DEPTH` cut, lone surrogates
-    replaced). Nothing is masked or cut here (the outcome step does both, in that order).
+    What is handed on is cleaned (nesting deeper than `MAX_DEPTH` cut, lone surrogates
+    replaced): the whole parsed body, or, when a 2xx body is read through plain dotted
+    field paths (which walk no deeper than the path), only the extracted fields, so a large
+    body is not copied to keep a few of its values. Nothing is masked or cut here (the
+    outcome step does both, in that order).
     """
     if http.error is not None:
         return Interpretation.failed(
@@ -261,9 +264,11 @@ def interpret(
             return Interpretation.failed("bad_body", error, status=status)
     else:
         parsed = parse_body(http.body)
-    if is_json(parsed):
+    ok = 200 <= status < 300
+    clean_later = ok and bool(fields) and all(f.plain for f in fields)
+    if is_json(parsed) and not clean_later:
         parsed, _ = clean_json(parsed)
-    if not 200 <= status < 300:
+    if not ok:
         if kind == "xml" and isinstance(parsed, Mapping) and len(parsed) == 1:
             root = next(iter(parsed.values()))  # <error><message>..</message></error>
             found = _api_message(http.body, root if isinstance(root, Mapping) else None)
@@ -286,6 +291,8 @@ def interpret(
     if parsed is None:
         return Interpretation(True, status, dict.fromkeys(names), missing_fields=tuple(names))
     data, missing = extract_fields(parsed, list(fields), max_items=max_items)
+    if clean_later:
+        data, _ = clean_json(data)
     return Interpretation(True, status, data, missing_fields=tuple(missing))
 
 

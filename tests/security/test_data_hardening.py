@@ -200,6 +200,34 @@ def test_a_deeply_nested_body_is_cut_and_an_agent_run_with_a_checkpointer_surviv
     assert "[cut: nested deeper than" in tool_msg.content
 
 
+def test_fields_read_from_a_deep_body_are_cut_the_same_way(api: ApiServer) -> None:
+    # With plain field paths only the extracted fields are cleaned: the same cut, the
+    # same depth, and an array body's items too.
+    api.route("GET", "/orders/1", Reply(200, _deep(300)))
+    api.route("GET", "/orders/2", Reply(200, b"[" + _deep(300) + b"]"))
+    tk = make_toolkit(f"""
+- name: Lookup
+  when_to_use: Use this action when the visitor asks where their order is.
+  method: GET
+  url: {api.url}/orders/{{n}}
+  inputs: [{{name: n, required: true, description: The order number}}]
+  response_fields: [status, detail]
+""")
+    for n, data_of in (("1", lambda d: d), ("2", lambda d: d["items"][0])):
+        msg = call(tk.get_tools()[0], {"n": n})
+        data = data_of(msg.artifact["data"])
+        assert data["status"] == "Shipped"
+        node, depth = data["detail"], 1
+        while isinstance(node, dict):
+            node, depth = node["a"], depth + 1
+        assert node == f"[cut: nested deeper than {MAX_DEPTH} levels]"
+        # What is handed on nests at most MAX_DEPTH deep: an array body's item sits
+        # inside {"items": [...]}, two levels further down.
+        assert depth == MAX_DEPTH - (0 if n == "1" else 2)
+        json.dumps(msg.artifact)
+    tk.close()
+
+
 def test_clean_json_and_masking_walk_without_recursion() -> None:
     deep: Any = "sk-LIVE-7fQ2xZ9pL4mN8vR1tY6wE3uI5oP0aSdF"
     for _ in range(20_000):
@@ -247,6 +275,22 @@ def test_lone_surrogates_in_a_response_are_replaced(api: ApiServer) -> None:
 """)
     msg = call(tk.get_tools()[0], {})
     assert msg.artifact["data"] == {"status": "bad \ufffd text", "\ufffd": 1}
+    msg.content.encode("utf-8")
+    json.dumps(msg.artifact, ensure_ascii=False).encode("utf-8")
+    tk.close()
+
+
+def test_lone_surrogates_in_extracted_fields_are_replaced(api: ApiServer) -> None:
+    api.route("GET", "/x", Reply(200, b'{"status": "bad \\ud800", "d": {"\\udfff": ["\\udbff"]}}'))
+    tk = make_toolkit(f"""
+- name: Fetch
+  when_to_use: Use when the visitor asks for the status of the thing in the store.
+  method: GET
+  url: {api.url}/x
+  response_fields: [status, d]
+""")
+    msg = call(tk.get_tools()[0], {})
+    assert msg.artifact["data"] == {"status": "bad \ufffd", "d": {"\ufffd": ["\ufffd"]}}
     msg.content.encode("utf-8")
     json.dumps(msg.artifact, ensure_ascii=False).encode("utf-8")
     tk.close()

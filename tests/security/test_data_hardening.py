@@ -265,32 +265,35 @@ def test_a_lone_surrogate_in_an_argument_is_refused_as_a_bad_argument(api: ApiSe
     tk.close()
 
 
-def test_lone_surrogates_in_a_response_are_replaced(api: ApiServer) -> None:
-    api.route("GET", "/x", Reply(200, b'{"status": "bad \\ud800 text", "\\udfff": 1}'))
+@pytest.mark.parametrize(
+    ("body", "fields", "expected"),
+    [
+        # The whole body (no response_fields) is cleaned whole...
+        (
+            b'{"status": "bad \\ud800 text", "\\udfff": 1}',
+            "",
+            {"status": "bad \ufffd text", "\ufffd": 1},
+        ),
+        # ...and with plain field paths, only the fields read out of it.
+        (
+            b'{"status": "bad \\ud800", "d": {"\\udfff": ["\\udbff"]}}',
+            "\n  response_fields: [status, d]",
+            {"status": "bad \ufffd", "d": {"\ufffd": ["\ufffd"]}},
+        ),
+    ],
+)
+def test_lone_surrogates_in_a_response_are_replaced(
+    api: ApiServer, body: bytes, fields: str, expected: dict[str, Any]
+) -> None:
+    api.route("GET", "/x", Reply(200, body))
     tk = make_toolkit(f"""
 - name: Fetch
   when_to_use: Use when the visitor asks for the status of the thing in the store.
   method: GET
-  url: {api.url}/x
+  url: {api.url}/x{fields}
 """)
     msg = call(tk.get_tools()[0], {})
-    assert msg.artifact["data"] == {"status": "bad \ufffd text", "\ufffd": 1}
-    msg.content.encode("utf-8")
-    json.dumps(msg.artifact, ensure_ascii=False).encode("utf-8")
-    tk.close()
-
-
-def test_lone_surrogates_in_extracted_fields_are_replaced(api: ApiServer) -> None:
-    api.route("GET", "/x", Reply(200, b'{"status": "bad \\ud800", "d": {"\\udfff": ["\\udbff"]}}'))
-    tk = make_toolkit(f"""
-- name: Fetch
-  when_to_use: Use when the visitor asks for the status of the thing in the store.
-  method: GET
-  url: {api.url}/x
-  response_fields: [status, d]
-""")
-    msg = call(tk.get_tools()[0], {})
-    assert msg.artifact["data"] == {"status": "bad \ufffd", "d": {"\ufffd": ["\ufffd"]}}
+    assert msg.artifact["data"] == expected
     msg.content.encode("utf-8")
     json.dumps(msg.artifact, ensure_ascii=False).encode("utf-8")
     tk.close()

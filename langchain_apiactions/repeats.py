@@ -254,7 +254,9 @@ class CallRepeats:
         combined = HttpResult(
             status=first.status,
             headers={"Content-Type": "application/json"},
-            body=json.dumps(pages.items, ensure_ascii=False).encode("utf-8"),
+            # ASCII escapes: a lone surrogate from a page (`"\ud800"`) cannot be UTF-8;
+            # read back, it is cleaned like any body's.
+            body=json.dumps(pages.items).encode("ascii"),
             elapsed_ms=round(elapsed, 1),
             final_url=current,
         )

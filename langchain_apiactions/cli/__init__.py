@@ -92,8 +92,12 @@ def _unrecognized(command: argparse.ArgumentParser, extras: list[str], argv: lis
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `apiactions` command."""
     args = list(sys.argv[1:] if argv is None else argv)
-    parser = _parser(args[0] if args and args[0] in COMMANDS else "")
+    only = args[0] if args and args[0] in COMMANDS else ""
+    parser = _parser(only)
     ns, extras = parser.parse_known_args(args)
+    if ns.command != only:  # the command was not the first word: parse with its options
+        parser = _parser(ns.command)
+        ns, extras = parser.parse_known_args(args)
     if extras:  # the command's own usage and a did-you-mean, not the top-level usage
         command = _subparser(parser, ns.command)
         command.error(_unrecognized(command, extras, args))

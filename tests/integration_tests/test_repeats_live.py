@@ -286,6 +286,26 @@ def _items(start: int, count: int) -> list[dict[str, Any]]:
     return [{"id": i, "total": i * 10} for i in range(start, start + count)]
 
 
+def test_lone_surrogates_in_pages_are_replaced(api: ApiServer) -> None:
+    # The pages are joined into one body before it is read: a lone surrogate (valid JSON
+    # `"\\ud800"`) must reach the model as U+FFFD, like any other body's, not crash the call.
+    def page(rec: Recorded) -> Reply:
+        n = int(dict(rec.query_pairs).get("page", "1"))
+        link = f'<{api.url}/orders?status=open&page=2>; rel="next"' if n == 1 else ""
+        body = f'[{{"id": "a\\ud800 {n}", "\\udfff": "caf\u00e9"}}]'.encode()
+        return Reply(200, body, headers={"Link": link})
+
+    api.route("GET", "/orders", page)
+    with make_toolkit(_paged(api, "{link_header: true}")) as tk:
+        msg = call(tk.get_tool("List_Orders"), {"status": "open"})
+    assert msg.artifact["ok"] is True, msg.artifact
+    assert msg.artifact["data"] == [
+        {"id": "a\ufffd 1", "\ufffd": "caf\u00e9"},
+        {"id": "a\ufffd 2", "\ufffd": "caf\u00e9"},
+    ]
+    msg.content.encode("utf-8")  # the next model call can send it
+
+
 def test_link_header_pages_are_added_up_and_truncated(api: ApiServer) -> None:
     def page(rec: Recorded) -> Reply:
         n = int(dict(rec.query_pairs).get("page", "1"))

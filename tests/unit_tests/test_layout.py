@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -261,7 +262,12 @@ def test_help_lists_every_command_and_loads_none() -> None:
         "print(json.dumps([code, out.getvalue(), sorted(sys.modules)]))"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env={**os.environ, "COLUMNS": "200"},  # one line per command, however wide the terminal
     )
     code, out, loaded = json.loads(proc.stdout)
     assert code == 0

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,17 +64,26 @@ def _imports(name: str) -> set[str]:
     return found
 
 
+def _fresh(script: str, env: dict[str, str] | None = None) -> Any:
+    """What `script`, run by a fresh interpreter, prints as JSON."""
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        env=env,
+    )
+    return json.loads(proc.stdout)
+
+
 def _loaded_by(modules: list[str]) -> list[str]:
     """Every module a fresh interpreter holds after importing `modules`."""
-    script = (
+    loaded: list[str] = _fresh(
         "import importlib, json, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
-    loaded: list[str] = json.loads(proc.stdout)
     return loaded
 
 
@@ -238,10 +248,7 @@ def test_loading_and_validating_a_file_needs_no_langchain(tmp_path: Path) -> Non
         f"    code = main(['validate', {str(path)!r}])\n"
         "print(json.dumps([code, out.getvalue(), sorted(sys.modules)]))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
-    code, out, loaded = json.loads(proc.stdout)
+    code, out, loaded = _fresh(script)
     assert (code, out) == (0, f"{path}: 1 action(s) OK, 0 warning(s)\n")
     heavy = [m for m in loaded if m.split(".")[0] in ("langchain_core", "langchain", "langgraph")]
     assert heavy == []
@@ -261,15 +268,8 @@ def test_help_lists_every_command_and_loads_none() -> None:
         "    except SystemExit as e: code = e.code\n"
         "print(json.dumps([code, out.getvalue(), sorted(sys.modules)]))"
     )
-    proc = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={**os.environ, "COLUMNS": "200"},  # one line per command, however wide the terminal
-    )
-    code, out, loaded = json.loads(proc.stdout)
+    # One line per command, however wide the terminal.
+    code, out, loaded = _fresh(script, env={**os.environ, "COLUMNS": "200"})
     assert code == 0
     listed = [line.split()[0] for line in out.splitlines() if line.startswith("    ")]
     assert listed == ["validate", "call", "demo", "eval", "inspect", "import", "chat", "mcp"]
